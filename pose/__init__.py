@@ -1,0 +1,1 @@
+"""opencv-hpe: OpenPose body models through OpenCV's DNN module."""

@@ -1,0 +1,186 @@
+"""Facts about the OpenPose body models, as data.
+
+Every keypoint name, limb pair, PAF channel, threshold, path, URL and checksum the
+project uses lives here and nowhere else. Sources: CMU OpenPose's poseParameters.cpp
+and deploy files, as collected in shared/docs/openpose-reference.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# OpenPose's network reduces the input by this factor (three 2x2/2 max pools).
+STRIDE = 8
+# The refinement stages of the published body networks.
+FULL_STAGES = 6
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """OpenPose's default decoding parameters for one model."""
+
+    peak: float  # heatmap NMS threshold
+    inter: float  # PAF sample score threshold
+    inter_min_above: float  # fraction of PAF samples that must pass `inter`
+    min_parts: int  # minimum parts for a person ("min subset count")
+    min_score: float  # minimum mean score of a person ("min subset score")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A published weights file: where it lives and how to recognise it."""
+
+    path: Path
+    size: int
+    sha256: str
+    urls: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    keypoints: Tuple[str, ...]  # without the background channel
+    pairs: Tuple[Tuple[int, int], ...]  # limb pairs in OpenPose's order
+    paf_channels: Tuple[Tuple[int, int], ...]  # (x, y) relative to the first PAF channel
+    drawn_pairs: int  # the first `drawn_pairs` pairs are rendered; the rest only group
+    thresholds: Thresholds
+    prototxt: Path
+    weights: Weights
+    stages: int  # refinement stages of the deploy file
+    output_name: str  # top of the final concat layer in OpenPose's deploy file
+
+    @property
+    def n_keypoints(self) -> int:
+        return len(self.keypoints)
+
+    @property
+    def n_heatmaps(self) -> int:
+        """Heatmap channels, background included."""
+        return len(self.keypoints) + 1
+
+    @property
+    def n_pafs(self) -> int:
+        return 2 * len(self.pairs)
+
+    @property
+    def n_channels(self) -> int:
+        """Channels of the network output: heatmaps first, then PAFs."""
+        return self.n_heatmaps + self.n_pafs
+
+    @property
+    def background_channel(self) -> int:
+        return len(self.keypoints)
+
+    def paf_channels_absolute(self) -> Tuple[Tuple[int, int], ...]:
+        """(x, y) PAF channels of every pair, as indices into the network output."""
+        return tuple((x + self.n_heatmaps, y + self.n_heatmaps) for x, y in self.paf_channels)
+
+    def index(self, keypoint: str) -> Optional[int]:
+        """Index of a keypoint by name, None where this layout has no such part."""
+        try:
+            return self.keypoints.index(keypoint)
+        except ValueError:
+            return None
+
+
+COCO_KEYPOINTS = (
+    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar",
+)
+COCO_PAIRS = (
+    (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11),
+    (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17), (2, 16), (5, 17),
+)
+COCO_PAF = (
+    (12, 13), (20, 21), (14, 15), (16, 17), (22, 23), (24, 25), (0, 1), (2, 3), (4, 5),
+    (6, 7), (8, 9), (10, 11), (28, 29), (30, 31), (34, 35), (32, 33), (36, 37), (18, 19),
+    (26, 27),
+)
+
+MPI_KEYPOINTS = (
+    "Head", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "Chest",
+)
+MPI_PAIRS = (
+    (0, 1), (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 14), (14, 8), (8, 9),
+    (9, 10), (14, 11), (11, 12), (12, 13),
+)
+MPI_PAF = tuple((2 * k, 2 * k + 1) for k in range(len(MPI_PAIRS)))
+
+COCO_WEIGHTS = Weights(
+    path=PACKAGE_DIR / "coco" / "pose_iter_440000.caffemodel",
+    size=209274056,
+    sha256="b4cf475576abd7b15d5316f1ee65eb492b5c9f5865e70a2e7882ed31fb682549",
+    urls=(
+        "http://posefs1.perception.cs.cmu.edu/OpenPose/models/pose/coco/pose_iter_440000.caffemodel",
+        "http://vcl.snu.ac.kr/OpenPose/models/pose/coco/pose_iter_440000.caffemodel",
+        "https://huggingface.co/camenduru/openpose/resolve/main/models/pose/coco/pose_iter_440000.caffemodel",
+        "https://dl.opencv.org/models/openpose_pose_coco.caffemodel",
+        "https://www.dropbox.com/s/2h2bv29a130sgrk/pose_iter_440000.caffemodel?dl=1",
+    ),
+)
+MPI_WEIGHTS = Weights(
+    path=PACKAGE_DIR / "mpi" / "pose_iter_160000.caffemodel",
+    size=205950363,
+    sha256="2ea61d8549a3386972ba9a310468f961e7157d94c5ee2529a51b3901bb82ee21",
+    urls=(
+        "http://posefs1.perception.cs.cmu.edu/OpenPose/models/pose/mpi/pose_iter_160000.caffemodel",
+        "http://vcl.snu.ac.kr/OpenPose/models/pose/mpi/pose_iter_160000.caffemodel",
+        "https://huggingface.co/camenduru/openpose/resolve/main/models/pose/mpi/pose_iter_160000.caffemodel",
+        "https://www.dropbox.com/s/drumc6dzllfed16/pose_iter_160000.caffemodel?dl=1",
+    ),
+)
+
+MODELS: Dict[str, ModelSpec] = {
+    "COCO": ModelSpec(
+        name="COCO",
+        keypoints=COCO_KEYPOINTS,
+        pairs=COCO_PAIRS,
+        paf_channels=COCO_PAF,
+        drawn_pairs=17,  # RShoulder-REar and LShoulder-LEar only help grouping
+        thresholds=Thresholds(peak=0.05, inter=0.05, inter_min_above=0.95, min_parts=3, min_score=0.4),
+        prototxt=PACKAGE_DIR / "coco" / "pose_deploy_linevec.prototxt",
+        weights=COCO_WEIGHTS,
+        stages=FULL_STAGES,
+        output_name="concat_stage7",
+    ),
+    "MPI": ModelSpec(
+        name="MPI",
+        keypoints=MPI_KEYPOINTS,
+        pairs=MPI_PAIRS,
+        paf_channels=MPI_PAF,
+        drawn_pairs=len(MPI_PAIRS),
+        thresholds=Thresholds(peak=0.6, inter=0.01, inter_min_above=0.95, min_parts=3, min_score=0.4),
+        prototxt=PACKAGE_DIR / "mpi" / "pose_deploy_linevec.prototxt",
+        weights=MPI_WEIGHTS,
+        stages=FULL_STAGES,
+        output_name="net_output",
+    ),
+    # OpenPose's "faster" MPI: the same weights, the net cut after stage 4.
+    "MPI_4": ModelSpec(
+        name="MPI_4",
+        keypoints=MPI_KEYPOINTS,
+        pairs=MPI_PAIRS,
+        paf_channels=MPI_PAF,
+        drawn_pairs=len(MPI_PAIRS),
+        thresholds=Thresholds(peak=0.3, inter=0.01, inter_min_above=0.95, min_parts=3, min_score=0.4),
+        prototxt=PACKAGE_DIR / "mpi" / "pose_deploy_linevec_faster_4_stages.prototxt",
+        weights=MPI_WEIGHTS,
+        stages=4,
+        output_name="net_output",
+    ),
+}
+
+# Weights files to download, by the name users give getModels.sh.
+DOWNLOADS: Dict[str, Weights] = {"COCO": COCO_WEIGHTS, "MPI": MPI_WEIGHTS}
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec of a model by name, case-insensitively; ValueError names the choices."""
+    key = name.strip().upper()
+    if key not in MODELS:
+        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}")
+    return MODELS[key]
