@@ -15,3 +15,9 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """One folder of narrow random-weight models shared by the whole run."""
+    return tmp_path_factory.mktemp("models")

@@ -1,0 +1,47 @@
+"""Full-width check: the three deploy files load full-size random weights in cv2.dnn.
+
+Writes ~200 MB random .caffemodel files of the exact architecture (the real weights are
+never downloaded here), loads each with the committed prototxt, and prints output
+shapes and the time of one forward pass. Not part of the test suite (slow).
+
+    python benchmarks/check_full_size.py [--size 368x368]
+"""
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pose import network  # noqa: E402
+from pose.architecture import build_layers  # noqa: E402
+from pose.caffemodel import write_random_caffemodel  # noqa: E402
+from pose.spec import MODELS  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="368x368", help="net input WxH (multiples of 8)")
+    args = parser.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, spec in MODELS.items():
+            weights = Path(tmp) / f"{name}.caffemodel"
+            write_random_caffemodel(weights, build_layers(spec), seed=0)
+            net = network.load_caffe(spec.prototxt, weights)
+            blob = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, h, w)).astype(np.float32)
+            t0 = time.perf_counter()
+            out = network.forward(net, blob)
+            dt = time.perf_counter() - t0
+            ok = out.shape == (1, spec.n_channels, h // 8, w // 8) and np.isfinite(out).all()
+            print(f"{name:6s} weights {weights.stat().st_size:>11,d} B  output {out.shape}  "
+                  f"first forward {dt:.2f} s  {'OK' if ok else 'WRONG'}")
+            if not ok:
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The generated deploy files are OpenPose's networks, layer for layer."""
+import pytest
+
+from pose.architecture import build_layers, deploy_text, main as architecture_main
+from pose.spec import MODELS
+
+TABLES = {"COCO": "openpose-layers-coco.tsv", "MPI": "openpose-layers-mpi.tsv",
+          "MPI_4": "openpose-layers-mpi-4-stages.tsv"}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_committed_deploy_files_regenerate_byte_for_byte(name):
+    spec = MODELS[name]
+    assert spec.prototxt.read_text() == deploy_text(spec)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_layers_equal_openpose_tables(name, shared_dir):
+    rows = [l.rstrip("\n").split("\t") for l in (shared_dir / "docs" / TABLES[name]).open()][1:]
+    dash = lambda v: "-" if v is None else str(v)
+    mine = [[l.name, l.type, ",".join(l.bottoms), l.top, dash(l.num_output), dash(l.kernel),
+             dash(l.pad), dash(l.stride)] for l in build_layers(MODELS[name])]
+    assert len(mine) == len(rows)
+    for theirs, ours in zip(rows, mine):
+        assert ours == theirs
+
+
+def test_mpi_4_is_mpi_cut_after_stage_4():
+    assert build_layers(MODELS["MPI"], stages=4) == build_layers(MODELS["MPI_4"])
+
+
+@pytest.mark.parametrize("stages, convs", [(1, 12 + 10), (2, 22 + 14), (6, 22 + 5 * 14)])
+def test_stage_cuts_keep_names_and_output(stages, convs):
+    layers = build_layers(MODELS["COCO"], stages=stages)
+    assert sum(l.type == "Convolution" for l in layers) == convs
+    final = layers[-1]
+    assert final.name == "concat_stage7" and final.top == "concat_stage7"
+    assert final.bottoms == (f"Mconv7_stage{stages}_L2", f"Mconv7_stage{stages}_L1") if stages > 1 \
+        else final.bottoms == ("conv5_5_CPM_L2", "conv5_5_CPM_L1")
+
+
+def test_narrow_width_scales_inner_layers_only():
+    layers = {l.name: l for l in build_layers(MODELS["COCO"], width=0.125)}
+    assert layers["conv1_1"].num_output == 8
+    assert layers["conv4_4_CPM"].num_output == 16
+    assert layers["Mconv7_stage6_L1"].num_output == 38
+    assert layers["Mconv7_stage6_L2"].num_output == 19
+
+
+def test_bad_cuts_are_refused():
+    with pytest.raises(ValueError, match="stages must be 1..6"):
+        build_layers(MODELS["COCO"], stages=7)
+    with pytest.raises(ValueError, match="width"):
+        build_layers(MODELS["COCO"], width=0)
+
+
+def test_print_command(capsys):
+    assert architecture_main(["--print", "mpi", "--stages", "2"]) == 0
+    assert "Mconv7_stage2_L1" in capsys.readouterr().out
+    assert architecture_main(["--print", "BODY_25"]) == 2

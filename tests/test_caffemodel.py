@@ -1,0 +1,50 @@
+"""The .caffemodel codec: round trips, legacy files and broken input."""
+import numpy as np
+import pytest
+
+from pose.architecture import build_layers
+from pose.caffemodel import (CaffeModelError, _len_field, _varint, encode_blob, looks_like_caffemodel,
+                             parse_caffemodel, random_weights, read_caffemodel, write_random_caffemodel)
+from pose.spec import MODELS
+
+
+def test_random_weights_round_trip(tmp_path):
+    layers = build_layers(MODELS["MPI_4"], width=0.0625)
+    path = write_random_caffemodel(tmp_path / "w.caffemodel", layers, seed=3)
+    back = read_caffemodel(path)
+    ref = random_weights(layers, seed=3)
+    assert list(back) == list(ref)  # file order = layer order
+    for name, (w, b) in ref.items():
+        np.testing.assert_array_equal(back[name][0], w)
+        np.testing.assert_array_equal(back[name][1], b)
+    assert back["conv1_1"][0].shape == (4, 3, 3, 3)
+    assert back["Mconv7_stage4_L1"][0].shape == (28, 8, 1, 1)
+    assert looks_like_caffemodel(path)
+
+
+def test_legacy_layers_field_and_legacy_blob_dims():
+    # V1LayerParameter: name=4, blobs=6; BlobProto num/channels/height/width = 1..4, data=5
+    data = np.arange(6, dtype="<f4")
+    legacy_blob = (b"".join(_varint(f << 3) + _varint(v) for f, v in ((1, 1), (2, 2), (3, 3), (4, 1)))
+                   + _len_field(5, data.tobytes()))
+    layer = _len_field(4, b"conv1_1") + _len_field(6, legacy_blob)
+    parsed = parse_caffemodel(_len_field(2, layer))
+    assert parsed["conv1_1"][0].shape == (1, 2, 3, 1)
+    np.testing.assert_array_equal(parsed["conv1_1"][0].ravel(), data)
+
+
+def test_unpacked_doubles_and_shape():
+    blob = _len_field(7, _len_field(1, _varint(2) + _varint(2))) + _len_field(8, np.ones(4, "<f8").tobytes())
+    parsed = parse_caffemodel(_len_field(100, _len_field(1, b"x") + _len_field(7, blob)))
+    np.testing.assert_array_equal(parsed["x"][0], np.ones((2, 2), np.float32))
+
+
+def test_bad_bytes(tmp_path):
+    html = tmp_path / "page.caffemodel"
+    html.write_text("<!DOCTYPE html><html><body>Moved</body></html>")
+    assert not looks_like_caffemodel(html)
+    empty = tmp_path / "empty.caffemodel"
+    empty.write_bytes(b"")
+    assert not looks_like_caffemodel(empty)
+    with pytest.raises(CaffeModelError):
+        parse_caffemodel(_len_field(100, encode_blob(np.ones(3)))[:-2])

@@ -1,0 +1,167 @@
+"""Loading OpenPose-topology Caffe files through cv2.dnn, and choosing the device."""
+import cv2
+import numpy as np
+import pytest
+
+from pose import network
+from pose.architecture import build_layers
+from pose.estimator import PoseEstimator
+from pose.network import NetworkError, load_caffe, select_placement
+from pose.spec import MODELS
+
+from .nets import reference_forward, reference_weights, write_model
+
+SIZES = [(368, 368), (656, 368), (200, 96)]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_narrow_random_weights_load_and_give_openpose_output_shape(name, model_dir):
+    spec = MODELS[name]
+    net = load_caffe(*write_model(model_dir, spec))
+    channels = 57 if name == "COCO" else 44
+    assert spec.n_channels == channels
+    for w, h in SIZES:
+        out = network.forward(net, np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, h, w)).astype(np.float32))
+        assert out.shape == (1, channels, h // 8, w // 8)
+        assert np.isfinite(out).all() and out.std() > 0
+
+
+@pytest.mark.parametrize("stages", range(1, 7))
+def test_every_stage_cut_has_the_same_output_layout(stages, model_dir):
+    net = load_caffe(*write_model(model_dir, MODELS["COCO"], stages=stages))
+    out = network.forward(net, np.zeros((1, 3, 64, 96), np.float32))
+    assert out.shape == (1, 57, 8, 12)
+
+
+def test_cv2_applies_the_weights_we_wrote(model_dir):
+    """cv2.dnn output equals an independent NumPy forward pass: weights bind by name."""
+    spec, stages, width = MODELS["COCO"], 2, 0.0625
+    net = load_caffe(*write_model(model_dir, spec, stages=stages, width=width, seed=5))
+    blob = np.random.default_rng(1).uniform(-0.5, 0.5, (1, 3, 48, 40)).astype(np.float32)
+    ours = network.forward(net, blob)
+    ref = reference_forward(build_layers(spec, stages, width), reference_weights(spec, stages, width, 5), blob)
+    assert np.abs(ours - ref).max() <= 1e-4 * max(1.0, np.abs(ref).max())
+
+
+# ---------------------------------------------------------------- devices
+
+def test_cpu_placement():
+    p = select_placement("cpu")
+    assert (p.backend, p.target, p.label) == (cv2.dnn.DNN_BACKEND_OPENCV, cv2.dnn.DNN_TARGET_CPU, "cpu")
+
+
+def test_gpu_without_cuda_falls_back_with_one_warning(monkeypatch):
+    monkeypatch.setattr(network, "cuda_available", lambda: False)
+    warnings = []
+    assert select_placement("gpu", warn=warnings.append) == network.CPU
+    assert len(warnings) == 1 and "CUDA" in warnings[0] and "CPU" in warnings[0]
+
+
+def test_gpu_with_cuda_uses_cuda_backend(monkeypatch):
+    monkeypatch.setattr(network, "cuda_available", lambda: True)
+    p = select_placement("gpu", fp16=True, warn=pytest.fail)
+    assert (p.backend, p.target) == (cv2.dnn.DNN_BACKEND_CUDA, cv2.dnn.DNN_TARGET_CUDA_FP16)
+    assert select_placement("auto", warn=pytest.fail).target == cv2.dnn.DNN_TARGET_CUDA
+
+
+def test_auto_without_cuda_is_cpu_silently(monkeypatch):
+    monkeypatch.setattr(network, "cuda_available", lambda: False)
+    assert select_placement("auto", warn=pytest.fail) == network.CPU
+
+
+def test_opencl_works_or_falls_back(model_dir):
+    warnings = []
+    p = select_placement("opencl", warn=warnings.append)
+    if network.opencl_available():
+        assert p.target == cv2.dnn.DNN_TARGET_OPENCL and not warnings
+    else:
+        assert p == network.CPU and len(warnings) == 1 and "OpenCL" in warnings[0]
+    net = load_caffe(*write_model(model_dir, MODELS["MPI_4"]), placement=p)
+    assert network.forward(net, np.zeros((1, 3, 32, 32), np.float32)).shape == (1, 44, 4, 4)
+
+
+def test_unknown_device():
+    with pytest.raises(NetworkError, match="unknown device 'tpu'"):
+        select_placement("tpu")
+
+
+def test_backend_and_target_are_set_with_the_right_calls(monkeypatch, model_dir):
+    """The seed passed a target constant to setPreferableBackend; keep the two apart."""
+    calls = []
+
+    class Recorder:
+        def empty(self):
+            return False
+
+        def setPreferableBackend(self, v):
+            calls.append(("backend", v))
+
+        def setPreferableTarget(self, v):
+            calls.append(("target", v))
+
+    monkeypatch.setattr(cv2.dnn, "readNetFromCaffe", lambda *a: Recorder())
+    load_caffe(*write_model(model_dir, MODELS["MPI_4"]), placement=network.CPU)
+    assert calls == [("backend", cv2.dnn.DNN_BACKEND_OPENCV), ("target", cv2.dnn.DNN_TARGET_CPU)]
+
+
+# ---------------------------------------------------------------- bad weights
+
+def test_missing_default_weights_point_to_getmodels(monkeypatch, tmp_path):
+    spec = MODELS["COCO"]
+    if spec.weights.path.exists():
+        pytest.skip("real weights present")
+    with pytest.raises(NetworkError) as err:
+        PoseEstimator("COCO")
+    assert err.value.exit_code == 2
+    assert str(err.value) == ("weights not found: pose/coco/pose_iter_440000.caffemodel "
+                              "(run ./getModels.sh COCO to download them)")
+
+
+def test_html_page_as_weights(tmp_path, model_dir):
+    proto, _ = write_model(model_dir, MODELS["COCO"])
+    page = tmp_path / "w.caffemodel"
+    page.write_text("<html><head><title>Dropbox</title></head></html>")
+    with pytest.raises(NetworkError, match="is not a Caffe .caffemodel file") as err:
+        load_caffe(proto, page)
+    assert err.value.exit_code == 2
+
+
+def test_truncated_weights_give_a_clear_error(tmp_path, model_dir):
+    proto, weights = write_model(model_dir, MODELS["COCO"])
+    cut = tmp_path / "cut.caffemodel"
+    cut.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(NetworkError, match="OpenCV could not load"):
+        load_caffe(proto, cut)
+
+
+def test_weights_of_another_model(model_dir):
+    proto, _ = write_model(model_dir, MODELS["COCO"])
+    _, mpi_weights = write_model(model_dir, MODELS["MPI"])
+    with pytest.raises(NetworkError, match="do not fit the network definition") as err:
+        PoseEstimator("COCO", proto=proto, weights=mpi_weights)
+    assert err.value.exit_code == 2
+
+
+def test_wrong_mode_for_model(model_dir):
+    proto, weights = write_model(model_dir, MODELS["COCO"])
+    with pytest.raises(NetworkError, match="outputs 57 channels but MPI needs 44"):
+        PoseEstimator("MPI", proto=proto, weights=weights)
+
+
+def test_opencv_without_caffe_importer(monkeypatch, model_dir):
+    monkeypatch.delattr(cv2.dnn, "readNetFromCaffe")
+    with pytest.raises(NetworkError, match=r"no Caffe importer.*pip install 'opencv-python>=4.8,<5'"):
+        load_caffe(*write_model(model_dir, MODELS["COCO"]))
+
+
+# ---------------------------------------------------------------- estimator
+
+def test_estimator_forward_geometry_and_stages(model_dir, monkeypatch):
+    proto, weights = write_model(model_dir, MODELS["MPI"])
+    est = PoseEstimator("mpi", proto=proto, weights=weights, net_resolution="-1x184")
+    out, geo = est.forward(np.zeros((480, 640, 3), np.uint8))
+    assert geo.input_size == (248, 184) and out.shape == (1, 44, 23, 31)
+    with pytest.raises(ValueError, match="cannot be combined with --proto"):
+        PoseEstimator("MPI", proto=proto, weights=weights, stages=2)
+    with pytest.raises(ValueError, match="stages must be 1..6"):
+        PoseEstimator("MPI", stages=0)
