@@ -8,15 +8,12 @@ The image and video tools are thin wrappers around this class.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import network
-from .architecture import deploy_text
+from . import engines, network
 from .preprocess import DEFAULT_NET_RESOLUTION, Geometry, NetResolution, parse_net_resolution, prepare_input
 from .spec import FULL_STAGES, STRIDE, ModelSpec, get_spec
 
@@ -35,7 +32,8 @@ class PoseEstimator:
     OpenPose-format Caffe body model instead of the model's default files (keypoint
     layout still from `model`). device: cpu | gpu | opencl | auto. stages: cut the
     built-in definition after stage 1..6 (default: the model's). scales: multi-scale
-    averaging factors, e.g. (1.0, 0.75, 0.5). engine: see pose.network.ENGINES.
+    averaging factors, e.g. (1.0, 0.75, 0.5). engine: auto | caffe | onnx | onnxruntime
+    (pose.engines); `self.engine` and `self.engine_label` say which one runs.
     """
 
     def __init__(self, model: Union[str, ModelSpec] = "COCO", *, proto: Optional[Union[str, Path]] = None,
@@ -57,7 +55,6 @@ class PoseEstimator:
         self.decode_options = decode_options
         if engine.lower() not in network.ENGINES:
             raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(network.ENGINES)}")
-        self.engine = "caffe"
         self.placement = network.select_placement(device, fp16, warn)
         weights = Path(weights) if weights else self.spec.weights.path
         official = weights == self.spec.weights.path
@@ -65,7 +62,11 @@ class PoseEstimator:
         if official and weights.is_file() and weights.stat().st_size != self.spec.weights.size:
             warn(f"{weights.name} is {weights.stat().st_size} bytes, the published file is "
                  f"{self.spec.weights.size}: not the official weights (check: ./getModels.sh --verify)")
-        self.net = self._load(Path(proto) if proto else None, weights, hint)
+        # Loaded once; every frame reuses it (and its buffers).
+        self.net = engines.load(engine, self.spec, self.stages, weights, Path(proto) if proto else None,
+                                self.placement, hint, warn)
+        self.engine = self.net.name  # the engine that runs: caffe | onnx | onnxruntime
+        self.engine_label = self.net.label  # what runs it, for the tools' first output line
         self._probe(weights)
         self._geometries: dict = {}
 
@@ -73,23 +74,11 @@ class PoseEstimator:
         from .spec import DOWNLOADS
         return next((n for n, w in DOWNLOADS.items() if w == self.spec.weights), "all")
 
-    def _load(self, proto: Optional[Path], weights: Path, hint: Optional[str]):
-        if proto is not None or self.stages == self.spec.stages:
-            return network.load_caffe(proto or self.spec.prototxt, weights, self.placement, hint)
-        # A stage cut is generated on the fly; cv2.dnn wants a file path.
-        fd, tmp = tempfile.mkstemp(suffix=".prototxt")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(deploy_text(self.spec, self.stages))
-            return network.load_caffe(tmp, weights, self.placement, hint)
-        finally:
-            os.unlink(tmp)
-
     def _probe(self, weights: Path) -> None:
         """One tiny forward pass, so mismatched files fail here with a clear message
         rather than on the first frame (cv2.dnn binds blobs by name without checking shapes)."""
         try:
-            output = network.forward(self.net, np.zeros((1, 3, 4 * STRIDE, 4 * STRIDE), np.float32))
+            output = self.net.forward(np.zeros((1, 3, 4 * STRIDE, 4 * STRIDE), np.float32))
         except network.NetworkError as exc:
             raise network.NetworkError(f"the weights {weights.name} do not fit the network definition "
                                        f"({exc})", 2) from None
@@ -109,7 +98,7 @@ class PoseEstimator:
         res = self.resolution if scale == 1.0 else _scaled_resolution(self.resolution, scale)
         blob, geometry = prepare_input(image, res, self._geometry_cached(image, res))
         self._geometries[(image.shape[1], image.shape[0], res)] = geometry
-        return network.forward(self.net, blob), geometry
+        return self.net.forward(blob), geometry
 
     def estimate(self, image: np.ndarray) -> list:
         """Every person in a BGR image, best first (see pose.decode)."""

@@ -18,8 +18,8 @@ from .caffemodel import looks_like_caffemodel
 from .spec import PACKAGE_DIR
 
 DEVICES = ("cpu", "gpu", "opencl", "auto")
-# Inference engines; "auto" picks the fastest one available on this install.
-ENGINES = ("auto", "caffe")
+# Inference engines (pose.engines); "auto" picks the fastest one available on this install.
+ENGINES = ("auto", "caffe", "onnx", "onnxruntime")
 Warn = Callable[[str], None]
 
 

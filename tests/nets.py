@@ -8,13 +8,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+import cv2
 import numpy as np
+import pytest
 
 from pose.architecture import Layer, build_layers, deploy_text
 from pose.caffemodel import random_weights, write_random_caffemodel
 from pose.spec import ModelSpec
 
 NARROW = 0.125  # ~3-5 MB of weights instead of ~200 MB
+
+# Tests of the Caffe route itself; OpenCV 5 (no Caffe importer) runs the ONNX route instead.
+requires_caffe = pytest.mark.skipif(not hasattr(cv2.dnn, "readNetFromCaffe"),
+                                    reason="this OpenCV has no Caffe importer (OpenCV 5)")
 
 
 def write_model(folder: Path, spec: ModelSpec, stages: Optional[int] = None, width: float = NARROW,

@@ -9,11 +9,12 @@ from pose.estimator import PoseEstimator
 from pose.network import NetworkError, load_caffe, select_placement
 from pose.spec import MODELS
 
-from .nets import reference_forward, reference_weights, write_model
+from .nets import reference_forward, reference_weights, requires_caffe, write_model
 
 SIZES = [(368, 368), (656, 368), (200, 96)]
 
 
+@requires_caffe
 @pytest.mark.parametrize("name", MODELS)
 def test_narrow_random_weights_load_and_give_openpose_output_shape(name, model_dir):
     spec = MODELS[name]
@@ -26,6 +27,7 @@ def test_narrow_random_weights_load_and_give_openpose_output_shape(name, model_d
         assert np.isfinite(out).all() and out.std() > 0
 
 
+@requires_caffe
 @pytest.mark.parametrize("stages", range(1, 7))
 def test_every_stage_cut_has_the_same_output_layout(stages, model_dir):
     net = load_caffe(*write_model(model_dir, MODELS["COCO"], stages=stages))
@@ -33,6 +35,7 @@ def test_every_stage_cut_has_the_same_output_layout(stages, model_dir):
     assert out.shape == (1, 57, 8, 12)
 
 
+@requires_caffe
 def test_cv2_applies_the_weights_we_wrote(model_dir):
     """cv2.dnn output equals an independent NumPy forward pass: weights bind by name."""
     spec, stages, width = MODELS["COCO"], 2, 0.0625
@@ -69,6 +72,7 @@ def test_auto_without_cuda_is_cpu_silently(monkeypatch):
     assert select_placement("auto", warn=pytest.fail) == network.CPU
 
 
+@requires_caffe
 def test_opencl_works_or_falls_back(model_dir):
     warnings = []
     p = select_placement("opencl", warn=warnings.append)
@@ -85,6 +89,7 @@ def test_unknown_device():
         select_placement("tpu")
 
 
+@requires_caffe
 def test_backend_and_target_are_set_with_the_right_calls(monkeypatch, model_dir):
     """The seed passed a target constant to setPreferableBackend; keep the two apart."""
     calls = []
@@ -117,6 +122,7 @@ def test_missing_default_weights_point_to_getmodels(monkeypatch, tmp_path):
                               "(run ./getModels.sh COCO to download them)")
 
 
+@requires_caffe
 def test_html_page_as_weights(tmp_path, model_dir):
     proto, _ = write_model(model_dir, MODELS["COCO"])
     page = tmp_path / "w.caffemodel"
@@ -126,6 +132,7 @@ def test_html_page_as_weights(tmp_path, model_dir):
     assert err.value.exit_code == 2
 
 
+@requires_caffe
 def test_truncated_weights_give_a_clear_error(tmp_path, model_dir):
     proto, weights = write_model(model_dir, MODELS["COCO"])
     cut = tmp_path / "cut.caffemodel"
@@ -148,6 +155,7 @@ def test_wrong_mode_for_model(model_dir):
         PoseEstimator("MPI", proto=proto, weights=weights)
 
 
+@requires_caffe
 def test_opencv_without_caffe_importer(monkeypatch, model_dir):
     monkeypatch.delattr(cv2.dnn, "readNetFromCaffe")
     with pytest.raises(NetworkError, match=r"no Caffe importer.*pip install 'opencv-python>=4.8,<5'"):

@@ -1,0 +1,416 @@
+"""Caffe weights -> ONNX, without Caffe and without OpenCV 4.
+
+The body networks use four Caffe layer types (Convolution with pad/stride, ReLU, 2x2/2
+max pooling, channel Concat); each maps to one ONNX node. The topology comes from
+`pose.architecture.build_layers` (any stage cut) or from a Caffe deploy file that uses
+only those types (`read_prototxt`), the numbers from the .caffemodel read by
+`pose.caffemodel` (both the `layer` and the legacy `layers` field), the channel counts
+from the weights themselves (so narrowed test nets convert too).
+
+Converted models are cached next to the weights as `<weights>.<sha256[:12]>.s<stages>.onnx`
+(`.p<hash of the deploy file>.onnx` for a custom definition): a new checksum or another
+cut is another file, files made from an older checksum of the same weights path are
+removed when a new one is written, and files from an older converter (model_version
+below CONVERTER_VERSION) are rebuilt. Hashing ~200 MB takes about half a second, so the
+checksum is remembered in `<weights>.sha256`, keyed by the file's size and mtime.
+
+    python -m pose.onnx_export pose/coco/pose_iter_440000.caffemodel --model COCO --stages 6
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .architecture import INPUT_NAME, Layer, build_layers
+from .caffemodel import CaffeModelError, _read_varint, read_caffemodel
+from .spec import ModelSpec, get_spec
+
+# Opset 13 / IR 7: read by OpenCV 4.8+, OpenCV 5 and every onnxruntime of the last years.
+OPSET = 13
+IR_VERSION = 7
+# Stored as the model's model_version; bump it when the graph written here changes so
+# that cached files from an older converter are rebuilt.
+CONVERTER_VERSION = 1
+PRODUCER = "opencv-hpe"
+_MODEL_VERSION_FIELD, _MODEL_GRAPH_FIELD = 5, 7  # onnx.proto ModelProto
+_HASH_CHUNK = 1 << 22
+
+
+class ConversionError(ValueError):
+    """The weights or the definition cannot be turned into an ONNX model."""
+
+
+class WeightsMismatch(ConversionError):
+    """The weights do not fit the network definition (another model's weights?)."""
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ConversionError("converting Caffe weights to ONNX needs the onnx package: "
+                              "pip install -r requirements.txt") from None
+    return onnx
+
+
+# ---------------------------------------------------------------- prototxt
+
+_V1_TYPES = {"CONVOLUTION": "Convolution", "RELU": "ReLU", "POOLING": "Pooling", "CONCAT": "Concat"}
+_TOKEN = re.compile(r'\s+|#[^\n]*|"((?:[^"\\]|\\.)*)"|([{}:])|([^\s{}:"#]+)')
+
+
+def _parse_text(text: str) -> Dict[str, list]:
+    """Protobuf text format as nested {field: [values]} (strings, numbers and enums as str)."""
+    stack: List[Dict[str, list]] = [{}]
+    key: Optional[str] = None
+    for m in _TOKEN.finditer(text):
+        quoted, punct, word = m.group(1), m.group(2), m.group(3)
+        if punct == "{":
+            if key is None:
+                raise ConversionError("unexpected '{' in the network definition")
+            child: Dict[str, list] = {}
+            stack[-1].setdefault(key, []).append(child)
+            stack.append(child)
+            key = None
+        elif punct == "}":
+            if len(stack) == 1:
+                raise ConversionError("unbalanced '}' in the network definition")
+            stack.pop()
+        elif punct == ":":
+            if key is None:
+                raise ConversionError("unexpected ':' in the network definition")
+        elif quoted is not None or word is not None:
+            if key is None and quoted is None:
+                key = word
+            elif key is not None:
+                stack[-1].setdefault(key, []).append(quoted if quoted is not None else word)
+                key = None
+            else:
+                raise ConversionError(f"unexpected {quoted!r} in the network definition")
+    if len(stack) != 1:
+        raise ConversionError("unbalanced '{' in the network definition")
+    return stack[0]
+
+
+def _one(fields: Dict[str, list], name: str, default=None):
+    values = fields.get(name)
+    return values[-1] if values else default
+
+
+def _square(param: Dict[str, list], layer: str, name: str, default: Optional[int]) -> Optional[int]:
+    """kernel_size, pad or stride: one value, a repeated equal pair, or equal _h/_w fields."""
+    base = name[:-len("_size")] if name.endswith("_size") else name
+    values = set(param.get(name, [])) | {v for v in (_one(param, base + "_h"), _one(param, base + "_w")) if v}
+    if len(values) > 1:
+        raise ConversionError(f"layer {layer}: a non-square {base} is not supported")
+    return int(values.pop()) if values else default
+
+
+def _layer_from_text(fields: Dict[str, list]) -> Optional[Layer]:
+    name = _one(fields, "name", "")
+    type_ = _one(fields, "type", "")
+    type_ = _V1_TYPES.get(type_, type_)
+    bottoms, tops = tuple(fields.get("bottom", [])), fields.get("top", [])
+    if type_ in ("Input", "Data"):
+        return None
+    if len(tops) != 1:
+        raise ConversionError(f"layer {name}: {len(tops)} tops are not supported")
+    if type_ == "Convolution":
+        param = _one(fields, "convolution_param", {})
+        for unsupported, default in (("group", "1"), ("dilation", "1")):
+            if _one(param, unsupported, default) != default:
+                raise ConversionError(f"layer {name}: convolution {unsupported} is not supported")
+        kernel = _square(param, name, "kernel_size", None)
+        if kernel is None:
+            raise ConversionError(f"layer {name}: no kernel_size")
+        return Layer(name, type_, bottoms, tops[0], int(_one(param, "num_output", 0)), kernel,
+                     _square(param, name, "pad", 0), _square(param, name, "stride", 1))
+    if type_ == "Pooling":
+        param = _one(fields, "pooling_param", {})
+        if _one(param, "pool", "MAX") != "MAX" or _one(param, "global_pooling", "false") != "false":
+            raise ConversionError(f"layer {name}: only max pooling is supported")
+        kernel = _square(param, name, "kernel_size", None)
+        if kernel is None:
+            raise ConversionError(f"layer {name}: no kernel_size")
+        return Layer(name, type_, bottoms, tops[0], kernel=kernel, pad=_square(param, name, "pad", 0),
+                     stride=_square(param, name, "stride", 1))
+    if type_ == "ReLU":
+        if float(_one(_one(fields, "relu_param", {}), "negative_slope", 0)) != 0:
+            raise ConversionError(f"layer {name}: leaky ReLU is not supported")
+        return Layer(name, type_, bottoms, tops[0])
+    if type_ == "Concat":
+        param = _one(fields, "concat_param", {})
+        if int(_one(param, "axis", _one(param, "concat_dim", 1))) != 1:
+            raise ConversionError(f"layer {name}: only channel concatenation is supported")
+        return Layer(name, type_, bottoms, tops[0])
+    raise ConversionError(f"layer {name}: type {type_ or '?'} is not supported by the ONNX converter "
+                          "(only Convolution, ReLU, max Pooling and Concat are)")
+
+
+def read_prototxt(path: Union[str, Path]) -> Tuple[str, List[Layer]]:
+    """(input blob name, layers) of a Caffe deploy file that uses the four supported types."""
+    fields = _parse_text(Path(path).read_text(errors="replace"))
+    layers = [layer for block in fields.get("layer", []) + fields.get("layers", [])
+              if (layer := _layer_from_text(block)) is not None]
+    inputs = fields.get("input", []) + [t for block in fields.get("layer", [])
+                                        if _one(block, "type") == "Input" for t in block.get("top", [])]
+    if not layers or not inputs:
+        raise ConversionError(f"{Path(path).name} has no input or no layers")
+    return inputs[0], layers
+
+
+# ---------------------------------------------------------------- graph
+
+def _conv_params(layer: Layer, blobs: Sequence[np.ndarray], in_channels: int):
+    """(weight OIHW, bias) of a convolution, checked against the layer and its input."""
+    if not blobs:
+        raise WeightsMismatch(f"the weights have no blobs for layer {layer.name}")
+    k, out_channels = layer.kernel, layer.num_output
+    shape = (out_channels, in_channels, k, k)
+    # Legacy (V1) blobs are 4-D num/channels/height/width too, but may carry extra unit axes.
+    if blobs[0].size != int(np.prod(shape)):
+        raise WeightsMismatch(f"layer {layer.name}: weights of shape {tuple(blobs[0].shape)} where the "
+                              f"definition needs {shape}")
+    bias = blobs[1].reshape(-1) if len(blobs) > 1 else np.zeros(out_channels, np.float32)
+    if bias.size != out_channels:
+        raise WeightsMismatch(f"layer {layer.name}: {bias.size} biases for {out_channels} filters")
+    return np.ascontiguousarray(blobs[0].reshape(shape), np.float32), np.ascontiguousarray(bias, np.float32)
+
+
+def _width(blobs: Dict[str, List[np.ndarray]], layers: Sequence[Layer]) -> float:
+    """The channel width factor of a weights file (narrowed test nets): first conv's filters
+    over the full network's."""
+    first = next(layer for layer in layers if layer.type == "Convolution")
+    if not blobs.get(first.name):
+        raise WeightsMismatch(f"the weights have no layer {first.name}")
+    return blobs[first.name][0].shape[0] / first.num_output
+
+
+def build_model(layers: Sequence[Layer], blobs: Dict[str, List[np.ndarray]], output_name: Optional[str] = None,
+                graph_name: str = "openpose", input_blob: str = INPUT_NAME):
+    """An onnx.ModelProto computing Caffe `layers` with `blobs` (weights by layer name).
+
+    The ONNX input is always `image` (N, 3, H, W) with free N, H and W, whatever the Caffe
+    input blob (`input_blob`) was called; the output is `output_name` (default: the last
+    layer's top).
+    """
+    _onnx()
+    from onnx import TensorProto, helper, numpy_helper
+
+    output_name = output_name or layers[-1].top
+    nodes, initializers = [], []
+    current: Dict[str, str] = {input_blob: INPUT_NAME}  # Caffe blob -> latest ONNX tensor
+    channels: Dict[str, int] = {input_blob: 3}
+    for layer in layers:
+        missing = [b for b in layer.bottoms if b not in current]
+        if missing:
+            raise ConversionError(f"layer {layer.name} reads {missing[0]}, which no earlier layer writes")
+        src = [current[b] for b in layer.bottoms]
+        # Caffe's ReLU works in place (top == bottom); ONNX needs a fresh name each time.
+        out = output_name if layer is layers[-1] else layer.name
+        if layer.type == "Convolution":
+            if layer.name not in blobs:
+                raise WeightsMismatch(f"the weights have no layer {layer.name}")
+            weight, bias = _conv_params(layer, blobs[layer.name], channels[layer.bottoms[0]])
+            w_name, b_name = f"{layer.name}.weight", f"{layer.name}.bias"
+            initializers += [numpy_helper.from_array(weight, w_name), numpy_helper.from_array(bias, b_name)]
+            nodes.append(helper.make_node("Conv", [src[0], w_name, b_name], [out], name=layer.name,
+                                          kernel_shape=[layer.kernel] * 2, pads=[layer.pad or 0] * 4,
+                                          strides=[layer.stride or 1] * 2))
+            channels[layer.top] = layer.num_output
+        elif layer.type == "ReLU":
+            nodes.append(helper.make_node("Relu", src, [out], name=layer.name))
+            channels[layer.top] = channels[layer.bottoms[0]]
+        elif layer.type == "Pooling":
+            # Caffe rounds pooled sizes up; ceil_mode keeps odd sizes identical.
+            nodes.append(helper.make_node("MaxPool", src, [out], name=layer.name,
+                                          kernel_shape=[layer.kernel] * 2, strides=[layer.stride or 1] * 2,
+                                          pads=[layer.pad or 0] * 4, ceil_mode=1))
+            channels[layer.top] = channels[layer.bottoms[0]]
+        elif layer.type == "Concat":
+            nodes.append(helper.make_node("Concat", src, [out], name=layer.name, axis=1))
+            channels[layer.top] = sum(channels[b] for b in layer.bottoms)
+        else:
+            raise ConversionError(f"layer {layer.name}: type {layer.type} is not supported")
+        current[layer.top] = out
+    graph = helper.make_graph(
+        nodes, graph_name,
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["batch", 3, "height", "width"])],
+        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT,
+                                       ["batch", channels[layers[-1].top], "out_height", "out_width"])],
+        initializers)
+    model = helper.make_model(graph, producer_name=PRODUCER, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = IR_VERSION
+    model.model_version = CONVERTER_VERSION
+    return model
+
+
+def convert(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int], out_path: Union[str, Path],
+            proto: Optional[Union[str, Path]] = None) -> Path:
+    """Write the network with the Caffe `weights` as ONNX, atomically.
+
+    The network is `spec`'s cut after `stages`, or the deploy file `proto` when given.
+    """
+    try:
+        blobs = read_caffemodel(weights)
+    except CaffeModelError as exc:
+        raise ConversionError(f"{Path(weights).name} is not a readable .caffemodel ({exc})") from None
+    if proto is None:
+        stages = spec.stages if stages is None else stages
+        width = _width(blobs, build_layers(spec, stages))
+        model = build_model(build_layers(spec, stages, width), blobs, spec.output_name,
+                            f"OpenPose-{spec.name}-{stages}stages")
+    else:
+        input_blob, layers = read_prototxt(proto)
+        model = build_model(layers, blobs, None, Path(proto).stem, input_blob)
+    data = model.SerializeToString()
+    del model, blobs
+    return _write_atomic(Path(out_path), data)
+
+
+def _write_atomic(path: Path, data: bytes) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# ---------------------------------------------------------------- cache
+
+def _hash_sidecar(weights: Path) -> Path:
+    return weights.with_name(weights.name + ".sha256")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def weights_sha256(weights: Union[str, Path]) -> str:
+    """SHA-256 of a weights file, remembered in a sidecar keyed by size and mtime."""
+    weights = Path(weights)
+    st = weights.stat()
+    key = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    sidecar = _hash_sidecar(weights)
+    try:
+        saved = json.loads(sidecar.read_text())
+        if {k: saved.get(k) for k in key} == key and len(saved.get("sha256", "")) == 64:
+            return saved["sha256"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    sha = _sha256(weights)
+    try:
+        _write_atomic(sidecar, json.dumps({**key, "sha256": sha}).encode())
+    except OSError:
+        pass  # a read-only folder only costs the hash next time
+    return sha
+
+
+def cache_path(weights: Union[str, Path], sha256: str, cut: str) -> Path:
+    """`<weights>.<sha256[:12]>.<cut>.onnx`; `cut` is s<stages> or p<deploy file hash>."""
+    weights = Path(weights)
+    return weights.with_name(f"{weights.name}.{sha256[:12]}.{cut}.onnx")
+
+
+def _converter_version(path: Path) -> Optional[int]:
+    """model_version of an ONNX file, read from its first bytes (protobuf writes it before the graph)."""
+    try:
+        with open(path, "rb") as f:
+            head = memoryview(f.read(256))
+        pos = 0
+        while pos < len(head):
+            key, pos = _read_varint(head, pos)
+            field, wire = key >> 3, key & 7
+            if wire == 0:
+                value, pos = _read_varint(head, pos)
+                if field == _MODEL_VERSION_FIELD:
+                    return value
+            elif wire == 2 and field != _MODEL_GRAPH_FIELD:
+                size, pos = _read_varint(head, pos)
+                pos += size
+            else:
+                return None
+    except (OSError, CaffeModelError):
+        return None
+    return None
+
+
+def _is_current(path: Path) -> bool:
+    return path.is_file() and _converter_version(path) == CONVERTER_VERSION
+
+
+def _remove_stale(weights: Path, keep_sha: str) -> None:
+    """Drop converted files of this weights path that were made from other contents."""
+    for old in weights.parent.glob(f"{glob.escape(weights.name)}.*.onnx"):
+        if old.name[len(weights.name) + 1:].split(".", 1)[0] != keep_sha[:12]:
+            old.unlink(missing_ok=True)
+
+
+def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] = None,
+             proto: Optional[Union[str, Path]] = None) -> Path:
+    """The ONNX file of `weights` (`spec` cut after `stages`, or the deploy file `proto`),
+    converted on first use and cached next to the weights."""
+    weights = Path(weights)
+    sha = weights_sha256(weights)
+    if proto is None:
+        cut = f"s{spec.stages if stages is None else stages}"
+    else:
+        cut = "p" + hashlib.sha256(Path(proto).read_bytes()).hexdigest()[:8]
+    path = cache_path(weights, sha, cut)
+    if not _is_current(path):
+        convert(weights, spec, stages, path, proto)
+        _remove_stale(weights, sha)
+    return path
+
+
+# ---------------------------------------------------------------- command line
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pose.onnx_export",
+                                     description="Convert OpenPose Caffe weights to ONNX (no Caffe needed).")
+    parser.add_argument("weights", help=".caffemodel file")
+    parser.add_argument("--model", default="COCO", help="COCO, MPI or MPI_4 (default COCO)")
+    parser.add_argument("--stages", type=int, help="cut after this stage, 1-6 (default: the model's)")
+    parser.add_argument("--proto", help="convert this Caffe deploy file instead of the built-in network")
+    parser.add_argument("-o", "--output", help="write here instead of the cache file next to the weights")
+    args = parser.parse_args(argv)
+    try:
+        spec = get_spec(args.model)
+        if not Path(args.weights).is_file():
+            raise ConversionError(f"weights not found: {args.weights}")
+        path = (convert(args.weights, spec, args.stages, args.output, args.proto) if args.output
+                else onnx_for(args.weights, spec, args.stages, args.proto))
+    except (ConversionError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
