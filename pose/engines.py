@@ -184,8 +184,9 @@ def load_onnx_cv2(path: Path, placement: network.Placement = network.CPU) -> cv2
     except cv2.error as exc:
         raise network.NetworkError(f"OpenCV could not load {network._display(path)}: "
                                    f"{network._first_line(exc)}", 2) from None
-    net.setPreferableBackend(placement.backend)
-    net.setPreferableTarget(placement.target)
+    if placement != network.CPU:  # the CPU is the default; OpenCV 5's new engine warns on any set
+        net.setPreferableBackend(placement.backend)
+        net.setPreferableTarget(placement.target)
     return net
 
 

