@@ -244,6 +244,25 @@ def run_video(python: str, weights: Path, frames: int, net_seconds: float) -> Op
                 "ratio": per_frame / net_seconds, "first_line": first_line}
 
 
+def gflops(stages: int, size: int = SIZE) -> float:
+    """Multiply-adds x 2 of the COCO network cut after `stages` at size x size."""
+    from pose.architecture import build_layers
+    from pose.spec import STRIDE, get_spec
+    channels, side, total = {"image": 3}, {"image": size}, 0.0
+    for layer in build_layers(get_spec(MODEL), stages):
+        src = layer.bottoms[0]
+        if layer.type == "Convolution":
+            total += 2.0 * channels[src] * layer.num_output * layer.kernel ** 2 * side[src] ** 2
+            channels[layer.top] = layer.num_output
+        elif layer.type == "Concat":
+            channels[layer.top] = sum(channels[b] for b in layer.bottoms)
+        else:
+            channels[layer.top] = channels[src]
+        side[layer.top] = -(-side[src] // 2) if layer.type == "Pooling" else side[src]
+    assert side[layer.top] == -(-size // STRIDE)
+    return total / 1e9
+
+
 def _fmt(seconds: float) -> str:
     return f"{seconds:.3f}"
 
@@ -322,21 +341,22 @@ def main() -> int:
     decode_result = time_decode(repeat=20)
     video = run_video(best.python, weights, args.video_frames, best.median)
 
-    lines = [f"Measured {started:%Y-%m-%d} on {machine()}; "
-             f"full COCO network with random weights of the exact architecture, "
-             f"{SIZE}x{SIZE} input, median of {args.repeat} frames per route, routes interleaved "
-             "frame by frame (other processes were running on the machine: compare rows, not runs).", "",
-             "| route | s / frame | vs seed loop | max abs diff vs Caffe route |", "| --- | --- | --- | --- |"]
+    lines = [f"Measured {started:%Y-%m-%d} on {machine()}: full COCO network "
+             f"({gflops(6):.0f} GFLOP a frame) with random weights of the exact architecture, "
+             f"{SIZE}x{SIZE} input, {args.repeat} frames per route, the routes interleaved frame by "
+             "frame (other processes shared the 2 cores: compare rows of one run, not runs).", "",
+             "| route | median s / frame | best | median vs seed loop | max abs diff vs Caffe route |",
+             "| --- | --- | --- | --- | --- |"]
     for w, diff in rows:
-        ratio = f"{w.median / seed.median:.2f}x time ({seed.median / w.median:.2f}x faster)" if seed else "-"
-        if w is seed:
-            ratio = "1.00x"
-        lines.append(f"| {w.label} | {_fmt(w.median)} | {ratio} | "
+        ratio = "1.00x" if w is seed else (
+            f"{w.median / seed.median:.2f}x the time ({seed.median / w.median:.2f}x faster)" if seed else "-")
+        lines.append(f"| {w.label} | {_fmt(w.median)} | {_fmt(min(w.times))} | {ratio} | "
                      f"{'-' if diff is None else f'{diff:.1e}'} |")
-    lines += ["", f"--stages 4 vs 6 on {best.label}: {_fmt(cut.median)} s vs {_fmt(s6.median)} s "
-                  f"({s6.median / cut.median:.2f}x faster); output maps change by up to "
-                  f"{float(change.max()):.3f} (mean {float(change.mean()):.3f}; 6-stage maps reach "
-                  f"{scale:.2f})."]
+    lines += ["", f"`--stages 4` vs 6 on {best.label}: {_fmt(cut.median)} s vs {_fmt(s6.median)} s "
+                  f"({s6.median / cut.median:.2f}x faster; the work falls from {gflops(6):.0f} to "
+                  f"{gflops(4):.0f} GFLOP, {gflops(6) / gflops(4):.2f}x). The output maps change by up to "
+                  f"{float(change.max()):.2f} (mean {float(change.mean()):.3f}; the 6-stage maps reach "
+                  f"{scale:.2f}; random weights, so only the size of the change means anything)."]
     if decode_result:
         lines.append(f"Decoding {decode_result['people_in']} people ({decode_result['size']} net input, "
                      f"{decode_result['people_found']} found): {decode_result['seconds'] * 1000:.1f} ms.")

@@ -301,6 +301,8 @@ def test_unsupported_layer_in_custom_definition(tmp_path, monkeypatch):
     with pytest.raises(NetworkError, match=r"cannot convert to ONNX: layer t: type TanH is not supported"):
         engines.load("onnx", spec, 6, weights, proto)
     if HAS_CAFFE:
+        # auto tries the faster ONNX route first and falls back to the Caffe files
+        monkeypatch.setattr(engines, "available", lambda placement=None: ["onnx", "caffe"])
         warnings = []
         net = engines.load("auto", spec, 6, weights, proto, warn=warnings.append)
         assert net.name == "caffe" and len(warnings) == 1 and "TanH" in warnings[0]
