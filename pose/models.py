@@ -9,10 +9,12 @@ rename into place. Nothing lands at the final path unless it is the official fil
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import os
 import re
 import sys
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -601,19 +603,20 @@ def manual_instructions(weights: Weights, tried: Sequence[Tuple[str, str]]) -> s
         lines.extend(f"  {url}\n    -> {reason}" for url, reason in tried)
     else:
         lines.append("No mirror was tried (none given, and --only-mirrors was set).")
-    part = part_path(weights)
+    wrap = functools.partial(textwrap.fill, width=88, break_on_hyphens=False)
     lines += [
-        f"To install it by hand, get {name} ({weights.size} bytes, SHA-256 {weights.sha256}) "
-        "from any of the URLs above or from someone who has it, check it with "
-        f"`sha256sum {name}` (macOS: `shasum -a 256 {name}`; Windows: "
-        f"`certutil -hashfile {name} SHA256`), and put it at",
+        wrap(f"To install it by hand: get {name} ({weights.size} bytes, SHA-256 "
+             f"{weights.sha256}) from any of the URLs above or from someone who has it; check "
+             f"it with `sha256sum {name}` (macOS: `shasum -a 256 {name}`; Windows: "
+             f"`certutil -hashfile {name} SHA256`); put it at"),
         f"  {weights.path}",
-        f"then run `./getModels.sh --verify`. Or let this tool copy and check it: "
-        f"`./getModels.sh --mirror /directory/holding/the/file`.",
+        wrap("and run `./getModels.sh --verify`. Or let this tool copy and check it: "
+             "`./getModels.sh --mirror /directory/holding/the/file`."),
     ]
+    part = part_path(weights)
     if part.exists():
-        lines.append(f"The partial download {part} ({_part_size(part)} bytes) is kept; "
-                     "running getModels.sh again resumes it.")
+        lines.append(wrap(f"The partial download {part} ({_part_size(part)} bytes) is kept; "
+                          "running getModels.sh again resumes it."))
     return "\n".join(lines)
 
 
