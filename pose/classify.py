@@ -98,7 +98,7 @@ UNKNOWN = Decision(None, 0.0)
 
 
 def _margin(distance: float, band: float) -> float:
-    """0.5 at a threshold, 1.0 once `distance` (signed toward the answer) reaches `band`."""
+    """0.5 at a threshold, rising to 1.0 once the distance from it reaches `band`."""
     return 0.5 + 0.5 * float(np.clip(abs(distance) / band, 0.0, 1.0))
 
 
