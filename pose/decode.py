@@ -194,7 +194,7 @@ def paf_grid(points: np.ndarray) -> np.ndarray:
     OpenPose drew its PAF targets from keypoint / 8, without the half-cell offset of
     its heatmaps (grid point g = input pixel 8g + 3.5), so a trained net's PAF grid
     point g stands for input pixel 8g. OpenPose's own decoder samples the PAF half a
-    cell off, which loses short limbs.
+    cell off; in crowds that joins fewer people right (benchmarks/eval_decode.py).
     """
     return np.asarray(points) / STRIDE
 

@@ -12,13 +12,11 @@ from pose.peaks import cubic_matrix, find_peaks, input_to_grid
 from pose.preprocess import NetResolution, compute_geometry, parse_net_resolution
 from pose.spec import SINGLE_PERSON_THRESHOLD, get_spec
 from tests.annotations import load_all
-from tests.crowd import compose_crowd, people_pool
-from tests.degrade import add_noise, blur, random_dropped_limbs
+from tests.degrade import add_noise, blur
 from tests.render_fields import render_output
-from tests.scoring import match_people
+from tests.scoring import TOLERANCE, match_people, score_crowds, score_samples
 
 LAYOUTS = ("COCO", "MPI")
-TOLERANCE = 4.0  # net-input pixels
 DEFAULT_RESOLUTION = parse_net_resolution("-1x368")
 
 
@@ -38,21 +36,6 @@ def _decode_sample(image, spec, **render):
     truth = image.people[spec.name]
     people = decode(render_output(truth, spec, geometry, **render), geometry, spec)
     return truth, people, geometry
-
-
-def _recall(samples, spec, degrade=None, drop_fraction=0.0, rng=None, **render):
-    """Fraction of annotated keypoints decoded within TOLERANCE by the right person."""
-    found = visible = 0
-    for image in samples:
-        geometry = compute_geometry(image.image_size, DEFAULT_RESOLUTION)
-        truth = image.people[spec.name]
-        dropped = random_dropped_limbs(len(truth), spec, drop_fraction, rng) if drop_fraction else None
-        output = render_output(truth, spec, geometry, drop_limbs=dropped, **render)
-        people = decode(degrade(output) if degrade else output, geometry, spec)
-        matches = match_people(truth, people, geometry.scale, spec, TOLERANCE)
-        found += sum(m.found for m in matches)
-        visible += sum(m.visible for m in matches)
-    return found / visible
 
 
 # --- the pieces -------------------------------------------------------------------
@@ -144,18 +127,16 @@ def test_bilinear_paf_sampling_decodes_like_cubic(samples, monkeypatch):
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_every_annotated_person_is_recovered(samples, layout):
     spec = get_spec(layout)
-    found = visible = 0
+    tally = score_samples(samples, spec)
+    # Nobody split in two, nobody invented, no part given to the wrong person.
+    assert tally.decoded == len(tally.matches) and tally.extra == 0 and tally.wrong == 0
     for image in samples:
-        truth, people, geometry = _decode_sample(image, spec)
-        matches = match_people(truth, people, geometry.scale, spec, TOLERANCE)
-        # Nobody split in two, nobody invented: one decoded person per annotated one.
-        assert len(people) == len(truth), image.name
-        assert all(m.decoded >= 0 and m.wrong == 0 for m in matches), image.name
-        if len(truth) == 1:
-            assert matches[0].found == matches[0].visible, image.name
-        found += sum(m.found for m in matches)
-        visible += sum(m.visible for m in matches)
-    assert found / visible >= 0.98
+        if len(image.people[layout]) == 1:
+            (match,) = score_samples([image], spec).matches
+            assert match.found == match.visible, image.name
+    # Measured: 309/310 (COCO), 300/301 (MPI); the miss is a wrist annotated without
+    # its elbow, which no limb reaches.
+    assert tally.recall >= 0.98
 
 
 def test_keypoints_are_in_original_image_pixels_with_sub_pixel_precision(samples):
@@ -191,28 +172,13 @@ def test_person_records(samples):
 
 # --- crowds and degraded fields ---------------------------------------------------
 
-def _crowd_results(samples, layout, n_people, frames, seed=0):
-    spec = get_spec(layout)
-    geometry = compute_geometry((1280, 720), parse_net_resolution("656x368"))
-    pool = people_pool(samples, layout)
-    rng = np.random.default_rng(seed)
-    matches = []
-    for _ in range(frames):
-        crowd = compose_crowd(pool, n_people, (1280, 720), rng)
-        people = decode(render_output(crowd, spec, geometry), geometry, spec)
-        matches += match_people(crowd, people, geometry.scale, spec, TOLERANCE)
-    return matches
-
-
 @pytest.mark.parametrize("layout, floor", [("COCO", 0.85), ("MPI", 0.8)])
 def test_crowds_of_three_are_assembled(samples, layout, floor):
     # Measured with this seed: COCO 54/60, MPI 50/60 people assembled exactly (every
     # reachable part, no part of anyone else); the misses are overlapping limbs.
-    matches = _crowd_results(samples, layout, n_people=3, frames=20)
-    assembled = np.mean([m.assembled for m in matches])
-    recall = sum(m.found for m in matches) / sum(m.visible for m in matches)
-    assert assembled >= floor
-    assert recall >= 0.95
+    tally = score_crowds(samples, get_spec(layout), n_people=3, frames=20, seed=0)
+    assert tally.assembled >= floor
+    assert tally.recall >= 0.95
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -221,11 +187,11 @@ def test_degraded_fields_keep_a_floor(samples, layout):
     prints the whole curves)."""
     spec = get_spec(layout)
     rng = np.random.default_rng(0)
-    assert _recall(samples, spec, paf_blur=1.5) >= 0.97
-    assert _recall(samples, spec, degrade=lambda out: blur(out, 0.5)) >= 0.97
-    assert _recall(samples, spec, degrade=lambda out: add_noise(out, 0.02, rng)) >= 0.95
-    assert _recall(samples, spec, peak=0.7) >= 0.98
-    assert _recall(samples, spec, drop_fraction=0.1, rng=rng) >= 0.75
+    assert score_samples(samples, spec, paf_blur=1.5).recall >= 0.97
+    assert score_samples(samples, spec, degrade=lambda out: blur(out, 0.5)).recall >= 0.97
+    assert score_samples(samples, spec, degrade=lambda out: add_noise(out, 0.02, rng)).recall >= 0.95
+    assert score_samples(samples, spec, peak=0.7).recall >= 0.98
+    assert score_samples(samples, spec, drop_fraction=0.1, rng=rng).recall >= 0.75
 
 
 # --- options ----------------------------------------------------------------------
