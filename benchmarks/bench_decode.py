@@ -40,7 +40,10 @@ def main(argv=None) -> int:
         from tests.render_fields import render_output
 
         spec = get_spec(args.model)
-        fw, fh = (int(v) for v in args.frame.lower().split("x"))
+        size = args.frame.lower().split("x")
+        if len(size) != 2 or not all(v.isdigit() and int(v) > 0 for v in size):
+            raise ValueError(f"bad frame size {args.frame!r}: expected WxH such as 1280x720")
+        fw, fh = (int(v) for v in size)
         geometry = compute_geometry((fw, fh), parse_net_resolution(args.net_resolution))
         pool = people_pool(load_all(), spec.name if spec.name in ("COCO", "MPI") else "MPI")
     except (ValueError, OSError) as exc:
