@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+
 import cv2
 import numpy as np
 import pytest
