@@ -16,6 +16,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 STRIDE = 8
 # The refinement stages of the published body networks.
 FULL_STAGES = 6
+# The seed's single-person method keeps a part whose heatmap maximum exceeds this.
+SINGLE_PERSON_THRESHOLD = 0.1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,74 @@
+"""Time pose.decode on rendered network outputs of synthetic crowds.
+
+Usage: python benchmarks/bench_decode.py [--model COCO] [--people 10] [--frame 1280x720]
+       [--net-resolution 656x368] [--frames 20] [--repeats 20]
+
+The maps are rendered from real annotations (tests/render_fields.py) for crowds of
+`--people` skeletons (tests/crowd.py, fixed seed), so no network is needed. Prints the
+median and 90th percentile decoding time per frame and the people found.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from pose.decode import decode  # noqa: E402
+from pose.preprocess import compute_geometry, parse_net_resolution  # noqa: E402
+from pose.spec import get_spec  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="COCO")
+    ap.add_argument("--people", type=int, default=10)
+    ap.add_argument("--frame", default="1280x720", help="original frame size WxH")
+    ap.add_argument("--net-resolution", default="656x368")
+    ap.add_argument("--frames", type=int, default=20, help="different crowds")
+    ap.add_argument("--repeats", type=int, default=20, help="timed decodes per crowd")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    try:
+        from tests.annotations import load_all
+        from tests.crowd import compose_crowd, people_pool
+        from tests.render_fields import render_output
+
+        spec = get_spec(args.model)
+        size = args.frame.lower().split("x")
+        if len(size) != 2 or not all(v.isdigit() and int(v) > 0 for v in size):
+            raise ValueError(f"bad frame size {args.frame!r}: expected WxH such as 1280x720")
+        fw, fh = (int(v) for v in size)
+        geometry = compute_geometry((fw, fh), parse_net_resolution(args.net_resolution))
+        pool = people_pool(load_all(), spec.name if spec.name in ("COCO", "MPI") else "MPI")
+    except (ValueError, OSError) as exc:
+        print(f"bench_decode: {exc}", file=sys.stderr)
+        return 2
+    rng = np.random.default_rng(args.seed)
+    times, found = [], []
+    for _ in range(args.frames):
+        crowd = compose_crowd(pool, args.people, (fw, fh), rng)
+        output = render_output(crowd, spec, geometry)
+        decode(output, geometry, spec)  # warm-up
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            people = decode(output, geometry, spec)
+            times.append(time.perf_counter() - t0)
+        found.append(len(people))
+    ms = np.array(times) * 1e3
+    print(f"{spec.name}, {args.people} people, frame {fw}x{fh}, net input "
+          f"{geometry.input_size[0]}x{geometry.input_size[1]}, maps "
+          f"{geometry.output_size[0]}x{geometry.output_size[1]}x{spec.n_channels}")
+    print(f"decode: median {np.median(ms):.2f} ms, p90 {np.percentile(ms, 90):.2f} ms, "
+          f"min {ms.min():.2f} ms over {len(ms)} runs ({args.frames} crowds); "
+          f"people found per crowd: mean {np.mean(found):.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
