@@ -13,7 +13,7 @@ class PoseClass:
 
     gesture: str = "unknown"  # hello | stop | none | unknown
     gesture_confidence: float = 0.0
-    posture: str = "unknown"  # sitting | standing | unknown
+    posture: str = "unknown"  # sitting | standing | lying | unknown
     posture_confidence: float = 0.0
 
 

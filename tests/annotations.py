@@ -51,12 +51,13 @@ MPII16_TO = {
     "COCO": [None, 8, 12, 11, 10, 13, 14, 15, 2, 1, 0, 3, 4, 5, None, None, None, None],
     "MPI": [9, 8, 12, 11, 10, 13, 14, 15, 2, 1, 0, 3, 4, 5, ("mid", 7, 6)],
 }
-# H36M (as this file's category lists it): 0 pelvis 1 lhip 2 lknee 3 lfoot 4 rhip
-#   5 rknee 6 rfoot 7 spine 8 thorax 9 neck_base 10 head 11 lsho 12 lelb 13 lwri
-#   14 rsho 15 relb 16 rwri
+# H36M in its standard order: 0 pelvis 1 rhip 2 rknee 3 rfoot 4 lhip 5 lknee 6 lfoot
+#   7 spine 8 thorax 9 neck_base 10 head 11 lsho 12 lelb 13 lwri 14 rsho 15 relb 16 rwri.
+# (The file's category list names index 1 left_hip, but the frames show the standard
+# order: with it, legs and arms of each person fall on the same side.)
 H36M17_TO = {
-    "COCO": [9, 8, 14, 15, 16, 11, 12, 13, 4, 5, 6, 1, 2, 3, None, None, None, None],
-    "MPI": [10, 8, 14, 15, 16, 11, 12, 13, 4, 5, 6, 1, 2, 3, ("mid", 8, 0)],
+    "COCO": [9, 8, 14, 15, 16, 11, 12, 13, 1, 2, 3, 4, 5, 6, None, None, None, None],
+    "MPI": [10, 8, 14, 15, 16, 11, 12, 13, 1, 2, 3, 4, 5, 6, ("mid", 8, 0)],
 }
 
 

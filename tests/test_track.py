@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pose.person import Person, PoseClass
+from pose.person import PoseClass
 from pose.spec import MODELS
 from pose.track import LabelSmoother, Tracker, body_size, greedy_match, match_costs
 from tests import skeletons as S

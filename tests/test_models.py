@@ -1,0 +1,469 @@
+"""pose.models against real HTTP servers on 127.0.0.1 that the tests start and control.
+
+Each server serves a generated 2 MiB "weights" file with a known SHA-256 and misbehaves
+on purpose depending on the first path segment (see MirrorServer). Nothing here touches
+the internet: every URL is 127.0.0.1 or file://.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import pytest
+
+from pose import models
+from pose.models import Policy, download, main, mirror_url, part_path, urls_for, verify_file
+from pose.spec import Weights
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = 2 * 1024 * 1024
+# Protobuf's first tag byte, as in a real .caffemodel, then noise that never repeats.
+PAYLOAD = b"\x0a" + random.Random(20240521).randbytes(SIZE - 1)
+SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
+NAME = "pose_iter_test.caffemodel"
+SERVE_CHUNK = 32 * 1024
+FAST = Policy(connect_timeout=2, read_timeout=2, retries=2, backoff=0.01, progress=False)
+HTML = b"<!DOCTYPE html>\n<html><head><title>Dropbox - Error</title></head><body>gone</body></html>\n"
+
+
+class MirrorServer:
+    """A local HTTP mirror. The first path segment picks the behaviour:
+
+    good      Range honoured (206)            norange   Range ignored, always 200
+    cut       first answer stops half-way     missing   404
+    html      200 text/html error page        htmlbin   HTML body, octet-stream, no length
+    wrongsize Content-Length != file size     corrupt   right size, one byte flipped
+    flaky     503 twice, then good            stall     headers, then silence
+    """
+
+    def __init__(self) -> None:
+        self.log: List[Tuple[str, Optional[str]]] = []  # (behaviour, Range header)
+        self.delay = 0.0  # seconds between chunks: a slow link
+        self.cuts_left = 1
+        self.failures_left = 2
+        corrupt = bytearray(PAYLOAD)
+        corrupt[SIZE // 3] ^= 0xFF
+        self.corrupt = bytes(corrupt)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.handle_error = lambda request, address: None  # clients hang up on purpose
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+        self.thread.start()
+
+    def url(self, behaviour: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{behaviour}/{NAME}"
+
+    def ranges(self) -> List[Optional[str]]:
+        return [r for _, r in self.log]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # one request per connection; close ends the body
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                behaviour = self.path.strip("/").split("/")[0]
+                server.log.append((behaviour, self.headers.get("Range")))
+                try:
+                    getattr(server, "serve_" + behaviour)(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        return Handler
+
+    # --- behaviours -------------------------------------------------------------------
+
+    def send(self, h, data: bytes, honour_range: bool = True, stop: Optional[int] = None,
+             content_type: str = "application/octet-stream", length: Optional[int] = None) -> None:
+        start = 0
+        range_header = h.headers.get("Range")
+        if range_header and honour_range:
+            start = int(range_header.split("=")[1].split("-")[0])
+            if start >= len(data):
+                h.send_response(416)
+                h.send_header("Content-Range", f"bytes */{len(data)}")
+                h.end_headers()
+                return
+            h.send_response(206)
+            h.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            h.send_response(200)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(data) - start if length is None else length))
+        h.end_headers()
+        body = data[start:stop]
+        for i in range(0, len(body), SERVE_CHUNK):
+            h.wfile.write(body[i:i + SERVE_CHUNK])
+            if self.delay:
+                time.sleep(self.delay)
+
+    def serve_good(self, h) -> None:
+        self.send(h, PAYLOAD)
+
+    def serve_norange(self, h) -> None:
+        self.send(h, PAYLOAD, honour_range=False)
+
+    def serve_cut(self, h) -> None:
+        stop = SIZE // 2 if self.cuts_left else None
+        self.cuts_left = max(self.cuts_left - 1, 0)
+        self.send(h, PAYLOAD, stop=stop)
+
+    def serve_missing(self, h) -> None:
+        h.send_error(404)
+
+    def serve_html(self, h) -> None:
+        self.send(h, HTML, honour_range=False, content_type="text/html; charset=utf-8")
+
+    def serve_htmlbin(self, h) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/octet-stream")
+        h.end_headers()
+        h.wfile.write(HTML)
+
+    def serve_wrongsize(self, h) -> None:
+        self.send(h, PAYLOAD, honour_range=False, length=SIZE + 1000)
+
+    def serve_corrupt(self, h) -> None:
+        self.send(h, self.corrupt)
+
+    def serve_flaky(self, h) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            h.send_error(503)
+            return
+        self.send(h, PAYLOAD)
+
+    def serve_stall(self, h) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(SIZE))
+        h.end_headers()
+        time.sleep(1.0)
+
+
+@pytest.fixture
+def server():
+    s = MirrorServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def weights(tmp_path) -> Weights:
+    return Weights(path=tmp_path / "models" / NAME, size=SIZE, sha256=SHA256, urls=())
+
+
+def refused_url() -> str:
+    """A 127.0.0.1 URL where nothing listens: the connection is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/{NAME}"
+
+
+def installed(weights: Weights) -> bool:
+    return weights.path.read_bytes() == PAYLOAD and not part_path(weights).exists()
+
+
+def test_normal_download(server, weights):
+    outcome = download(weights, [server.url("good")], policy=FAST)
+    assert outcome.ok and outcome.status == "downloaded"
+    assert installed(weights)
+    assert server.ranges() == [None]
+    assert verify_file(weights)[0]
+
+
+def test_resume_after_cut_off(server, weights):
+    outcome = download(weights, [server.url("cut")], policy=FAST)
+    assert outcome.ok
+    assert installed(weights)
+    # The second request asks for exactly what the first one failed to deliver.
+    assert server.ranges() == [None, f"bytes={SIZE // 2}-"]
+
+
+def test_resume_of_part_left_by_an_earlier_run(server, weights):
+    weights.path.parent.mkdir(parents=True)
+    part_path(weights).write_bytes(PAYLOAD[:700_000])
+    assert download(weights, [server.url("good")], policy=FAST).ok
+    assert installed(weights)
+    assert server.ranges() == ["bytes=700000-"]
+
+
+def test_server_without_range_support_restarts_cleanly(server, weights):
+    weights.path.parent.mkdir(parents=True)
+    part_path(weights).write_bytes(PAYLOAD[:700_000])
+    assert download(weights, [server.url("norange")], policy=FAST).ok
+    assert installed(weights)
+    assert server.ranges() == ["bytes=700000-"]  # asked, got 200 with the whole file
+
+
+def test_bad_part_is_discarded_after_mismatch_and_mirror_retried_from_zero(server, weights):
+    weights.path.parent.mkdir(parents=True)
+    part_path(weights).write_bytes(b"\x00" * 700_000)  # e.g. garbage after a power cut
+    assert download(weights, [server.url("good")], policy=FAST).ok
+    assert installed(weights)
+    assert server.ranges() == ["bytes=700000-", None]
+
+
+def test_first_mirror_404_second_good(server, weights):
+    outcome = download(weights, [server.url("missing"), server.url("good")], policy=FAST)
+    assert outcome.ok and installed(weights)
+    assert outcome.tried == [(server.url("missing"), "HTTP 404 Not Found")]
+    assert [b for b, _ in server.log] == ["missing", "good"]  # a 404 is not retried
+
+
+def test_html_page_with_200_is_rejected(server, weights):
+    outcome = download(weights, [server.url("html"), server.url("good")], policy=FAST)
+    assert outcome.ok and installed(weights)
+    assert "HTML page (text/html)" in outcome.tried[0][1]
+
+
+def test_html_body_without_content_type_is_sniffed_and_the_part_kept(server, weights):
+    weights.path.parent.mkdir(parents=True)
+    part_path(weights).write_bytes(PAYLOAD[:700_000])
+    outcome = download(weights, [server.url("htmlbin"), server.url("good")], policy=FAST)
+    assert outcome.ok and installed(weights)
+    assert "HTML page" in outcome.tried[0][1]
+    # The error page did not truncate the .part: the good mirror resumed it.
+    assert server.ranges() == ["bytes=700000-", "bytes=700000-"]
+
+
+def test_wrong_size_is_rejected_from_the_headers(server, weights):
+    outcome = download(weights, [server.url("wrongsize")], policy=FAST)
+    assert not outcome.ok
+    assert outcome.tried == [(server.url("wrongsize"),
+                              f"wrong size: server announces {SIZE + 1000} bytes, expected {SIZE}")]
+    assert not weights.path.exists() and not part_path(weights).exists()
+
+
+def test_checksum_mismatch_deletes_file_and_moves_on(server, weights):
+    outcome = download(weights, [server.url("corrupt"), server.url("good")], policy=FAST)
+    assert outcome.ok and installed(weights)
+    bad = hashlib.sha256(server.corrupt).hexdigest()
+    assert outcome.tried == [(server.url("corrupt"), f"checksum mismatch: got SHA-256 {bad}")]
+
+
+def test_checksum_mismatch_everywhere_leaves_nothing(server, weights):
+    outcome = download(weights, [server.url("corrupt")], policy=FAST)
+    assert not outcome.ok
+    assert not weights.path.exists() and not part_path(weights).exists()
+
+
+def test_transient_errors_are_retried_with_backoff(server, weights):
+    policy = Policy(connect_timeout=2, read_timeout=2, retries=3, backoff=0.01, progress=False)
+    assert download(weights, [server.url("flaky")], policy=policy).ok
+    assert [b for b, _ in server.log] == ["flaky"] * 3  # 503, 503, then the file
+
+
+def test_read_timeout_gives_up_after_the_retries(server, weights):
+    policy = Policy(connect_timeout=2, read_timeout=0.2, retries=2, backoff=0.01, progress=False)
+    started = time.monotonic()
+    outcome = download(weights, [server.url("stall")], policy=policy)
+    assert not outcome.ok
+    assert "(2 requests)" in outcome.tried[0][1]
+    assert time.monotonic() - started < 3
+
+
+def test_all_mirrors_failing_explains_how_to_place_the_file(server, weights, capsys):
+    refused = refused_url()
+    broken = Weights(weights.path, SIZE, SHA256,
+                     (server.url("missing"), server.url("html"), refused))
+    status = main(["--quiet", "--retries", "2", "--backoff", "0.01"], downloads={"TEST": broken})
+    err = capsys.readouterr().err
+    assert status == 1
+    for expected in (str(weights.path), str(SIZE), SHA256, "by hand", "--verify",
+                     server.url("missing"), "HTTP 404 Not Found",
+                     server.url("html"), "HTML page",
+                     refused, "cannot connect"):
+        assert expected in err
+    assert "Traceback" not in err
+    assert not weights.path.exists()
+
+
+def test_unreachable_host_is_skipped_for_later_models(server, tmp_path):
+    refused = refused_url()
+    unreachable: set = set()
+    first = Weights(tmp_path / "a" / NAME, SIZE, SHA256, (refused, server.url("good")))
+    second = Weights(tmp_path / "b" / NAME, SIZE, SHA256, (refused, server.url("good")))
+    assert download(first, policy=FAST, unreachable=unreachable).ok
+    outcome = download(second, policy=FAST, unreachable=unreachable)
+    assert outcome.ok
+    assert outcome.tried == [(refused, "skipped: host unreachable earlier in this run")]
+
+
+def test_already_present_and_verified_is_not_downloaded(server, weights, capsys):
+    weights.path.parent.mkdir(parents=True)
+    weights.path.write_bytes(PAYLOAD)
+    good = Weights(weights.path, SIZE, SHA256, (server.url("good"),))
+    assert main(["--quiet"], downloads={"TEST": good}) == 0
+    assert "TEST: already present, verified" in capsys.readouterr().out
+    assert server.log == []
+    assert main(["--quiet", "--force"], downloads={"TEST": good}) == 0
+    assert server.ranges() == [None]
+    assert installed(weights)
+
+
+def test_a_wrong_file_in_place_is_replaced(server, weights):
+    weights.path.parent.mkdir(parents=True)
+    weights.path.write_bytes(HTML)
+    assert download(weights, [server.url("good")], policy=FAST).ok
+    assert installed(weights)
+
+
+def test_verify_only_checks_the_disk(server, weights, capsys):
+    good = Weights(weights.path, SIZE, SHA256, (server.url("good"),))
+    assert main(["--verify"], downloads={"TEST": good}) == 1
+    assert f"TEST: missing: {weights.path}" in capsys.readouterr().err
+    weights.path.parent.mkdir(parents=True)
+    weights.path.write_bytes(PAYLOAD[:-1] + b"\x00")
+    assert main(["--verify"], downloads={"TEST": good}) == 1
+    assert "checksum mismatch" in capsys.readouterr().err
+    weights.path.write_bytes(PAYLOAD)
+    assert main(["--verify"], downloads={"TEST": good}) == 0
+    assert server.log == []
+
+
+def test_verify_file_reasons(weights):
+    assert verify_file(weights) == (False, f"missing: {weights.path}")
+    weights.path.parent.mkdir(parents=True)
+    weights.path.write_bytes(PAYLOAD[:1000])
+    ok, reason = verify_file(weights)
+    assert not ok and reason.startswith(f"wrong size: {weights.path} has 1000 bytes, expected {SIZE}")
+    weights.path.write_bytes(PAYLOAD)
+    ok, reason = verify_file(weights)
+    assert ok and SHA256[:16] in reason
+
+
+def test_file_mirror_for_offline_installs(tmp_path, weights):
+    local = tmp_path / "usb"
+    local.mkdir()
+    (local / NAME).write_bytes(PAYLOAD)
+    for mirror in (str(local), local.as_uri() + "/"):
+        url = mirror_url(mirror, weights)
+        assert url == (local / NAME).as_uri()
+        assert download(weights, [url], force=True, policy=FAST).ok
+        assert installed(weights)
+
+
+def test_cli_mirror_and_env_mirrors_come_first(server, weights, monkeypatch, capsys):
+    monkeypatch.setenv(models.MIRRORS_ENV, f"{server.url('missing').rsplit('/', 1)[0]}/ ,")
+    offline = Weights(weights.path, SIZE, SHA256, (refused_url(),))
+    base = server.url("good").rsplit("/", 1)[0]
+    status = main(["--quiet", "--only-mirrors", "--mirror", base], downloads={"TEST": offline})
+    assert status == 0 and installed(weights)
+    assert [b for b, _ in server.log] == ["good"]  # the --mirror came first; nothing else tried
+
+
+def test_mirror_forms():
+    w = Weights(Path("/x") / NAME, SIZE, SHA256, ("http://builtin/" + NAME,))
+    assert mirror_url("http://h/models", w) == f"http://h/models/{NAME}"
+    assert mirror_url("http://h/models/", w) == f"http://h/models/{NAME}"
+    assert mirror_url("https://h/dl/other.caffemodel?dl=1", w) == "https://h/dl/other.caffemodel?dl=1"
+    assert mirror_url("file:///srv/w", w) == f"file:///srv/w/{NAME}"
+    assert urls_for(w, ["http://a/"]) == [f"http://a/{NAME}", f"http://builtin/{NAME}"]
+    # A file URL of another name applies only when one model is requested.
+    assert urls_for(w, ["http://a/other.caffemodel"], requested=2) == [f"http://builtin/{NAME}"]
+    with pytest.raises(ValueError, match="unsupported mirror"):
+        mirror_url("ftp://h/", w)
+
+
+def test_a_file_mirror_for_several_models_is_a_usage_error(capsys):
+    status = main(["all", "--mirror", "http://h/some.caffemodel", "--verify"])
+    assert status == 2
+    assert "names one file" in capsys.readouterr().err
+
+
+def test_disk_error_is_one_line_and_stops(server, tmp_path):
+    (tmp_path / "models").write_text("a file where the directory should be")
+    w = Weights(tmp_path / "models" / NAME, SIZE, SHA256, (server.url("good"), server.url("good")))
+    outcome = download(w, policy=FAST)
+    assert not outcome.ok
+    assert outcome.detail.startswith("cannot create the directory") and "\n" not in outcome.detail
+    assert server.log == []  # found out before asking any mirror
+
+
+DRIVER = """
+import sys
+from pathlib import Path
+from pose.models import main
+from pose.spec import Weights
+path, size, sha256, url, *args = sys.argv[1:]
+sys.exit(main(args, downloads={"TEST": Weights(Path(path), int(size), sha256, (url,))}))
+"""
+
+
+def run_cli(weights: Weights, url: str, *args: str) -> subprocess.Popen:
+    command = [sys.executable, "-c", DRIVER, str(weights.path), str(SIZE), SHA256, url,
+               "--retries", "2", "--backoff", "0.01", "--read-timeout", "5", *args]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_ctrl_c_keeps_the_part_and_the_next_run_resumes(server, weights):
+    server.delay = 0.02  # 2 MiB in 32 KiB chunks: about 1.3 s in all
+    process = run_cli(weights, server.url("good"))
+    part = part_path(weights)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < 256 * 1024):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 130
+    kept = part.stat().st_size
+    assert 0 < kept < SIZE and not weights.path.exists()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.count("interrupted:") == 1
+    assert f"interrupted: {kept} of {SIZE} bytes kept in {part}; run the same command again to resume" in err
+
+    server.delay = 0
+    process = run_cli(weights, server.url("good"))
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "TEST: downloaded from" in out and "verified" in out
+    assert server.ranges()[-1] == f"bytes={kept}-"
+    assert installed(weights)
+
+
+def test_module_help_and_bad_arguments():
+    help_run = subprocess.run([sys.executable, "-m", "pose.models", "--help"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=30)
+    assert help_run.returncode == 0
+    for option in ("--force", "--verify", "--mirror", "--only-mirrors", "--read-timeout",
+                   models.MIRRORS_ENV, "file://", "exit status"):
+        assert option in help_run.stdout
+    # Without a .venv beside it the wrapper takes python3 from PATH: make that this one.
+    path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    bad = subprocess.run([str(ROOT / "getModels.sh"), "NOPE"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=30, env={**os.environ, "PATH": path})
+    assert bad.returncode == 2
+    assert "unknown model 'NOPE': choose COCO, MPI or all" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_a_complete_part_is_only_checked_and_renamed(server, weights):
+    weights.path.parent.mkdir(parents=True)
+    part_path(weights).write_bytes(PAYLOAD)  # interrupted between the last byte and the rename
+    outcome = download(weights, [server.url("good")], policy=FAST)
+    assert outcome.ok and outcome.detail == "completed from an earlier run's .part, verified"
+    assert installed(weights) and server.log == []
+    weights.path.unlink()
+    part_path(weights).write_bytes(PAYLOAD + b"junk")  # longer than the file: useless
+    assert download(weights, [server.url("good")], policy=FAST).ok
+    assert installed(weights) and server.ranges() == [None]
