@@ -117,3 +117,11 @@ def test_seed_invocation_runs_once_weights_are_in_place(tmp_path, model_dir):
     assert {p.name for p in folder.iterdir()} == {
         "example_image1-Keypoints-MPI.jpg", "example_image1-Skeleton-MPI.jpg", "example_image1-MPI.json"}
     assert load_json(folder / "example_image1-MPI.json")["image_size"] == [512, 512]
+
+
+def test_scales_and_engine_options_run(tmp_path, coco):
+    image = make_image(tmp_path / "x.png")
+    r = run_tool("image", "--image_file", image, "--output_dir", tmp_path, "--scales", "1,0.5",
+                 "--engine", "caffe", "--quiet", *FAST, *coco)
+    assert r.returncode == 0, r.stderr
+    assert load_json(tmp_path / "images" / "COCO" / "x-COCO.json")["image_size"] == [96, 72]

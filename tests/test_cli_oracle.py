@@ -143,3 +143,23 @@ def test_oracle_video_tracks_a_walking_person(tmp_path, oracles):
         ids.append(tuple(p["person_id"][0] for p in by_position))
     assert len(set(ids)) == 1 and len(set(ids[0])) == 2  # the same two ids in every frame
     assert video_facts(tmp_path / "videos" / "COCO" / "walk_skeleton_COCO.mp4") == (frames, 10.0, (SIZE, SIZE))
+
+
+def test_decoding_options_reach_the_decoder(tmp_path, oracles):
+    """--single_person, --max_people and --threshold change what the oracle scene gives."""
+    spec = MODELS["COCO"]
+    people = [body(spec, (110, 60), 0.95), body(spec, (260, 110), 0.8)]
+    path = tmp_path / "two.png"
+    assert cv2.imwrite(str(path), oracle_image(people, spec))
+
+    def count(*options):
+        out = tmp_path / "_".join(options).replace("-", "") or "plain"
+        r = run_tool("image", "--image_file", path, "--output_dir", out, "--quiet", *options, *NET,
+                     *oracles["COCO"])
+        assert r.returncode == 0, r.stderr
+        return len(load_json(out / "images" / "COCO" / "two-COCO.json")["people"])
+
+    assert count() == 2
+    assert count("--single_person") == 1
+    assert count("--max_people", "1") == 1
+    assert count("--threshold", "0.95") == 0  # rendered peaks are 0.9
