@@ -91,7 +91,8 @@ def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) 
             if visible[a] and visible[b]:
                 cv2.line(image, tuple(pts[a]), tuple(pts[b]), _color(limb_colors[k]), line, cv2.LINE_AA)
         for j in np.flatnonzero(visible):
-            cv2.circle(image, tuple(pts[j]), max(1, circle // 2), _color(colors[j]), -1, cv2.LINE_AA)
+            # OpenPose draws a ring of radius t/2 and thickness t: a disc of radius t
+            cv2.circle(image, tuple(pts[j]), circle, _color(colors[j]), -1, cv2.LINE_AA)
     return image
 
 
