@@ -1,0 +1,98 @@
+"""How close the video tool's wall time per frame comes to pure network time.
+
+Runs one video four ways with the same random-weight COCO model and reports ms per frame:
+  network   estimator.forward only (preprocessing + cv2.dnn), frames already in memory
+  inference estimator.estimate (network + decoding), frames in memory
+  serial    the video loop without threads: read, infer, draw, encode one after another
+  pipelined the tool's loop: reading and drawing/encoding in threads beside inference
+Not part of the test suite (timings).
+
+    python benchmarks/video_pipeline.py                       # narrow model (fast)
+    python benchmarks/video_pipeline.py --full --frames 10    # the full-size COCO net
+"""
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from pose.architecture import build_layers  # noqa: E402
+from pose.caffemodel import write_random_caffemodel  # noqa: E402
+from pose.decode import DecodeOptions  # noqa: E402
+from pose.estimator import PoseEstimator  # noqa: E402
+from pose.inputs import open_video, quiet_native_logs  # noqa: E402
+from pose.spec import MODELS  # noqa: E402
+from pose.video import VideoOptions, run_video  # noqa: E402
+from tests.nets import write_model  # noqa: E402
+
+
+def _model(folder: Path, full: bool):
+    spec = MODELS["COCO"]
+    if not full:
+        return write_model(folder, spec)
+    weights = folder / "coco_full_random.caffemodel"
+    write_random_caffemodel(weights, build_layers(spec), seed=0)
+    return spec.prototxt, weights
+
+
+def _frames(video: str, n: int):
+    cap = cv2.VideoCapture(video)
+    frames = []
+    while len(frames) < n:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    return frames
+
+
+def _per_frame_ms(fn, frames) -> float:
+    fn(frames[0])  # warm-up: first-call allocations
+    t0 = time.perf_counter()
+    for frame in frames:
+        fn(frame)
+    return 1000 * (time.perf_counter() - t0) / len(frames)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", default=str(ROOT / "Input" / "example_video1.mp4"))
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--full", action="store_true", help="full-size random COCO net (~200 MB, slow)")
+    parser.add_argument("--net_resolution", default="-1x368")
+    parser.add_argument("--threshold", type=float, default=0.4,
+                        help="peak threshold: random weights give hundreds of peaks at the model's "
+                             "default, so decoding would swamp everything else (default 0.4)")
+    args = parser.parse_args()
+    quiet_native_logs()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        proto, weights = _model(tmp, args.full)
+        est = PoseEstimator("COCO", proto=proto, weights=weights, net_resolution=args.net_resolution,
+                            decode_options=DecodeOptions(threshold=args.threshold))
+        frames = _frames(args.video, args.frames)
+        n = len(frames)
+        rows = {"network": _per_frame_ms(est.forward, frames),
+                "inference": _per_frame_ms(est.estimate, frames)}
+        for name, pipelined in (("serial", False), ("pipelined", True)):
+            source = open_video(args.video)
+            options = VideoOptions(out_dir=tmp / name, max_frames=n, progress=False, pipelined=pipelined)
+            (tmp / name).mkdir()
+            summary = run_video(source, est, options, warn=print, stop=threading.Event())
+            rows[name] = summary.wall_per_frame_ms
+            people = summary.people / max(1, summary.frames)
+    h, w = frames[0].shape[:2]
+    print(f"{'full' if args.full else 'narrow'} COCO, {n} frames {w}x{h}, net {args.net_resolution}, "
+          f"threshold {args.threshold:g}, {people:.1f} people/frame, {cv2.getNumThreads()} OpenCV threads")
+    for name, ms in rows.items():
+        print(f"  {name:10s} {ms:8.1f} ms/frame   {ms / rows['network']:5.2f} x network")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+#!/usr/bin/env python3
+"""Body keypoints of every person in a video: python get_hpe_video.py --help"""
+import sys
+
+from pose.cli import video_main
+
+if __name__ == "__main__":
+    sys.exit(video_main())

@@ -1,0 +1,330 @@
+"""The command-line tools get_hpe_image.py and get_hpe_video.py: their arguments (one
+definition shared by both) and their main functions, which only wire the package's
+stages together.
+
+Exit codes: 0 success; 1 an input or output problem (some files may have been
+processed); 2 a usage problem (bad option value, missing or unusable model files);
+130 interrupted (Ctrl-C). Every failure is one line on stderr, never a traceback
+(set OPENCV_HPE_DEBUG=1 to see one for unexpected errors).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+from . import network
+from .decode import DecodeOptions
+from .estimator import PoseEstimator
+from .images import ImageOptions, run_images
+from .inputs import InputError, expand_image_args, open_video, quiet_native_logs
+from .output import OutputError, ensure_output_dir
+from .preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution
+from .spec import FULL_STAGES, MODELS, PACKAGE_DIR, get_spec
+from .video import VideoOptions, run_video, stop_on_interrupt
+
+PROJECT_DIR = PACKAGE_DIR.parent
+DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
+DEFAULT_VIDEO = PROJECT_DIR / "Input" / "example_video1.mp4"
+DEFAULT_OUTPUT = "Output"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEBUG_ENV = "OPENCV_HPE_DEBUG"
+
+
+class UsageError(ValueError):
+    """An option value the tools cannot use."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (its default prints the whole
+    usage block first)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+# ---------------------------------------------------------------- argument types
+
+def _mode(text: str) -> str:
+    try:
+        return get_spec(text).name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _net_resolution(text: str) -> str:
+    try:
+        parse_net_resolution(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"at least {low}" if high is None else f"{low} to {high}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+    parse.__name__ = "int"
+    return parse
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value:g}")
+    return value
+
+
+def _scales(text: str) -> tuple:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 1.0,0.75,0.5, "
+                                         f"got {text!r}") from None
+    if not values or any(not 0 < v <= 4 for v in values):
+        raise argparse.ArgumentTypeError(f"scales must be numbers in (0, 4], got {text!r}")
+    return values
+
+
+def _choice(choices: Sequence[str]) -> Callable[[str], str]:
+    """Case-insensitive choice (argparse's own choices= compares exactly)."""
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise argparse.ArgumentTypeError(f"{text!r}: choose one of {', '.join(choices)}")
+        return value
+    parse.__name__ = "choice"
+    return parse
+
+
+# ---------------------------------------------------------------- the parsers
+
+_EXAMPLES = {
+    "image": """examples:
+  python get_hpe_image.py                                   # Input/example_image1.png, COCO
+  python get_hpe_image.py --mode MPI --image_file photo.jpg
+  python get_hpe_image.py --image_file Input/ --no_json     # every image in a folder
+  python get_hpe_image.py --image_file 'shots/*.png' --max_people 2 --quiet
+  python get_hpe_image.py --proto my.prototxt --weights my.caffemodel --mode COCO""",
+    "video": """examples:
+  python get_hpe_video.py                                   # Input/example_video1.mp4, COCO
+  python get_hpe_video.py --video_file clip.mp4 --mode MPI_4 --every 2
+  python get_hpe_video.py --video_file 0 --display          # webcam 0, q or Esc to stop
+  python get_hpe_video.py --video_file clip.mp4 --start_frame 100 --max_frames 50 --quiet""",
+}
+
+
+def build_parser(tool: str) -> argparse.ArgumentParser:
+    """The argument parser of 'image' (get_hpe_image.py) or 'video' (get_hpe_video.py)."""
+    if tool not in _EXAMPLES:
+        raise ValueError(f"unknown tool {tool!r}")
+    what = "images" if tool == "image" else "a video"
+    p = _Parser(prog=f"get_hpe_{tool}.py",
+                description=f"Find every person's body keypoints in {what} with OpenPose's Caffe "
+                            "networks through OpenCV's DNN module; write rendered views and "
+                            "OpenPose-format JSON.",
+                epilog=_EXAMPLES[tool], formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_argument_group("input")
+    if tool == "image":
+        src.add_argument("--image_file", nargs="+", default=[str(DEFAULT_IMAGE)], metavar="PATH",
+                         help="image files, folders (their images) or quoted globs; "
+                              "e.g. --image_file a.jpg b.png 'shots/*.jpg' (default: Input/example_image1.png)")
+    else:
+        src.add_argument("--video_file", default=str(DEFAULT_VIDEO), metavar="SOURCE",
+                         help="a video file, a camera index or a stream URL; e.g. --video_file 0 "
+                              "(default: Input/example_video1.mp4)")
+        src.add_argument("--start_frame", type=_int_in(0), default=0, metavar="N",
+                         help="skip to frame N (0-based) first; e.g. --start_frame 100")
+        src.add_argument("--max_frames", type=_int_in(1), metavar="N",
+                         help="stop after N frames; e.g. --max_frames 50")
+        src.add_argument("--every", type=_int_in(1), default=1, metavar="N",
+                         help="run the network on every Nth frame and reuse its result on the "
+                              "frames between (all frames are still written); e.g. --every 3")
+
+    model = p.add_argument_group("model")
+    model.add_argument("--mode", type=_mode, default="COCO", metavar="|".join(MODELS),
+                       help="keypoint model, case-insensitive: COCO (18 parts), MPI (15) or MPI_4 "
+                            "(MPI cut after 4 stages: faster); e.g. --mode mpi (default: COCO)")
+    model.add_argument("--proto", metavar="FILE",
+                       help="run this OpenPose-format Caffe deploy file instead of the mode's; "
+                            "--mode still gives the keypoint layout; e.g. --proto my/pose_deploy.prototxt")
+    model.add_argument("--weights", metavar="FILE",
+                       help="use this .caffemodel instead of the mode's downloaded weights; "
+                            "e.g. --weights my/pose_iter_440000.caffemodel")
+    model.add_argument("--stages", type=_int_in(1, FULL_STAGES), metavar="N",
+                       help=f"cut the network after stage N (1-{FULL_STAGES}): faster, less "
+                            "refined; not with --proto; e.g. --stages 3")
+    model.add_argument("--device", type=_choice(network.DEVICES), default="cpu",
+                       metavar="|".join(network.DEVICES),
+                       help="where the network runs; gpu needs an OpenCV built with CUDA and falls "
+                            "back to the CPU with a warning; e.g. --device auto (default: cpu)")
+    model.add_argument("--engine", type=_choice(network.ENGINES), default="auto",
+                       metavar="|".join(network.ENGINES),
+                       help="inference engine; auto picks the fastest available (default: auto)")
+    model.add_argument("--net_resolution", type=_net_resolution, default=DEFAULT_NET_RESOLUTION,
+                       metavar="WxH",
+                       help="network input size, multiples of 8; -1 follows the image's aspect "
+                            f"ratio; e.g. --net_resolution 656x368 (default: {DEFAULT_NET_RESOLUTION})")
+    model.add_argument("--scales", type=_scales, default=(1.0,), metavar="S1,S2,...",
+                       help="average the network over several input scales (slower, steadier); "
+                            "e.g. --scales 1.0,0.75,0.5 (default: 1.0 only)")
+
+    dec = p.add_argument_group("decoding")
+    dec.add_argument("--threshold", type=_threshold, metavar="T",
+                     help="heatmap peak threshold in (0, 1); lower finds more, less certain parts; "
+                          "e.g. --threshold 0.1 (default: the model's, " + ", ".join(
+                              f"{s.thresholds.peak:g} {n}" for n, s in MODELS.items()) + ")")
+    dec.add_argument("--single_person", action="store_true",
+                     help="the seed's method: the strongest peak of each part, one person at most")
+    dec.add_argument("--max_people", type=_int_in(1), metavar="N",
+                     help="keep the N highest-scoring people; e.g. --max_people 2")
+    dec.add_argument("--no_classify", action="store_true",
+                     help="do not label gestures and postures (no labels, no \"pose_class\" in JSON)")
+
+    out = p.add_argument_group("output")
+    out.add_argument("--output_dir", default=DEFAULT_OUTPUT, metavar="DIR",
+                     help=f"where results go, in {'images' if tool == 'image' else 'videos'}/<MODE>/ "
+                          f"below it; e.g. --output_dir /tmp/poses (default: {DEFAULT_OUTPUT})")
+    out.add_argument("--no_json", action="store_true",
+                     help="do not write the JSON" + (" Lines" if tool == "video" else "") + " file")
+    out.add_argument("--display", action="store_true",
+                     help="also show the results in windows (needs a display; off by default)")
+    out.add_argument("--quiet", action="store_true",
+                     help="print nothing but warnings, errors and the final summary line "
+                          "(no progress bar)")
+    return p
+
+
+def _attach_negative_values(argv: Sequence[str]) -> List[str]:
+    """`--net_resolution -1x368` as users (and OpenPose) write it: argparse takes a value
+    starting with '-' for an option, so it is attached with '=' first."""
+    out: List[str] = []
+    for arg in argv:
+        if out and out[-1] == "--net_resolution" and arg.startswith("-") and arg[1:2].isdigit():
+            out[-1] = f"--net_resolution={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def parse_args(tool: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    argv = sys.argv[1:] if argv is None else argv
+    return build_parser(tool).parse_args(_attach_negative_values(list(argv)))
+
+
+# ---------------------------------------------------------------- wiring
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _say_for(args: argparse.Namespace) -> Callable[[str], None]:
+    if args.quiet:
+        return lambda message: None
+    return lambda message: print(message, flush=True)
+
+
+def make_estimator(args: argparse.Namespace) -> PoseEstimator:
+    """The PoseEstimator the options describe; rejected values become UsageError."""
+    try:
+        options = DecodeOptions(threshold=args.threshold, max_people=args.max_people,
+                                single_person=args.single_person)
+        return PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=args.device,
+                             net_resolution=args.net_resolution, stages=args.stages, scales=args.scales,
+                             engine=args.engine, decode_options=options, warn=_warn)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _error_line(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+def _image_tool(argv: Optional[Sequence[str]]) -> int:
+    args = parse_args("image", argv)
+    paths, problems = expand_image_args(args.image_file)
+    if not paths and len(problems) == 1:
+        raise InputError(problems[0])
+    for problem in problems:
+        _error_line(problem)
+    if not paths:
+        raise InputError("no images to process")
+    out_dir = ensure_output_dir(Path(args.output_dir) / "images" / args.mode)
+    options = ImageOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
+                           display=args.display)
+    single = len(paths) == 1 and not problems
+    # A single input's failure is the run's one error line; with several, each bad
+    # file gets a line and the good ones are still processed.
+    summary = run_images(paths, lambda: make_estimator(args), options, _say_for(args), _warn,
+                         on_failure=(lambda message: None) if single else _error_line)
+    if single and summary.failed:
+        raise InputError(summary.failed[0])
+    print(summary.line(out_dir), flush=True)
+    return EXIT_FAILED if summary.failed or problems else EXIT_OK
+
+
+def _video_tool(argv: Optional[Sequence[str]]) -> int:
+    args = parse_args("video", argv)
+    say = _say_for(args)
+    source = open_video(args.video_file, args.start_frame)
+    try:
+        out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
+        estimator = make_estimator(args)
+        options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
+                               display=args.display, max_frames=args.max_frames, every=args.every,
+                               progress=not args.quiet)
+        stop = threading.Event()
+        with stop_on_interrupt(stop):
+            summary = run_video(source, estimator, options, _warn, stop)
+    finally:
+        source.capture.release()
+    for line in summary.timeline:
+        say(line)
+    print(summary.line(), flush=True)
+    return EXIT_INTERRUPTED if summary.interrupted else EXIT_OK
+
+
+def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
+         argv: Optional[Sequence[str]]) -> int:
+    """The error boundary: every known failure becomes one line and an exit code."""
+    quiet_native_logs()
+    try:
+        return tool(argv)
+    except (InputError, OutputError, network.NetworkError) as exc:
+        code = exc.exit_code
+        message = str(exc)
+    except UsageError as exc:
+        code, message = EXIT_USAGE, str(exc)
+    except KeyboardInterrupt:
+        code, message = EXIT_INTERRUPTED, "interrupted"
+    except MemoryError:
+        code, message = EXIT_FAILED, "out of memory (try a smaller --net_resolution or input)"
+    except Exception as exc:  # a bug: still one line unless debugging
+        if os.environ.get(DEBUG_ENV):
+            raise
+        code = EXIT_FAILED
+        message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)"
+    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def image_main(argv: Optional[Sequence[str]] = None) -> int:
+    """get_hpe_image.py"""
+    return _run(_image_tool, "get_hpe_image.py", argv)
+
+
+def video_main(argv: Optional[Sequence[str]] = None) -> int:
+    """get_hpe_video.py"""
+    return _run(_video_tool, "get_hpe_video.py", argv)

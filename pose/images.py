@@ -1,0 +1,92 @@
+"""The image tool's work: each image through the estimator, then the keypoint view,
+the skeleton view and the JSON written under OUT/images/<MODE>/.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, List, Sequence
+
+from . import display, output
+from .inputs import InputError, read_image
+from .network import _display
+from .results import classify_people, keypoints_view, result_json, skeleton_view
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class ImageOptions:
+    out_dir: Path  # the mode's folder, e.g. Output/images/COCO
+    write_json: bool = True
+    classify: bool = True
+    display: bool = False
+
+
+@dataclass
+class ImageSummary:
+    images: int = 0
+    people: int = 0
+    files: List[Path] = field(default_factory=list)
+    failed: List[str] = field(default_factory=list)  # one message per unusable input
+    seconds: float = 0.0  # estimation time, all images
+
+    def line(self, folder: Path) -> str:
+        per = f", {self.seconds / self.images:.2f} s per image" if self.images else ""
+        bad = f", {len(self.failed)} failed" if self.failed else ""
+        return (f"done: {self.images} image{'s' * (self.images != 1)}{bad}, {self.people} "
+                f"{'person' if self.people == 1 else 'people'}, {len(self.files)} files written "
+                f"to {_display(folder)}{per}")
+
+
+def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
+    return {"keypoints": out_dir / f"{stem}-Keypoints-{mode}.jpg",
+            "skeleton": out_dir / f"{stem}-Skeleton-{mode}.jpg",
+            "json": out_dir / f"{stem}-{mode}.json"}
+
+
+def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], options: ImageOptions,
+               say: Say, warn: Say, on_failure: Say) -> ImageSummary:
+    """Process every image; unreadable ones are passed to `on_failure` and skipped.
+
+    `get_estimator` is called once, at the first readable image, so that a run whose
+    inputs are all unusable fails fast without loading the network.
+    """
+    summary = ImageSummary()
+    estimator = None
+    viewer = display.Viewer(options.display, warn)
+    for path in paths:
+        try:
+            image = read_image(path)
+        except InputError as exc:
+            summary.failed.append(str(exc))
+            on_failure(str(exc))
+            continue
+        if estimator is None:
+            estimator = get_estimator()
+        spec = estimator.spec
+        t0 = time.perf_counter()
+        people = estimator.estimate(image)
+        if options.classify:
+            classify_people(people, spec)
+        dt = time.perf_counter() - t0
+        h, w = image.shape[:2]
+        files = output_paths(options.out_dir, path.stem, spec.name)
+        keypoints = keypoints_view(image.copy(), people)
+        written = [output.write_image(files["keypoints"], keypoints)]
+        if not viewer.enabled:
+            keypoints = None  # large inputs: hold one rendered copy at a time
+        skeleton = skeleton_view(image, people, spec)  # the input is no longer needed as is
+        written.append(output.write_image(files["skeleton"], skeleton))
+        if options.write_json:
+            written.append(output.write_json(files["json"], result_json(people, spec, (w, h), image=path.name)))
+        summary.images += 1
+        summary.people += len(people)
+        summary.files += written
+        summary.seconds += dt
+        say(f"{_display(path)}: {len(people)} {'person' if len(people) == 1 else 'people'} "
+            f"({dt:.2f} s) -> {', '.join(p.name for p in written)}")
+        viewer.show_and_wait({"Keypoints": keypoints, "Skeleton": skeleton})
+    viewer.close()
+    return summary
