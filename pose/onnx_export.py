@@ -11,7 +11,8 @@ Converted models are cached next to the weights as `<weights>.<sha256[:12]>.s<st
 (`.p<hash of the deploy file>.onnx` for a custom definition): a new checksum or another
 cut is another file, files made from an older checksum of the same weights path are
 removed when a new one is written, and files from an older converter (model_version
-below CONVERTER_VERSION) are rebuilt. Hashing ~200 MB takes about half a second, so the
+below CONVERTER_VERSION) are rebuilt. Where the weights' folder is read-only the files go
+to ~/.cache/opencv-hpe/ instead. Hashing ~200 MB takes about half a second, so the
 checksum is remembered in `<weights>.sha256`, keyed by the file's size and mtime.
 
     python -m pose.onnx_export pose/coco/pose_iter_440000.caffemodel --model COCO --stages 6
@@ -331,10 +332,20 @@ def weights_sha256(weights: Union[str, Path]) -> str:
     return sha
 
 
+def cache_dir(weights: Union[str, Path]) -> Path:
+    """The weights' folder, or the user's cache folder when that one is read-only."""
+    folder = Path(weights).parent
+    if os.access(folder, os.W_OK):
+        return folder
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "opencv-hpe"
+
+
 def cache_path(weights: Union[str, Path], sha256: str, cut: str) -> Path:
-    """`<weights>.<sha256[:12]>.<cut>.onnx`; `cut` is s<stages> or p<deploy file hash>."""
+    """`<weights>.<sha256[:12]>.<cut>.onnx` in `cache_dir`; `cut` is s<stages> or
+    p<deploy file hash>."""
     weights = Path(weights)
-    return weights.with_name(f"{weights.name}.{sha256[:12]}.{cut}.onnx")
+    return cache_dir(weights) / f"{weights.name}.{sha256[:12]}.{cut}.onnx"
 
 
 def _converter_version(path: Path) -> Optional[int]:
@@ -365,8 +376,8 @@ def _is_current(path: Path) -> bool:
 
 
 def _remove_stale(weights: Path, keep_sha: str) -> None:
-    """Drop converted files of this weights path that were made from other contents."""
-    for old in weights.parent.glob(f"{glob.escape(weights.name)}.*.onnx"):
+    """Drop converted files of this weights name that were made from other contents."""
+    for old in cache_dir(weights).glob(f"{glob.escape(weights.name)}.*.onnx"):
         if old.name[len(weights.name) + 1:].split(".", 1)[0] != keep_sha[:12]:
             old.unlink(missing_ok=True)
 
@@ -383,6 +394,7 @@ def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] =
         cut = "p" + hashlib.sha256(Path(proto).read_bytes()).hexdigest()[:8]
     path = cache_path(weights, sha, cut)
     if not _is_current(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
         convert(weights, spec, stages, path, proto)
         _remove_stale(weights, sha)
     return path

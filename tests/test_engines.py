@@ -3,6 +3,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -194,6 +195,16 @@ def test_cache_from_an_older_converter_is_rebuilt(tmp_path, monkeypatch):
     onnx_export.onnx_for(weights, spec)
     assert onnx_export._converter_version(path) == onnx_export.CONVERTER_VERSION
     assert path.stat().st_mtime_ns > before - 10**9
+
+
+def test_read_only_weights_folder_caches_in_the_user_cache(tmp_path, monkeypatch, model_dir):
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(model_dir, spec)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(onnx_export.os, "access", lambda path, mode: Path(path) != weights.parent)
+    path = onnx_export.onnx_for(weights, spec)
+    assert path.parent == tmp_path / "xdg" / "opencv-hpe" and path.name.startswith(weights.name + ".")
+    assert engines.open_engine("onnx", spec, 4, weights).forward(_blob()).shape == (1, 44, 6, 8)
 
 
 def test_sidecar_checksum_is_trusted_only_for_the_same_size_and_mtime(tmp_path):
