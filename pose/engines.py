@@ -10,6 +10,7 @@ Every engine runs the same weights and agrees with the Caffe route to float32 ro
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -37,16 +38,12 @@ def set_opencv_threads(threads: Optional[int] = None) -> int:
     return threads
 
 
-def opencv_major() -> int:
-    return int(cv2.__version__.split(".")[0])
-
-
 def has_caffe_importer() -> bool:
     return hasattr(cv2.dnn, "readNetFromCaffe")
 
 
 def has_module(name: str) -> bool:
-    import importlib.util
+    """Installed, without the cost of importing it."""
     return importlib.util.find_spec(name) is not None
 
 
@@ -163,7 +160,7 @@ def converted(spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path]
     except ConversionError as exc:
         raise UnsupportedDefinition(f"cannot convert to ONNX: {exc}") from None
     except OSError as exc:
-        raise network.NetworkError(f"cannot write the converted model next to {network._display(weights)}: "
+        raise network.NetworkError(f"cannot write the ONNX converted from {network._display(weights)}: "
                                    f"{exc.strerror or exc}", 2) from None
 
 

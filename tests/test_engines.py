@@ -114,6 +114,38 @@ def test_custom_deploy_file_converts_like_the_builtin(model_dir):
     np.testing.assert_array_equal(custom, builtin)
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_deploy_file_reader_gives_back_the_built_layers(name):
+    def plain(layers):  # unset pad/stride mean Caffe's defaults, 0 and 1
+        return [(l.name, l.type, l.bottoms, l.top, l.num_output, l.kernel, l.pad or 0, l.stride or 1)
+                for l in layers]
+
+    spec = MODELS[name]
+    blob, layers = onnx_export.read_prototxt(spec.prototxt)
+    assert blob == "image" and plain(layers) == plain(build_layers(spec))
+
+
+def test_deploy_file_reader_legacy_and_rectangular_forms(tmp_path):
+    proto = tmp_path / "v1.prototxt"
+    proto.write_text('name: "old"  # a comment\ninput: "data"\n'
+                     'layers { name: "c" type: CONVOLUTION bottom: "data" top: "c"\n'
+                     '  convolution_param { num_output: 4 kernel_h: 3 kernel_w: 3 pad: 1 pad: 1 stride: 2 } }\n'
+                     'layers { name: "r" type: RELU bottom: "c" top: "c" }\n'
+                     'layers { name: "p" type: POOLING bottom: "c" top: "p" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }\n'
+                     'layers { name: "j" type: CONCAT bottom: "p" bottom: "p" top: "j" }\n')
+    blob, layers = onnx_export.read_prototxt(proto)
+    assert blob == "data" and [(l.name, l.type) for l in layers] == [
+        ("c", "Convolution"), ("r", "ReLU"), ("p", "Pooling"), ("j", "Concat")]
+    assert (layers[0].num_output, layers[0].kernel, layers[0].pad, layers[0].stride) == (4, 3, 1, 2)
+    proto.write_text('input: "data"\nlayer { name: "c" type: "Convolution" bottom: "data" top: "c"\n'
+                     '  convolution_param { num_output: 4 kernel_h: 3 kernel_w: 5 } }\n')
+    with pytest.raises(onnx_export.ConversionError, match="layer c: a non-square kernel is not supported"):
+        onnx_export.read_prototxt(proto)
+    proto.write_text('nput: "image"\nlayer { name: "c" type: "ReLU" bottom: "image" top: "image" }\n')
+    with pytest.raises(onnx_export.ConversionError, match="has no input"):  # the seed's broken file
+        onnx_export.read_prototxt(proto)
+
+
 # ---------------------------------------------------------------- legacy weights
 
 def _v1_blob(array):
