@@ -10,7 +10,7 @@ Not part of the test suite (minutes, and timing-based). In one run on one machin
 - times them in interleaved rounds (one frame per route per round, the order rotating),
   so load from other processes hits every route alike, and reports the median;
 - reports each engine's max abs difference from the Caffe route on the same input;
-- times --stages 4 against 6 on the fastest engine and reports how the maps change;
+- times --stages 1..5 against 6 on the fastest engine and reports how the maps change;
 - times decoding 10 people (when pose.decode and tests/render_fields.py are present);
 - runs a synthetic video through get_hpe_video.py (when present) and compares its wall
   time per frame with the network's time;
@@ -319,59 +319,15 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:.3f}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", action="append", default=[],
-                        help="another Python environment to time its engines too (repeatable), "
-                             "e.g. .venv5/bin/python for OpenCV 5")
-    parser.add_argument("--repeat", type=int, default=3, help="timed frames per route (default 3)")
-    parser.add_argument("--video-frames", type=int, default=100)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--stages", type=int, default=6, help=argparse.SUPPRESS)
-    parser.add_argument("--weights", help=argparse.SUPPRESS)
-    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.probe:
-        return probe()
-    if args.worker:
-        return worker(args.worker, Path(args.weights), args.stages)
-
-    started, load_before = datetime.datetime.now(), os.getloadavg()[0]
-    weights = full_size_weights()
-    pythons = [sys.executable] + [os.path.abspath(p) if os.sep in p else p for p in args.python]
-    workers = start_workers(pythons, weights)
+def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dict, decode_result: Optional[dict],
+           video: Optional[dict], args: argparse.Namespace, started: datetime.datetime, load: tuple) -> str:
+    """The Markdown that benchmarks/RESULTS.md holds and the README quotes."""
+    load_before, load_after = load
     six = [w for w in workers if w.route != "seed"]
-    if not six:
-        print("error: no engine can run in these environments", file=sys.stderr)
-        return 1
-    # --stages 4 on the fastest engine, picked from one untimed round.
-    for w in workers:
-        w.run()
-    best = min(six, key=lambda w: w.times[-1])
-    cut = Worker(best.python, best.route, 4, weights)
-    workers.append(cut)
-    for w in workers:
-        w.times.clear()
-    interleave(workers, args.repeat)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        outputs = {id(w): w.dump(Path(tmp) / f"{i}.npy") for i, w in enumerate(workers)}
-    for w in workers:
-        if w is not best:
-            w.close()  # the video run below wants the cores and the memory
-    video = run_video(best.python, weights, args.video_frames, best) if args.video_frames > 2 else None
-    best.close()
-    decode_result = time_decode()
-    load_after = os.getloadavg()[0]
-
     seed = next((w for w in workers if w.route == "seed"), None)
     caffe = next((w for w in six if w.route == "caffe"), None)
     rows = [(w, float(np.abs(outputs[id(w)] - outputs[id(caffe)]).max()) if caffe and w is not seed else None)
             for w in workers if w.stages == 6]
-    s6 = best
-    change = np.abs(outputs[id(cut)] - outputs[id(s6)])
-    scale = float(np.abs(outputs[id(s6)]).max())
 
     lines = [f"Measured {started:%Y-%m-%d} on {machine()}: full COCO network "
              f"({gflops(6):.0f} GFLOP a frame) with random weights of the exact architecture, "
@@ -385,11 +341,17 @@ def main() -> int:
             f"{w.median / seed.median:.2f}x the time ({seed.median / w.median:.2f}x faster)" if seed else "-")
         lines.append(f"| {w.label} | {_fmt(w.median)} | {_fmt(min(w.times))} | {ratio} | "
                      f"{'-' if diff is None else f'{diff:.1e}'} |")
-    lines += ["", f"`--stages 4` vs 6 on {best.label}: {_fmt(cut.median)} s vs {_fmt(s6.median)} s "
-                  f"({s6.median / cut.median:.2f}x faster; the work falls from {gflops(6):.0f} to "
-                  f"{gflops(4):.0f} GFLOP, {gflops(6) / gflops(4):.2f}x). The output maps change by up to "
-                  f"{float(change.max()):.2f} (mean {float(change.mean()):.3f}; the 6-stage maps reach "
-                  f"{scale:.2f}; random weights, so only the size of the change means anything)."]
+    lines += ["", f"`--stages k` on {best.label}, against 6 stages in the same rounds (random weights: "
+                  "only the size of the change in the maps means anything):", "",
+              "| stages | GFLOP | median s / frame | 6 stages' time / this | max abs change | mean abs change |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    scale = float(np.abs(outputs[id(best)]).max())
+    for w in sorted(cuts + [best], key=lambda w: w.stages):
+        change = np.abs(outputs[id(w)] - outputs[id(best)])
+        lines.append(f"| {w.stages} | {gflops(w.stages):.0f} | {_fmt(w.median)} | {best.median / w.median:.2f}x | "
+                     f"{float(change.max()):.2f} | {float(change.mean()):.3f} |")
+    lines += ["", f"(The 6-stage maps reach {scale:.2f} in absolute value. By work alone, 4 stages can be at "
+                  f"most {gflops(6) / gflops(4):.2f}x faster than 6.)", ""]
     if decode_result:
         lines.append(f"Decoding 10 people (pose.decode on maps rendered from annotated people, "
                      f"1280x720 frames at {decode_result['size']}; {decode_result['found']:.1f} found on "
@@ -409,7 +371,59 @@ def main() -> int:
         lines.append("Video: not timed (get_hpe_video.py is not in this checkout, or --video-frames 0).")
     command = " ".join(["python benchmarks/bench_speed.py", *(f"--python {p}" for p in args.python)])
     lines += ["", f"Reproduce: `{command}` (see the README, Engines and speed)."]
-    text = "# Speed benchmark\n\n" + "\n".join(lines) + "\n"
+    return "# Speed benchmark\n\n" + "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", default=[],
+                        help="another Python environment to time its engines too (repeatable), "
+                             "e.g. .venv5/bin/python for OpenCV 5")
+    parser.add_argument("--repeat", type=int, default=3, help="timed frames per route (default 3)")
+    parser.add_argument("--video-frames", type=int, default=100,
+                        help="frames of the synthetic video (default 100; 0 skips the video)")
+    parser.add_argument("--cuts", default="1,2,3,4,5", type=lambda v: [int(k) for k in v.split(",")],
+                        help="stage cuts to time against 6 on the fastest engine (default 1,2,3,4,5)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--stages", type=int, default=6, help=argparse.SUPPRESS)
+    parser.add_argument("--weights", help=argparse.SUPPRESS)
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        return probe()
+    if args.worker:
+        return worker(args.worker, Path(args.weights), args.stages)
+
+    started, load_before = datetime.datetime.now(), os.getloadavg()[0]
+    weights = full_size_weights()
+    pythons = [sys.executable] + [os.path.abspath(p) if os.sep in p else p for p in args.python]
+    workers = start_workers(pythons, weights)
+    six = [w for w in workers if w.route != "seed"]
+    if not six:
+        print("error: no engine can run in these environments", file=sys.stderr)
+        return 1
+    # The stage cuts run on the fastest engine, picked from one untimed round.
+    for w in workers:
+        w.run()
+    best = min(six, key=lambda w: w.times[-1])
+    cuts = [Worker(best.python, best.route, k, weights) for k in args.cuts]
+    workers += cuts
+    for w in workers:
+        w.times.clear()
+    interleave(workers, args.repeat)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs = {id(w): w.dump(Path(tmp) / f"{i}.npy") for i, w in enumerate(workers)}
+    for w in workers:
+        if w is not best:
+            w.close()  # the video run below wants the cores and the memory
+    video = run_video(best.python, weights, args.video_frames, best) if args.video_frames > 2 else None
+    best.close()
+    decode_result = time_decode()
+    load_after = os.getloadavg()[0]
+
+    text = report(workers, best, cuts, outputs, decode_result, video, args, started, (load_before, load_after))
     out = Path(args.out)
     tmp_out = out.with_name(out.name + ".part")
     tmp_out.write_text(text)
