@@ -259,7 +259,8 @@ def run_video(python: str, weights: Path, frames: int, network: "Worker") -> Opt
             walls[n] = time.perf_counter() - t0
             if done.returncode != 0:
                 return {"error": (done.stderr.strip().splitlines() or ["?"])[-1]}
-            last = (done.stdout.strip().splitlines() or [""])[-1]
+            # the summary line's timing part, without the temporary paths it wrote
+            last = (done.stdout.strip().splitlines() or [""])[-1].split(";")[-1].strip()
         after = network.loop(20)
     net = (before + after) / 2
     per_frame = (walls[frames] - walls[2]) / (frames - 2)
