@@ -16,6 +16,7 @@ at the grid position OpenPose's training targets use (see paf_grid).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -146,46 +147,62 @@ def _multi_person(maps: np.ndarray, geometry: Geometry, spec: ModelSpec,
                   options: DecodeOptions) -> List[Person]:
     threshold = spec.thresholds.peak if options.threshold is None else options.threshold
     peaks = find_peaks(maps[:spec.n_keypoints], geometry, threshold)
-    limbs = [connect_limb(peaks, maps[cx], maps[cy], a, b, geometry.resized_size[1], spec)
-             for (a, b), (cx, cy) in zip(spec.pairs, spec.paf_channels_absolute())]
+    limbs = connect_limbs(peaks, maps, geometry.resized_size[1], spec)
     return assemble_people(peaks, limbs, geometry, spec)
 
 
-def connect_limb(peaks: Peaks, paf_x: np.ndarray, paf_y: np.ndarray, part_a: int, part_b: int,
-                 image_height: float, spec: ModelSpec) -> np.ndarray:
-    """Limbs of one type: (m, 3) rows of peak index a, peak index b, score.
+def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
+                  spec: ModelSpec) -> List[np.ndarray]:
+    """Limbs of every type of spec.pairs: (m, 3) rows of peak index a, peak index b, score.
 
-    Every pair of candidates is scored at once; the greedy pass keeps each peak once.
+    `maps` is the (C, h, w) network output, `image_height` the resized image's height
+    in net-input pixels. Every candidate pair of every limb type is scored at once;
+    the greedy pass then keeps each peak once per limb type.
     """
-    sa, sb = peaks.of_part(part_a), peaks.of_part(part_b)
-    pa, pb = peaks.xy[sa], peaks.xy[sb]
-    if len(pa) == 0 or len(pb) == 0:
-        return np.zeros((0, 3))
     th = spec.thresholds
-    vec = pb[None, :, :] - pa[:, None, :]  # (na, nb, 2)
-    length = np.hypot(vec[..., 0], vec[..., 1])
-    unit = vec / np.maximum(length, 1e-9)[..., None]
+    limb, ia, ib = _candidate_pairs(peaks, spec)
+    channels = np.array(spec.paf_channels_absolute(), dtype=int).reshape(-1, 2)
     t = np.linspace(0.0, 1.0, PAF_SAMPLES)
-    points = pa[:, None, None, :] + t[None, None, :, None] * vec[:, :, None, :]  # (na, nb, S, 2)
-    fx, fy = _sample_paf(paf_x, paf_y, points)
-    along = fx * unit[..., None, 0] + fy * unit[..., None, 1]  # (na, nb, S)
+    # A pair may fail at most `spare` samples, so one that fails `spare + 1` probes
+    # near the middle is out: this prunes most pairs (all of them on noise) cheaply.
+    spare = PAF_SAMPLES - math.ceil(th.inter_min_above * PAF_SAMPLES - 1e-9)
+    probes = np.argsort(np.abs(t - 0.5), kind="stable")[:spare + 1]
+    for samples in (t[probes], t):
+        pa, pb = peaks.xy[ia], peaks.xy[ib]
+        vec = pb - pa
+        length = np.hypot(vec[:, 0], vec[:, 1])
+        unit = vec / np.maximum(length, 1e-9)[:, None]
+        points = pa[:, None, :] + samples[None, :, None] * vec[:, None, :]  # (m, S, 2)
+        fx, fy = _sample_paf(maps, channels[limb, 0], channels[limb, 1], points)
+        along = fx * unit[:, None, 0] + fy * unit[:, None, 1]  # (m, S)
+        if samples is not t:
+            alive = (along > th.inter).any(axis=1) & (length > 1e-9)
+            limb, ia, ib = limb[alive], ia[alive], ib[alive]
     prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length, 1e-9) - 1, 0)
-    score = along.mean(axis=2) + prior
-    passing = (along > th.inter).sum(axis=2)
-    ok = (passing >= th.inter_min_above * PAF_SAMPLES) & (score > 0) & (length > 1e-9)
-    ia, ib = np.nonzero(ok)
-    order = np.argsort(-score[ia, ib], kind="stable")
-    used_a, used_b = set(), set()
-    chosen = []
-    for i, j in zip(ia[order], ib[order]):
-        if i in used_a or j in used_b:
+    score = along.mean(axis=1) + prior
+    passing = (along > th.inter).sum(axis=1)
+    ok = np.flatnonzero((passing >= th.inter_min_above * PAF_SAMPLES) & (score > 0))
+    chosen: List[list] = [[] for _ in spec.pairs]
+    used = set()  # (limb type, peak): peak indices are global, so a and b never clash
+    for c in ok[np.lexsort((-score[ok], limb[ok]))]:
+        k, a, b = limb[c], ia[c], ib[c]
+        if (k, a) in used or (k, b) in used:
             continue
-        used_a.add(i)
-        used_b.add(j)
-        chosen.append((sa.start + i, sb.start + j, score[i, j]))
-        if len(chosen) == min(len(pa), len(pb)):
-            break
-    return np.array(chosen, dtype=np.float64).reshape(-1, 3)
+        used.update(((k, a), (k, b)))
+        chosen[k].append((a, b, score[c]))
+    return [np.array(rows, dtype=np.float64).reshape(-1, 3) for rows in chosen]
+
+
+def _candidate_pairs(peaks: Peaks, spec: ModelSpec):
+    """(limb type, peak a, peak b) of every pair of peaks a limb could join."""
+    limb, ia, ib = [np.zeros(0, dtype=int)], [np.zeros(0, dtype=int)], [np.zeros(0, dtype=int)]
+    for k, (part_a, part_b) in enumerate(spec.pairs):
+        sa, sb = peaks.of_part(part_a), peaks.of_part(part_b)
+        na, nb = sa.stop - sa.start, sb.stop - sb.start
+        limb.append(np.full(na * nb, k))
+        ia.append(np.repeat(np.arange(sa.start, sa.stop), nb))
+        ib.append(np.tile(np.arange(sb.start, sb.stop), na))
+    return np.concatenate(limb), np.concatenate(ia), np.concatenate(ib)
 
 
 def paf_grid(points: np.ndarray) -> np.ndarray:
@@ -199,11 +216,12 @@ def paf_grid(points: np.ndarray) -> np.ndarray:
     return np.asarray(points) / STRIDE
 
 
-def _sample_paf(map_x: np.ndarray, map_y: np.ndarray, points: np.ndarray):
-    """Both PAF components at net-input pixels `points` (..., 2), bilinear on the
-    stride-8 grid, edges clamped."""
+def _sample_paf(maps: np.ndarray, chan_x: np.ndarray, chan_y: np.ndarray, points: np.ndarray):
+    """PAF components at net-input pixels `points` (m, S, 2), candidate i reading
+    channels chan_x[i], chan_y[i] of `maps` (C, h, w); bilinear on the stride-8 grid,
+    edges clamped."""
     grid = paf_grid(points)
-    h, w = map_x.shape
+    h, w = maps.shape[1:]
     gx = np.clip(grid[..., 0], 0, w - 1)
     gy = np.clip(grid[..., 1], 0, h - 1)
     x0 = np.minimum(np.floor(gx).astype(int), max(w - 2, 0))
@@ -211,12 +229,13 @@ def _sample_paf(map_x: np.ndarray, map_y: np.ndarray, points: np.ndarray):
     x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
     ax, ay = gx - x0, gy - y0
 
-    def sample(m: np.ndarray) -> np.ndarray:
-        top = m[y0, x0] * (1 - ax) + m[y0, x1] * ax
-        bottom = m[y1, x0] * (1 - ax) + m[y1, x1] * ax
+    def sample(chan: np.ndarray) -> np.ndarray:
+        c = chan[:, None]
+        top = maps[c, y0, x0] * (1 - ax) + maps[c, y0, x1] * ax
+        bottom = maps[c, y1, x0] * (1 - ax) + maps[c, y1, x1] * ax
         return top * (1 - ay) + bottom * ay
 
-    return sample(map_x), sample(map_y)
+    return sample(chan_x), sample(chan_y)
 
 
 def assemble_people(peaks: Peaks, limbs: Sequence[np.ndarray], geometry: Geometry,

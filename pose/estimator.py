@@ -17,6 +17,8 @@ import numpy as np
 
 from . import network
 from .architecture import deploy_text
+from .decode import DecodeOptions, decode, decode_multiscale
+from .person import Person
 from .preprocess import DEFAULT_NET_RESOLUTION, Geometry, NetResolution, parse_net_resolution, prepare_input
 from .spec import FULL_STAGES, STRIDE, ModelSpec, get_spec
 
@@ -42,11 +44,12 @@ class PoseEstimator:
                  weights: Optional[Union[str, Path]] = None, device: str = "cpu", fp16: bool = False,
                  net_resolution: Union[str, NetResolution] = DEFAULT_NET_RESOLUTION,
                  stages: Optional[int] = None, scales: Sequence[float] = (1.0,), engine: str = "auto",
-                 decode_options=None, warn: network.Warn = network.warn_stderr):
+                 decode_options: Optional[DecodeOptions] = None, warn: network.Warn = network.warn_stderr):
         self.spec = model if isinstance(model, ModelSpec) else get_spec(model)
         self.resolution = (net_resolution if isinstance(net_resolution, NetResolution)
                            else parse_net_resolution(net_resolution))
-        self.scales = tuple(float(s) for s in scales) or (1.0,)
+        # Largest first: multi-scale decoding maps everything onto the first run's geometry.
+        self.scales = tuple(sorted((float(s) for s in scales), reverse=True)) or (1.0,)
         if any(not 0 < s <= 4 for s in self.scales):
             raise ValueError(f"scales must be in (0, 4], got {self.scales}")
         if stages is not None and not 1 <= stages <= FULL_STAGES:
@@ -111,10 +114,8 @@ class PoseEstimator:
         self._geometries[(image.shape[1], image.shape[0], res)] = geometry
         return network.forward(self.net, blob), geometry
 
-    def estimate(self, image: np.ndarray) -> list:
+    def estimate(self, image: np.ndarray) -> List[Person]:
         """Every person in a BGR image, best first (see pose.decode)."""
-        from .decode import decode, decode_multiscale
-
         if len(self.scales) == 1:
             output, geometry = self.forward(image, self.scales[0])
             return decode(output, geometry, self.spec, self.decode_options)

@@ -6,7 +6,7 @@ and deploy files, as collected in shared/docs/openpose-reference.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
@@ -136,6 +136,19 @@ MPI_WEIGHTS = Weights(
     ),
 )
 
+_MPI = ModelSpec(
+    name="MPI",
+    keypoints=MPI_KEYPOINTS,
+    pairs=MPI_PAIRS,
+    paf_channels=MPI_PAF,
+    drawn_pairs=len(MPI_PAIRS),
+    thresholds=Thresholds(peak=0.6, inter=0.01, inter_min_above=0.95, min_parts=3, min_score=0.4),
+    prototxt=PACKAGE_DIR / "mpi" / "pose_deploy_linevec.prototxt",
+    weights=MPI_WEIGHTS,
+    stages=FULL_STAGES,
+    output_name="net_output",
+)
+
 MODELS: Dict[str, ModelSpec] = {
     "COCO": ModelSpec(
         name="COCO",
@@ -149,30 +162,14 @@ MODELS: Dict[str, ModelSpec] = {
         stages=FULL_STAGES,
         output_name="concat_stage7",
     ),
-    "MPI": ModelSpec(
-        name="MPI",
-        keypoints=MPI_KEYPOINTS,
-        pairs=MPI_PAIRS,
-        paf_channels=MPI_PAF,
-        drawn_pairs=len(MPI_PAIRS),
-        thresholds=Thresholds(peak=0.6, inter=0.01, inter_min_above=0.95, min_parts=3, min_score=0.4),
-        prototxt=PACKAGE_DIR / "mpi" / "pose_deploy_linevec.prototxt",
-        weights=MPI_WEIGHTS,
-        stages=FULL_STAGES,
-        output_name="net_output",
-    ),
+    "MPI": _MPI,
     # OpenPose's "faster" MPI: the same weights, the net cut after stage 4.
-    "MPI_4": ModelSpec(
+    "MPI_4": replace(
+        _MPI,
         name="MPI_4",
-        keypoints=MPI_KEYPOINTS,
-        pairs=MPI_PAIRS,
-        paf_channels=MPI_PAF,
-        drawn_pairs=len(MPI_PAIRS),
-        thresholds=Thresholds(peak=0.3, inter=0.01, inter_min_above=0.95, min_parts=3, min_score=0.4),
+        thresholds=replace(_MPI.thresholds, peak=0.3),
         prototxt=PACKAGE_DIR / "mpi" / "pose_deploy_linevec_faster_4_stages.prototxt",
-        weights=MPI_WEIGHTS,
         stages=4,
-        output_name="net_output",
     ),
 }
 

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import functools
+
 import cv2
 import numpy as np
 import pytest
 
 from pose import decode as decode_module
-from pose.decode import DecodeOptions, average_outputs, decode, decode_multiscale
-from pose.peaks import cubic_matrix, find_peaks, input_to_grid
+from pose.decode import (DecodeOptions, average_outputs, connect_limbs, decode,
+                         decode_multiscale)
+from pose.peaks import Peaks, cubic_matrix, cubic_weights, find_peaks, input_to_grid
 from pose.preprocess import NetResolution, compute_geometry, parse_net_resolution
 from pose.spec import SINGLE_PERSON_THRESHOLD, get_spec
 from tests.annotations import load_all
@@ -103,14 +105,21 @@ def test_bilinear_paf_sampling_decodes_like_cubic(samples, monkeypatch):
     image = max(samples, key=lambda im: len(im.people["COCO"]))
     truth, bilinear, geometry = _decode_sample(image, spec)
 
-    def cubic(map_x, map_y, points):
-        grid = decode_module.paf_grid(points).reshape(-1, 2)
-        h, w = map_x.shape
-        # Cubic interpolation at each point: separable weights on the whole grid.
-        wy = cubic_matrix(grid[:, 1], h)
-        wx = cubic_matrix(grid[:, 0], w)
-        sample = lambda m: np.einsum("ny,yx,nx->n", wy, m, wx).reshape(points.shape[:-1])
-        return sample(map_x), sample(map_y)
+    def cubic(maps, chan_x, chan_y, points):
+        """Cubic interpolation (OpenPose's upsampling) at each point: 4x4 taps."""
+        grid = decode_module.paf_grid(points)
+        h, w = maps.shape[1:]
+        bx, by = np.floor(grid[..., 0]).astype(int), np.floor(grid[..., 1]).astype(int)
+        wx = cubic_weights(grid[..., 0] - bx)  # (m, S, 4)
+        wy = cubic_weights(grid[..., 1] - by)
+        tx = np.clip(bx[..., None] + np.arange(-1, 3), 0, w - 1)
+        ty = np.clip(by[..., None] + np.arange(-1, 3), 0, h - 1)
+
+        def sample(chan):
+            taps = maps[chan[:, None, None, None], ty[..., :, None], tx[..., None, :]]
+            return np.einsum("msij,msi,msj->ms", taps, wy, wx)
+
+        return sample(chan_x), sample(chan_y)
 
     monkeypatch.setattr(decode_module, "_sample_paf", cubic)
     cubic_people = decode(render_output(truth, spec, geometry), geometry, spec)
@@ -120,6 +129,57 @@ def test_bilinear_paf_sampling_decodes_like_cubic(samples, monkeypatch):
     for a, b in zip(bilinear, cubic_people):
         assert np.array_equal(a.keypoints, b.keypoints)
         assert b.score == pytest.approx(a.score, rel=0.1)
+
+
+def _peaks(spec, parts_xy):
+    """A Peaks record from {part: [(x, y), ...]} (net-input pixels), scores 0.9."""
+    part = np.array([j for j in sorted(parts_xy) for _ in parts_xy[j]], dtype=int)
+    xy = np.array([p for j in sorted(parts_xy) for p in parts_xy[j]], dtype=float).reshape(-1, 2)
+    start = np.searchsorted(part, np.arange(spec.n_keypoints + 1))
+    return Peaks(part=part, xy=xy, score=np.full(len(part), 0.9), start=start)
+
+
+def _limb_maps(spec, pair, value=(1.0, 0.0), size=(82, 46)):
+    """Output maps with PAF `value` everywhere in the channels of pair `pair`."""
+    maps = np.zeros((spec.n_channels, size[1], size[0]))
+    cx, cy = spec.paf_channels_absolute()[pair]
+    maps[cx], maps[cy] = value
+    return maps, cx
+
+
+def test_limbs_need_every_sample_aligned():
+    spec = get_spec("MPI")  # pair 2 = RShoulder(2) -> RElbow(3)
+    peaks = _peaks(spec, {2: [(100.0, 200.0)], 3: [(172.0, 200.0)]})
+    maps, cx = _limb_maps(spec, 2)
+    (limb,) = [l for l in connect_limbs(peaks, maps, 368, spec) if len(l)]
+    assert limb.tolist() == [[0, 1, pytest.approx(1.0)]]
+    # Samples fall every 8 px, on grid columns 12.5, 13.5, ...: clearing columns 16
+    # and 17 zeroes the fifth of them only, and 9 of 10 is under 95%.
+    maps[cx][:, 16:18] = 0
+    assert all(len(l) == 0 for l in connect_limbs(peaks, maps, 368, spec))
+
+
+def test_limbs_pay_the_distance_prior():
+    spec = get_spec("MPI")
+    maps, _ = _limb_maps(spec, 2, value=(0.3, 0.0))
+    for length, expected in [(200.0, 0.3 + 0.5 * 368 / 200 - 1), (150.0, 0.3)]:
+        peaks = _peaks(spec, {2: [(100.0, 200.0)], 3: [(100.0 + length, 200.0)]})
+        limbs = connect_limbs(peaks, maps, 368, spec)
+        assert limbs[2][:, 2] == pytest.approx([expected])
+    # Longer than 0.5 * 368 / 0.7 = 263 px the prior outweighs the PAF: no limb.
+    peaks = _peaks(spec, {2: [(100.0, 200.0)], 3: [(380.0, 200.0)]})
+    assert len(connect_limbs(peaks, maps, 368, spec)[2]) == 0
+
+
+def test_limbs_take_the_best_pairs_each_peak_once():
+    spec = get_spec("MPI")
+    # Two forearms pointing right, one above the other; the PAF is right-pointing
+    # everywhere, so crossing pairs are aligned too but score lower (the slant).
+    peaks = _peaks(spec, {2: [(100.0, 100.0), (100.0, 140.0)],
+                          3: [(180.0, 102.0), (180.0, 142.0)]})
+    maps, _ = _limb_maps(spec, 2)
+    limbs = connect_limbs(peaks, maps, 368, spec)[2]
+    assert sorted(map(tuple, limbs[:, :2].astype(int))) == [(0, 2), (1, 3)]
 
 
 # --- recall on real annotations ---------------------------------------------------

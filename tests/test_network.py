@@ -165,3 +165,17 @@ def test_estimator_forward_geometry_and_stages(model_dir, monkeypatch):
         PoseEstimator("MPI", proto=proto, weights=weights, stages=2)
     with pytest.raises(ValueError, match="stages must be 1..6"):
         PoseEstimator("MPI", stages=0)
+
+
+def test_estimate_runs_every_scale_and_maps_to_image_pixels(model_dir):
+    proto, weights = write_model(model_dir, MODELS["COCO"])
+    est = PoseEstimator("COCO", proto=proto, weights=weights, net_resolution="-1x96", scales=(0.5, 1.0))
+    assert est.scales == (1.0, 0.5)
+    image = np.random.default_rng(2).integers(0, 256, (120, 160, 3), np.uint8)
+    people = est.estimate(image)  # random weights: any number of people, but well-formed
+    for p in people:
+        assert p.keypoints.shape == (18, 3)
+        found = p.keypoints[:, 2] > 0
+        assert np.all(p.keypoints[found, 0] <= 160) and np.all(p.keypoints[found, 1] <= 120)
+    _, geo_half = est.forward(image, 0.5)
+    assert geo_half.input_size[1] == 48
