@@ -116,7 +116,9 @@ def to_prototxt(layers: Sequence[Layer], name: str, input_size: Tuple[int, int] 
         out.append(f'  top: "{layer.top}"')
         if layer.type == "Convolution":
             out += ["  convolution_param {", f"    num_output: {layer.num_output}",
-                    f"    pad: {layer.pad}", f"    kernel_size: {layer.kernel}", "  }"]
+                    f"    pad: {layer.pad}", f"    kernel_size: {layer.kernel}"]
+            out += [f"    stride: {layer.stride}"] if layer.stride else []
+            out.append("  }")
         elif layer.type == "Pooling":
             out += ["  pooling_param {", "    pool: MAX", f"    kernel_size: {layer.kernel}",
                     f"    stride: {layer.stride}", "  }"]

@@ -111,6 +111,17 @@ def _choice(choices: Sequence[str]) -> Callable[[str], str]:
 
 # ---------------------------------------------------------------- the parsers
 
+_OUTPUTS = {
+    "image": """outputs, in OUTPUT_DIR/images/<MODE>/ for each image <stem>.<ext>:
+  <stem>-Keypoints-<MODE>.jpg   numbered keypoints
+  <stem>-Skeleton-<MODE>.jpg    limbs in OpenPose's colours, each person's label by the head
+  <stem>-<MODE>.json            OpenPose --write_json layout (+ model, image_size, score, pose_class)
+""",
+    "video": """outputs, in OUTPUT_DIR/videos/<MODE>/ for a video <stem>.<ext>:
+  <stem>_skeleton_<MODE>.mp4    the video with skeletons, labels, frame counter and timing
+  <stem>_<MODE>.jsonl           one OpenPose-layout JSON object per frame
+""",
+}
 _EXAMPLES = {
     "image": """examples:
   python get_hpe_image.py                                   # Input/example_image1.png, COCO
@@ -132,10 +143,12 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
         raise ValueError(f"unknown tool {tool!r}")
     what = "images" if tool == "image" else "a video"
     p = _Parser(prog=f"get_hpe_{tool}.py",
-                description=f"Find every person's body keypoints in {what} with OpenPose's Caffe "
-                            "networks through OpenCV's DNN module; write rendered views and "
-                            "OpenPose-format JSON.",
-                epilog=_EXAMPLES[tool], formatter_class=argparse.RawDescriptionHelpFormatter)
+                description=f"Find every person's body keypoints in {what} with OpenPose's Caffe\n"
+                            "networks through OpenCV's DNN module; write rendered views and\n"
+                            "OpenPose-format JSON. Exit codes: 0 done, 1 input/output problem,\n"
+                            "2 usage or model files problem, 130 interrupted.",
+                epilog=_OUTPUTS[tool] + "\n" + _EXAMPLES[tool],
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("input")
     if tool == "image":
         src.add_argument("--image_file", nargs="+", default=[str(DEFAULT_IMAGE)], metavar="PATH",

@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Sequence
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import numpy as np
 
 from . import display, output
 from .inputs import InputError, read_image
@@ -46,6 +48,23 @@ def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
             "json": out_dir / f"{stem}-{mode}.json"}
 
 
+def write_results(image: np.ndarray, people: list, spec, path: Path, options: ImageOptions,
+                  keep_views: bool = False) -> Tuple[List[Path], Dict[str, np.ndarray]]:
+    """Write the keypoint view, the skeleton view and the JSON of one image; returns the
+    files written and, if `keep_views`, the two views (drawing reuses `image`)."""
+    h, w = image.shape[:2]
+    files = output_paths(options.out_dir, path.stem, spec.name)
+    keypoints = keypoints_view(image.copy(), people)
+    written = [output.write_image(files["keypoints"], keypoints)]
+    views = {"Keypoints": keypoints} if keep_views else {}
+    del keypoints  # a large input: one rendered copy at a time
+    views["Skeleton"] = skeleton_view(image, people, spec)
+    written.append(output.write_image(files["skeleton"], views["Skeleton"]))
+    if options.write_json:
+        written.append(output.write_json(files["json"], result_json(people, spec, (w, h), image=path.name)))
+    return written, views if keep_views else {}
+
+
 def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], options: ImageOptions,
                say: Say, warn: Say, on_failure: Say) -> ImageSummary:
     """Process every image; unreadable ones are passed to `on_failure` and skipped.
@@ -71,22 +90,13 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], optio
         if options.classify:
             classify_people(people, spec)
         dt = time.perf_counter() - t0
-        h, w = image.shape[:2]
-        files = output_paths(options.out_dir, path.stem, spec.name)
-        keypoints = keypoints_view(image.copy(), people)
-        written = [output.write_image(files["keypoints"], keypoints)]
-        if not viewer.enabled:
-            keypoints = None  # large inputs: hold one rendered copy at a time
-        skeleton = skeleton_view(image, people, spec)  # the input is no longer needed as is
-        written.append(output.write_image(files["skeleton"], skeleton))
-        if options.write_json:
-            written.append(output.write_json(files["json"], result_json(people, spec, (w, h), image=path.name)))
+        written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled)
         summary.images += 1
         summary.people += len(people)
         summary.files += written
         summary.seconds += dt
         say(f"{_display(path)}: {len(people)} {'person' if len(people) == 1 else 'people'} "
             f"({dt:.2f} s) -> {', '.join(p.name for p in written)}")
-        viewer.show_and_wait({"Keypoints": keypoints, "Skeleton": skeleton})
+        viewer.show_and_wait(views)
     viewer.close()
     return summary

@@ -18,6 +18,7 @@ from typing import Tuple
 
 import numpy as np
 
+from pose.architecture import INPUT_NAME, Layer, to_prototxt
 from pose.caffemodel import write_caffemodel
 from pose.spec import STRIDE, ModelSpec
 
@@ -63,12 +64,8 @@ def write_oracle_model(folder: Path, spec: ModelSpec) -> Tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     proto, weights = folder / f"oracle_{spec.name}.prototxt", folder / f"oracle_{spec.name}.caffemodel"
     c = spec.n_channels
-    proto.write_text("\n".join([
-        f'name: "oracle-{spec.name}"', 'input: "image"', "input_dim: 1", "input_dim: 3",
-        "input_dim: 368", "input_dim: 368",
-        "layer {", '  name: "oracle"', '  type: "Convolution"', '  bottom: "image"',
-        f'  top: "{spec.output_name}"', "  convolution_param {", f"    num_output: {c}",
-        "    pad: 0", f"    kernel_size: {STRIDE}", f"    stride: {STRIDE}", "  }", "}", ""]))
+    layer = Layer("oracle", "Convolution", (INPUT_NAME,), spec.output_name, c, STRIDE, 0, STRIDE)
+    proto.write_text(to_prototxt([layer], f"oracle-{spec.name}"))
     ranges = channel_ranges(spec)
     step = (ranges[:, 1] - ranges[:, 0]) / LEVELS
     w = np.zeros((c, 3, STRIDE, STRIDE), np.float32)
@@ -77,5 +74,5 @@ def write_oracle_model(folder: Path, spec: ModelSpec) -> Tuple[Path, Path]:
         w[ch, colour, i, j] = step[ch] / PIXEL_SCALE
     # output = w * (q - mean) * scale + b = lo + q * step  =>  b = lo + mean * step
     b = (ranges[:, 0] + PIXEL_MEAN * step).astype(np.float32)
-    write_caffemodel(weights, [("oracle", "Convolution", ["image"], [spec.output_name], [w, b])])
+    write_caffemodel(weights, [(layer.name, layer.type, layer.bottoms, (layer.top,), [w, b])])
     return proto, weights
