@@ -75,14 +75,15 @@ def choose(requested: str, placement: network.Placement = network.CPU,
         if not names:
             raise network.NetworkError(
                 f"OpenCV {cv2.__version__} has no Caffe importer and the onnx package that converts the "
-                "weights is missing: pip install -r requirements.txt", 2)
+                "weights is missing: pip install -r requirements-opencv5.txt (or OpenCV 4: "
+                "pip install -r requirements.txt)", 2)
         return names[0]
     if requested == "caffe":
         network.require_caffe_importer()
         return requested
     if not has_module("onnx"):
         raise network.NetworkError(f"--engine {requested} converts the Caffe weights with the onnx package, "
-                                   "which is not installed: pip install -r requirements.txt", 2)
+                                   "which is not installed: pip install -r requirements-onnx.txt", 2)
     if requested == "onnxruntime":
         if not has_module("onnxruntime"):
             raise network.NetworkError("--engine onnxruntime: onnxruntime is not installed "
