@@ -249,16 +249,24 @@ def _say_for(args: argparse.Namespace) -> Callable[[str], None]:
     return lambda message: print(message, flush=True)
 
 
-def make_estimator(args: argparse.Namespace) -> PoseEstimator:
-    """The PoseEstimator the options describe; rejected values become UsageError."""
+def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda message: None) -> PoseEstimator:
+    """The PoseEstimator the options describe; rejected values become UsageError.
+
+    `say` gets one line naming the model, device and engine that will run (the tools'
+    first output line, so users see what `--engine auto` and `--device` chose).
+    """
     try:
         options = DecodeOptions(threshold=args.threshold, max_people=args.max_people,
                                 single_person=args.single_person)
-        return PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=args.device,
-                             net_resolution=args.net_resolution, stages=args.stages, scales=args.scales,
-                             engine=args.engine, decode_options=options, warn=_warn)
+        estimator = PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=args.device,
+                                  net_resolution=args.net_resolution, stages=args.stages,
+                                  scales=args.scales, engine=args.engine, decode_options=options,
+                                  warn=_warn)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    net = f"{estimator.stages} stages" if args.proto is None else f"definition {Path(args.proto).name}"
+    say(f"{estimator.spec.name}, {net}, on {estimator.placement.label} with {estimator.engine_label}")
+    return estimator
 
 
 def _error_line(message: str) -> None:
@@ -280,7 +288,8 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
     single = len(paths) == 1 and not problems
     # A single input's failure is the run's one error line; with several, each bad
     # file gets a line and the good ones are still processed.
-    summary = run_images(paths, lambda: make_estimator(args), options, _say_for(args), _warn,
+    say = _say_for(args)
+    summary = run_images(paths, lambda: make_estimator(args, say), options, say, _warn,
                          on_failure=(lambda message: None) if single else _error_line)
     if single and summary.failed:
         raise InputError(summary.failed[0])
@@ -294,7 +303,7 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
     source = open_video(args.video_file, args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
-        estimator = make_estimator(args)
+        estimator = make_estimator(args, say)
         options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
                                display=args.display, max_frames=args.max_frames, every=args.every,
                                progress=not args.quiet)

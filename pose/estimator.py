@@ -58,10 +58,11 @@ class PoseEstimator:
         self.decode_options = decode_options
         if engine.lower() not in network.ENGINES:
             raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(network.ENGINES)}")
-        self.placement = network.select_placement(device, fp16, warn)
         weights = Path(weights) if weights else self.spec.weights.path
         official = weights == self.spec.weights.path
         hint = f"./getModels.sh {self._download_name()}" if official else None
+        network.check_weights(weights, hint)  # before any device warning: the fix comes first
+        self.placement = network.select_placement(device, fp16, warn)
         if official and weights.is_file() and weights.stat().st_size != self.spec.weights.size:
             warn(f"{weights.name} is {weights.stat().st_size} bytes, the published file is "
                  f"{self.spec.weights.size}: not the official weights (check: ./getModels.sh --verify)")
@@ -107,10 +108,17 @@ class PoseEstimator:
         self._blobs[res] = blob
         return self.net.forward(blob), geometry
 
+    def infer(self, image: np.ndarray) -> List[Tuple[np.ndarray, Geometry]]:
+        """The network's output and geometry at every scale: the costly half of `estimate`."""
+        return [self.forward(image, s) for s in self.scales]
+
+    def people_from(self, runs: Sequence[Tuple[np.ndarray, Geometry]]) -> List[Person]:
+        """Decode what `infer` returned (a separate step so video can decode off the
+        inference thread)."""
+        if len(runs) == 1:
+            return decode(runs[0][0], runs[0][1], self.spec, self.decode_options)
+        return decode_multiscale(runs, self.spec, self.decode_options)
+
     def estimate(self, image: np.ndarray) -> List[Person]:
         """Every person in a BGR image, best first (see pose.decode)."""
-        if len(self.scales) == 1:
-            output, geometry = self.forward(image, self.scales[0])
-            return decode(output, geometry, self.spec, self.decode_options)
-        runs = [self.forward(image, s) for s in self.scales]
-        return decode_multiscale(runs, self.spec, self.decode_options)
+        return self.people_from(self.infer(image))

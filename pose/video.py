@@ -54,7 +54,7 @@ class VideoSummary:
     people: int = 0  # summed over frames
     most_people: int = 0  # in one frame
     wall_s: float = 0.0
-    inference_s: float = 0.0
+    inference_s: float = 0.0  # the network alone: decoding runs in the writer thread
     files: List[Path] = field(default_factory=list)
     timeline: List[str] = field(default_factory=list)
     interrupted: bool = False
@@ -222,21 +222,31 @@ def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int
 
 
 class _FrameWriter:
-    """Draws one frame's people, caption and labels, and writes the frame and its JSON."""
+    """Decodes and tracks one frame's people, draws them with the caption and labels, and
+    writes the frame and its JSON. It runs in the writer thread, so decoding overlaps the
+    network's work on the next frame; frames arrive in order, as the tracker needs."""
 
-    def __init__(self, spec, video: output.VideoFileWriter, jsonl: Optional[output.JsonLinesWriter],
-                 fps: float, total: Optional[int], tracked: bool):
-        self.spec, self.video, self.jsonl, self.fps = spec, video, jsonl, fps
-        self.total, self.tracked = total, tracked
+    def __init__(self, estimator, tracker: Tracker, video: output.VideoFileWriter,
+                 jsonl: Optional[output.JsonLinesWriter], fps: float, total: Optional[int]):
+        self.estimator, self.spec, self.tracker = estimator, estimator.spec, tracker
+        self.video, self.jsonl, self.fps, self.total = video, jsonl, fps, total
         self.latest: Optional[np.ndarray] = None
+        self.people: List[Person] = []  # the last inferred frame's, reused by --every
+        self.people_total = 0
+        self.most_people = 0
 
-    def __call__(self, item: Tuple[int, np.ndarray, List[Person], Optional[float]]) -> None:
-        index, frame, people, seconds = item
+    def __call__(self, item: Tuple[int, np.ndarray, Optional[list], Optional[float]]) -> None:
+        index, frame, runs, seconds = item
+        if runs is not None:
+            self.people = self.tracker.update(self.estimator.people_from(runs), index / self.fps)
+        people = self.people
+        self.people_total += len(people)
+        self.most_people = max(self.most_people, len(people))
         h, w = frame.shape[:2]
         if self.jsonl is not None:
-            self.jsonl.write(result_json(people, self.spec, (w, h), tracked=self.tracked, frame=index,
-                                         time_s=round(index / self.fps, 3), inferred=seconds is not None))
-        skeleton_view(frame, people, self.spec, with_ids=self.tracked)
+            self.jsonl.write(result_json(people, self.spec, (w, h), tracked=True, frame=index,
+                                         time_s=round(index / self.fps, 3), inferred=runs is not None))
+        skeleton_view(frame, people, self.spec, with_ids=True)
         of = f"/{self.total}" if self.total else ""
         timing = f"{1000 * seconds:.0f} ms" if seconds is not None else "reused"
         render.draw_caption(frame, f"frame {index + 1}{of}  {timing}")
@@ -266,7 +276,7 @@ def run_video(source: VideoSource, estimator, options: VideoOptions, warn: Say,
     summary = VideoSummary()
     video = output.VideoFileWriter(paths["video"], fps, source.size)
     jsonl = output.JsonLinesWriter(paths["jsonl"]) if options.write_json else None
-    writer = _FrameWriter(spec, video, jsonl, fps, shown_total, tracked=True)
+    writer = _FrameWriter(estimator, tracker, video, jsonl, fps, shown_total)
     viewer = display.Viewer(options.display, warn)
     reader_stop = threading.Event()
     frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop) if options.pipelined \
@@ -274,21 +284,18 @@ def run_video(source: VideoSource, estimator, options: VideoOptions, warn: Say,
     sink = (Drain if options.pipelined else Inline)(writer, QUEUE_DEPTH)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
                dynamic_ncols=True, leave=False)
-    people: List[Person] = []
     t_start = time.perf_counter()
     try:
         for k, (index, frame) in enumerate(frames):
-            seconds = None
+            runs, seconds = None, None
             if k % options.every == 0:
                 t0 = time.perf_counter()
-                people = tracker.update(estimator.estimate(frame), index / fps)
+                runs = estimator.infer(frame)
                 seconds = time.perf_counter() - t0
                 summary.inferred += 1
                 summary.inference_s += seconds
-            sink.put((index, frame, people, seconds))
+            sink.put((index, frame, runs, seconds))
             summary.frames += 1
-            summary.people += len(people)
-            summary.most_people = max(summary.most_people, len(people))
             bar.update(1)
             if viewer.enabled and writer.latest is not None and not viewer.show({"Skeleton": writer.latest}):
                 break  # q or Esc: the user ends the run, not an interruption
@@ -312,6 +319,7 @@ def run_video(source: VideoSource, estimator, options: VideoOptions, warn: Say,
         viewer.close()
         source.capture.release()
     summary.wall_s = time.perf_counter() - t_start
+    summary.people, summary.most_people = writer.people_total, writer.most_people
     summary.timeline = tracker.timeline()
     return summary
 

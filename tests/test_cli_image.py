@@ -2,6 +2,7 @@
 import cv2
 import pytest
 
+from pose import engines
 from pose.keypoints_json import EMPTY_FIELDS
 from pose.spec import MODELS
 from tests.cli_tools import (FAST, ROOT, assert_one_line_error, leftovers, load_json, make_image,
@@ -44,7 +45,11 @@ def test_one_image_writes_views_and_openpose_json(tmp_path, coco):
         assert all(0 <= x < 120 and 0 <= y < 90 for x, y, c in zip(xs, ys, kp[2::3]) if c > 0)
     scores = [p["score"] for p in data["people"]]
     assert scores == sorted(scores, reverse=True)
-    assert r.stdout.splitlines()[-1].startswith("done: 1 image, ")
+    lines = r.stdout.splitlines()
+    # The first line says what runs: what --engine auto and --device chose.
+    engine = "onnxruntime" if engines.has_module("onnxruntime") else "Caffe files"
+    assert lines[0].startswith("COCO, definition ") and "on cpu with" in lines[0] and engine in lines[0]
+    assert lines[-1].startswith("done: 1 image, ")
     assert "3 files written" in r.stdout
     assert leftovers(out) == []
 
