@@ -133,7 +133,7 @@ class OnnxRuntimeEngine(Engine):
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise network.NetworkError(f"onnxruntime could not load {network._display(path)}: "
+            raise network.NetworkError(f"onnxruntime could not load {network.display_path(path)}: "
                                        f"{network._first_line(exc)}", 2) from None
         self.output = self.session.get_outputs()[0].name
         self.label = f"onnxruntime {ort.__version__} (CPU, {options.intra_op_num_threads} threads)"
@@ -161,7 +161,7 @@ def converted(spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path]
     except ConversionError as exc:
         raise UnsupportedDefinition(f"cannot convert to ONNX: {exc}") from None
     except OSError as exc:
-        raise network.NetworkError(f"cannot write the ONNX converted from {network._display(weights)}: "
+        raise network.NetworkError(f"cannot write the ONNX converted from {network.display_path(weights)}: "
                                    f"{exc.strerror or exc}", 2) from None
 
 
@@ -180,7 +180,7 @@ def load_onnx_cv2(path: Path, placement: network.Placement = network.CPU) -> cv2
     try:
         net = cv2.dnn.readNetFromONNX(*args)
     except cv2.error as exc:
-        raise network.NetworkError(f"OpenCV could not load {network._display(path)}: "
+        raise network.NetworkError(f"OpenCV could not load {network.display_path(path)}: "
                                    f"{network._first_line(exc)}", 2) from None
     if placement != network.CPU:  # the CPU is the default; OpenCV 5's new engine warns on any set
         net.setPreferableBackend(placement.backend)

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import display, output
 from .inputs import InputError, read_image
-from .network import _display
+from .network import display_path
 from .results import classify_people, keypoints_view, result_json, skeleton_view
 
 Say = Callable[[str], None]
@@ -39,7 +39,7 @@ class ImageSummary:
         bad = f", {len(self.failed)} failed" if self.failed else ""
         return (f"done: {self.images} image{'s' * (self.images != 1)}{bad}, {self.people} "
                 f"{'person' if self.people == 1 else 'people'}, {len(self.files)} files written "
-                f"to {_display(folder)}{per}")
+                f"to {display_path(folder)}{per}")
 
 
 def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
@@ -95,7 +95,7 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], optio
         summary.people += len(people)
         summary.files += written
         summary.seconds += dt
-        say(f"{_display(path)}: {len(people)} {'person' if len(people) == 1 else 'people'} "
+        say(f"{display_path(path)}: {len(people)} {'person' if len(people) == 1 else 'people'} "
             f"({dt:.2f} s) -> {', '.join(p.name for p in written)}")
         viewer.show_and_wait(views)
     viewer.close()

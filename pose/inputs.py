@@ -19,7 +19,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from .network import _display
+from .network import display_path
 from .preprocess import to_bgr
 
 IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm")
@@ -114,7 +114,7 @@ def _truncation(data: bytes) -> Optional[str]:
 def read_image(path: Union[str, Path]) -> np.ndarray:
     """An image file as 8-bit BGR: gray, 16-bit and alpha images are converted."""
     path = Path(path)
-    shown = _display(path)
+    shown = display_path(path)
     if not path.exists():
         raise InputError(f"{shown}: file not found")
     if path.is_dir():
@@ -170,7 +170,7 @@ def _source_target(source: str) -> Tuple[Union[int, str], str, str, bool]:
         tail = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.split("://", 1)[1].rstrip("/").split("/")[-1])
         return source, source, Path(tail).stem or "stream", True
     path = Path(source)
-    shown = _display(path)
+    shown = display_path(path)
     if not path.exists():
         raise InputError(f"{shown}: video not found")
     if path.is_dir():

@@ -35,7 +35,7 @@ def warn_stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """A path as the user should see it: relative to the project when inside it."""
     try:
         return str(Path(path).resolve().relative_to(PACKAGE_DIR.parent))
@@ -113,16 +113,16 @@ def check_weights(weights: Path, hint: Optional[str] = None) -> None:
     weights = Path(weights)
     if not weights.is_file():
         fix = f" (run {hint} to download them)" if hint else ""
-        raise NetworkError(f"weights not found: {_display(weights)}{fix}", 2)
+        raise NetworkError(f"weights not found: {display_path(weights)}{fix}", 2)
     if weights.stat().st_size == 0 or not looks_like_caffemodel(weights):
         fix = f"; run {hint} --force" if hint else ""
-        raise NetworkError(f"{_display(weights)} is not a Caffe .caffemodel file (an HTML page or a "
+        raise NetworkError(f"{display_path(weights)} is not a Caffe .caffemodel file (an HTML page or a "
                            f"broken download?){fix}", 2)
 
 
 def check_prototxt(prototxt: Path) -> None:
     if not Path(prototxt).is_file():
-        raise NetworkError(f"network definition not found: {_display(prototxt)}", 2)
+        raise NetworkError(f"network definition not found: {display_path(prototxt)}", 2)
 
 
 def load_caffe(prototxt: Union[str, Path], weights: Union[str, Path], placement: Placement = CPU,
@@ -139,11 +139,11 @@ def load_caffe(prototxt: Union[str, Path], weights: Union[str, Path], placement:
         net = cv2.dnn.readNetFromCaffe(str(prototxt), str(weights))
     except cv2.error as exc:
         fix = f"; run {hint} --verify" if hint else ""
-        raise NetworkError(f"OpenCV could not load {_display(weights)} with {_display(prototxt)}: "
+        raise NetworkError(f"OpenCV could not load {display_path(weights)} with {display_path(prototxt)}: "
                            f"{_first_line(exc)} (weights that do not match this definition, or a "
                            f"truncated file){fix}", 2) from None
     if net.empty():
-        raise NetworkError(f"OpenCV loaded an empty network from {_display(prototxt)}", 2)
+        raise NetworkError(f"OpenCV loaded an empty network from {display_path(prototxt)}", 2)
     net.setPreferableBackend(placement.backend)
     net.setPreferableTarget(placement.target)
     return net

@@ -16,7 +16,7 @@ from typing import Tuple, Union
 import cv2
 import numpy as np
 
-from .network import _display
+from .network import display_path
 
 JPEG_QUALITY = 95
 # MPEG-4 Part 2: the codec every pip build of OpenCV can write into .mp4.
@@ -51,7 +51,7 @@ def _reason(exc: OSError) -> str:
 def ensure_output_dir(folder: PathLike) -> Path:
     """Create `folder` if needed and prove it is writable (a file is created and removed)."""
     folder = Path(folder)
-    shown = _display(folder)
+    shown = display_path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"cannot use output folder {shown}: a file of that name exists")
     try:
@@ -73,7 +73,7 @@ def write_bytes(path: PathLike, data: bytes) -> Path:
         os.replace(tmp, path)
     except OSError as exc:
         _remove(tmp)
-        raise OutputError(f"cannot write {_display(path)}: {_reason(exc)}") from None
+        raise OutputError(f"cannot write {display_path(path)}: {_reason(exc)}") from None
     except BaseException:
         _remove(tmp)
         raise
@@ -86,7 +86,7 @@ def write_image(path: PathLike, image: np.ndarray) -> Path:
     params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if path.suffix.lower() in (".jpg", ".jpeg") else []
     ok, buf = cv2.imencode(path.suffix, image, params)
     if not ok:
-        raise OutputError(f"cannot encode {_display(path)} as {path.suffix}")
+        raise OutputError(f"cannot encode {display_path(path)} as {path.suffix}")
     return write_bytes(path, buf.tobytes())
 
 
@@ -118,7 +118,7 @@ class _Committed:
                 os.replace(self.tmp, self.path)
             except OSError as exc:
                 _remove(self.tmp)
-                raise OutputError(f"cannot write {_display(self.path)}: {_reason(exc)}") from None
+                raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
             finally:
                 self.done = True
         return self.path
@@ -147,7 +147,7 @@ class JsonLinesWriter(_Committed):
         try:
             self._file = open(self.tmp, "w", encoding="utf-8")
         except OSError as exc:
-            raise OutputError(f"cannot write {_display(self.path)}: {_reason(exc)}") from None
+            raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
         self.lines = 0
 
     def write(self, obj: object) -> None:
@@ -155,7 +155,7 @@ class JsonLinesWriter(_Committed):
             self._file.write(dumps(obj) + "\n")
             self._file.flush()
         except OSError as exc:
-            raise OutputError(f"cannot write {_display(self.path)}: {_reason(exc)}") from None
+            raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
         self.lines += 1
 
     def _close(self) -> None:
@@ -172,7 +172,7 @@ class VideoFileWriter(_Committed):
                                        float(fps), self.size)
         if not self._writer.isOpened():
             _remove(self.tmp)
-            raise OutputError(f"cannot write video {_display(self.path)} (OpenCV could not open "
+            raise OutputError(f"cannot write video {display_path(self.path)} (OpenCV could not open "
                               f"an {VIDEO_FOURCC} writer at {self.size[0]}x{self.size[1]}, {fps:g} fps)")
         self.frames = 0
 

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from . import display, output, render
 from .inputs import VideoSource
-from .network import _display
+from .network import display_path
 from .person import Person
 from .preprocess import to_bgr
 from .results import result_json, skeleton_view
@@ -72,7 +72,7 @@ class VideoSummary:
         every = f" ({self.inferred} through the network)" if self.inferred != self.frames else ""
         busy = 100 * self.inference_s / self.wall_s if self.wall_s else 0.0
         return (f"{head}: {self.frames} frames{every}, {self.people} people found (at most "
-                f"{self.most_people} in a frame), wrote {', '.join(_display(p) for p in self.files)}; "
+                f"{self.most_people} in a frame), wrote {', '.join(display_path(p) for p in self.files)}; "
                 f"{self.wall_per_frame_ms:.1f} ms per frame wall, {self.inference_per_frame_ms:.1f} ms "
                 f"inference per frame (network busy {busy:.0f}% of the wall time)")
 
