@@ -82,12 +82,17 @@ class PoseEstimator:
     def _probe(self, weights: Path) -> None:
         """One tiny forward pass, so mismatched files fail here with a clear message
         rather than on the first frame (cv2.dnn binds blobs by name without checking shapes)."""
+        cells = 4
         try:
-            output = self.net.forward(np.zeros((1, 3, 4 * STRIDE, 4 * STRIDE), np.float32))
+            output = self.net.forward(np.zeros((1, 3, cells * STRIDE, cells * STRIDE), np.float32))
         except network.NetworkError as exc:
             raise network.NetworkError(f"the weights {weights.name} do not fit the network definition "
                                        f"({exc})", 2) from None
         self._check_channels(output)
+        if output.shape[2:] != (cells, cells):
+            raise network.NetworkError(
+                f"the network maps a {cells * STRIDE}x{cells * STRIDE} input to {output.shape[3]}x"
+                f"{output.shape[2]} outputs; OpenPose body models reduce by {STRIDE}", 2)
 
     def _check_channels(self, output: np.ndarray) -> None:
         if output.ndim != 4 or output.shape[1] != self.spec.n_channels:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -48,12 +48,35 @@ def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
             "json": out_dir / f"{stem}-{mode}.json"}
 
 
+def output_stems(paths: Sequence[Path]) -> List[str]:
+    """A distinct output name for every input: its stem, or, where stems collide
+    (a.jpg and a.png, or x.png in two folders), the stem plus its extension and then a
+    number, so no run silently overwrites another image's results."""
+    def repeated(names: List[str]) -> set:
+        counts: Dict[str, int] = {}
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+        return {name for name, n in counts.items() if n > 1}
+
+    stems = [p.stem for p in paths]
+    clash = repeated(stems)
+    stems = [f"{p.stem}_{p.suffix.lstrip('.')}" if s in clash else s for p, s in zip(paths, stems)]
+    clash, seen = repeated(stems), {}
+    out = []
+    for stem in stems:
+        if stem in clash:
+            seen[stem] = seen.get(stem, 0) + 1
+            stem = f"{stem}_{seen[stem]}"
+        out.append(stem)
+    return out
+
+
 def write_results(image: np.ndarray, people: list, spec, path: Path, options: ImageOptions,
-                  keep_views: bool = False) -> Tuple[List[Path], Dict[str, np.ndarray]]:
+                  keep_views: bool = False, stem: Optional[str] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
     """Write the keypoint view, the skeleton view and the JSON of one image; returns the
     files written and, if `keep_views`, the two views (drawing reuses `image`)."""
     h, w = image.shape[:2]
-    files = output_paths(options.out_dir, path.stem, spec.name)
+    files = output_paths(options.out_dir, stem or path.stem, spec.name)
     keypoints = keypoints_view(image.copy(), people)
     written = [output.write_image(files["keypoints"], keypoints)]
     views = {"Keypoints": keypoints} if keep_views else {}
@@ -75,7 +98,7 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], optio
     summary = ImageSummary()
     estimator = None
     viewer = display.Viewer(options.display, warn)
-    for path in paths:
+    for path, stem in zip(paths, output_stems(paths)):
         try:
             image = read_image(path)
         except InputError as exc:
@@ -90,7 +113,8 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], optio
         if options.classify:
             classify_people(people, spec)
         dt = time.perf_counter() - t0
-        written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled)
+        written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
+                                       stem=stem)
         summary.images += 1
         summary.people += len(people)
         summary.files += written

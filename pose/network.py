@@ -114,7 +114,11 @@ def check_weights(weights: Path, hint: Optional[str] = None) -> None:
     if not weights.is_file():
         fix = f" (run {hint} to download them)" if hint else ""
         raise NetworkError(f"weights not found: {display_path(weights)}{fix}", 2)
-    if weights.stat().st_size == 0 or not looks_like_caffemodel(weights):
+    try:
+        looks_right = weights.stat().st_size > 0 and looks_like_caffemodel(weights)
+    except OSError as exc:
+        raise NetworkError(f"cannot read {display_path(weights)}: {exc.strerror or exc}", 2) from None
+    if not looks_right:
         fix = f"; run {hint} --force" if hint else ""
         raise NetworkError(f"{display_path(weights)} is not a Caffe .caffemodel file (an HTML page or a "
                            f"broken download?){fix}", 2)

@@ -62,9 +62,22 @@ class Geometry:
         """Size of the network's output maps."""
         return self.input_size[0] // STRIDE, self.input_size[1] // STRIDE
 
+    @property
+    def ratio(self) -> Tuple[float, float]:
+        """Image pixels per net-input pixel on each axis (the sizes were rounded)."""
+        return self.image_size[0] / self.resized_size[0], self.image_size[1] / self.resized_size[1]
+
     def input_to_image(self, xy: np.ndarray) -> np.ndarray:
-        """Map net-input pixel coordinates (..., 2) to original-image pixels."""
-        return np.asarray(xy, dtype=np.float64) / self.scale
+        """Map net-input pixel coordinates (..., 2) to original-image pixels.
+
+        cv2.resize aligns pixel centres, so the half-pixel shifts matter: without them
+        a 4K frame's keypoints would drift ~2 px toward the top-left.
+        """
+        return (np.asarray(xy, dtype=np.float64) + 0.5) * self.ratio - 0.5
+
+    def image_to_input(self, xy: np.ndarray) -> np.ndarray:
+        """The inverse of `input_to_image`."""
+        return (np.asarray(xy, dtype=np.float64) + 0.5) / self.ratio - 0.5
 
 
 def _round_up(value: float, multiple: int) -> int:

@@ -72,10 +72,6 @@ class ModelSpec:
         """Channels of the network output: heatmaps first, then PAFs."""
         return self.n_heatmaps + self.n_pafs
 
-    @property
-    def background_channel(self) -> int:
-        return len(self.keypoints)
-
     def paf_channels_absolute(self) -> Tuple[Tuple[int, int], ...]:
         """(x, y) PAF channels of every pair, as indices into the network output."""
         return tuple((x + self.n_heatmaps, y + self.n_heatmaps) for x, y in self.paf_channels)

@@ -130,7 +130,9 @@ class Prefetch:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        # A stalled stream can block the reader inside capture.read(); it is a daemon
+        # thread, so stopping does not wait on it for long.
+        self._thread.join(timeout=1.0)
 
 
 class Drain:
@@ -308,11 +310,13 @@ def run_video(source: VideoSource, estimator, options: VideoOptions, warn: Say,
         if jsonl is not None:
             summary.files.append(jsonl.commit())
     except BaseException:
-        _close(frames)
-        sink.abort()
-        video.discard()
-        if jsonl is not None:
-            jsonl.discard()
+        try:
+            _close(frames)
+            sink.abort()
+        finally:  # whatever else fails, no temporary output is left behind
+            video.discard()
+            if jsonl is not None:
+                jsonl.discard()
         raise
     finally:
         bar.close()

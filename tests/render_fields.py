@@ -42,7 +42,7 @@ def render_output(people: Sequence[np.ndarray], spec: ModelSpec, geometry: Geome
     w, h = geometry.output_size
     gx = np.arange(w, dtype=np.float64)
     gy = np.arange(h, dtype=np.float64)
-    scaled = [np.column_stack([np.asarray(p, float)[:, :2] * geometry.scale,
+    scaled = [np.column_stack([geometry.image_to_input(np.asarray(p, float)[:, :2]),
                                np.asarray(p, float)[:, 2] > 0]) for p in people]
     heat = _heatmaps(scaled, spec.n_keypoints, gx, gy) * peak
     background = 1.0 - heat.max(axis=0, initial=0.0)

@@ -131,3 +131,15 @@ def test_scales_and_engine_options_run(tmp_path, coco):
                  *FAST, *coco)
     assert r.returncode == 0, r.stderr
     assert load_json(tmp_path / "images" / "COCO" / "x-COCO.json")["image_size"] == [96, 72]
+
+
+def test_inputs_with_the_same_stem_do_not_overwrite_each_other(tmp_path, coco):
+    for name in ("a/x.png", "b/x.png", "a/y.png", "a/y.jpg"):
+        make_image(tmp_path / "in" / name)
+    out = tmp_path / "out"
+    r = run_tool("image", "--image_file", tmp_path / "in" / "a", tmp_path / "in" / "b" / "x.png",
+                 "--output_dir", out, "--quiet", *FAST, *coco)
+    assert r.returncode == 0, r.stderr
+    jsons = sorted(p.name for p in (out / "images" / "COCO").glob("*.json"))
+    assert jsons == ["x_png_1-COCO.json", "x_png_2-COCO.json", "y_jpg-COCO.json", "y_png-COCO.json"]
+    assert "12 files written" in r.stdout

@@ -290,11 +290,11 @@ def test_single_person_mode_reproduces_the_seeds_argmax(samples, layout):
             if point is None:
                 assert np.all(keypoints[j] == 0)
             else:
-                # Same cell, same confidence; reported at the cell's centre, which is
-                # half a cell (3.5 net-input pixels) right of and below the seed's corner.
-                half_cell = 3.5 / geometry.scale
+                # Same cell, same confidence; reported at the cell's centre (net-input
+                # pixel 8g + 3.5), where the seed reported its corner (8g).
+                corner = np.array(point[:2]) * geometry.scale
                 assert keypoints[j, 2] == pytest.approx(point[2])
-                assert keypoints[j, :2] == pytest.approx(np.array(point[:2]) + half_cell)
+                assert keypoints[j, :2] == pytest.approx(geometry.input_to_image(corner + 3.5))
         assert (keypoints[:, 2] > 0).sum() == sum(p is not None for p in seed)
 
 

@@ -187,3 +187,19 @@ def test_estimate_runs_every_scale_and_maps_to_image_pixels(model_dir):
         assert np.all(p.keypoints[found, 0] <= 160) and np.all(p.keypoints[found, 1] <= 120)
     _, geo_half = est.forward(image, 0.5)
     assert geo_half.input_size[1] == 48
+
+
+def test_a_definition_with_another_stride_is_refused_at_load(tmp_path):
+    from pose.architecture import INPUT_NAME, Layer, to_prototxt
+    from pose.caffemodel import write_caffemodel
+
+    spec = MODELS["COCO"]
+    layer = Layer("conv", "Convolution", (INPUT_NAME,), spec.output_name, spec.n_channels, 4, 0, 4)
+    proto = tmp_path / "s4.prototxt"
+    proto.write_text(to_prototxt([layer], "stride4"))
+    weights = write_caffemodel(tmp_path / "s4.caffemodel", [(
+        "conv", "Convolution", (INPUT_NAME,), (spec.output_name,),
+        [np.zeros((spec.n_channels, 3, 4, 4), np.float32), np.zeros(spec.n_channels, np.float32)])])
+    with pytest.raises(NetworkError, match="reduce by 8") as err:
+        PoseEstimator("COCO", proto=proto, weights=weights, engine="caffe" if hasattr(cv2.dnn, "readNetFromCaffe") else "onnx")
+    assert err.value.exit_code == 2

@@ -1,4 +1,5 @@
 """OpenPose's preprocessing geometry and normalization."""
+import cv2
 import numpy as np
 import pytest
 
@@ -10,7 +11,21 @@ def test_default_resolution_follows_aspect_ratio():
     assert geo.resized_size == (491, 368) and geo.input_size == (496, 368)
     assert geo.output_size == (62, 46)
     assert geo.scale == pytest.approx(368 / 480)
-    np.testing.assert_allclose(geo.input_to_image([[368.0, 184.0]]), [[480.0, 240.0]])
+    # pixel centres: input pixel x covers image pixels around (x + 0.5) * ratio - 0.5
+    np.testing.assert_allclose(geo.input_to_image([[-0.5, -0.5], [490.5, 367.5]]), [[-0.5, -0.5], [639.5, 479.5]])
+    np.testing.assert_allclose(geo.image_to_input(geo.input_to_image([[12.3, 45.6]])), [[12.3, 45.6]])
+
+
+def test_keypoint_mapping_matches_cv2_resize():
+    """A bright pixel found in the resized image maps back onto the original one."""
+    image = np.zeros((2160, 3840), np.float32)
+    image[1000:1010, 3000:3010] = 1.0  # centre (3004.5, 1004.5)
+    geo = compute_geometry((3840, 2160), parse_net_resolution("-1x368"))
+    small = cv2.resize(image, geo.resized_size, interpolation=cv2.INTER_AREA)
+    ys, xs = np.nonzero(small > 0)
+    w = small[ys, xs]
+    centre = np.array([[np.sum(xs * w) / w.sum(), np.sum(ys * w) / w.sum()]])
+    np.testing.assert_allclose(geo.input_to_image(centre), [[3004.5, 1004.5]], atol=0.6)
 
 
 def test_explicit_resolution_fits_inside_and_pads():
