@@ -26,12 +26,7 @@ import numpy as np
 from .peaks import Peaks, cubic_matrix, find_peaks, grid_to_input, input_to_grid
 from .person import Person
 from .preprocess import Geometry
-from .spec import SINGLE_PERSON_THRESHOLD, STRIDE, ModelSpec
-
-PAF_SAMPLES = 10  # points sampled along a candidate limb (OpenPose's demo decoder)
-# OpenPose's distance prior: a limb longer than this fraction of the image height H
-# scores min(LIMB_LENGTH_PRIOR * H / length - 1, 0) less.
-LIMB_LENGTH_PRIOR = 0.5
+from .spec import LIMB_LENGTH_PRIOR, PAF_SAMPLES, SINGLE_PERSON_THRESHOLD, STRIDE, ModelSpec
 
 
 @dataclass(frozen=True)

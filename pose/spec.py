@@ -18,6 +18,10 @@ STRIDE = 8
 FULL_STAGES = 6
 # The seed's single-person method keeps a part whose heatmap maximum exceeds this.
 SINGLE_PERSON_THRESHOLD = 0.1
+PAF_SAMPLES = 10  # points sampled along a candidate limb (OpenPose's decoder)
+# OpenPose's distance prior: a limb longer than this fraction of the image height H
+# scores min(LIMB_LENGTH_PRIOR * H / length - 1, 0) less.
+LIMB_LENGTH_PRIOR = 0.5
 
 
 @dataclass(frozen=True)
