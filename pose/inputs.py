@@ -111,14 +111,20 @@ def _truncation(data: bytes) -> Optional[str]:
     return None
 
 
+def _existing_file(path: Path, kind: str) -> str:
+    """The path as shown to users, once it is known to name a file (else InputError)."""
+    shown = display_path(path)
+    if not path.exists():
+        raise InputError(f"{shown}: {'file' if kind == 'image' else kind} not found")
+    if path.is_dir():
+        raise InputError(f"{shown}: is a folder, not {'an' if kind[0] in 'aeiou' else 'a'} {kind}")
+    return shown
+
+
 def read_image(path: Union[str, Path]) -> np.ndarray:
     """An image file as 8-bit BGR: gray, 16-bit and alpha images are converted."""
     path = Path(path)
-    shown = display_path(path)
-    if not path.exists():
-        raise InputError(f"{shown}: file not found")
-    if path.is_dir():
-        raise InputError(f"{shown}: is a folder, not an image")
+    shown = _existing_file(path, "image")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -170,11 +176,7 @@ def _source_target(source: str) -> Tuple[Union[int, str], str, str, bool]:
         tail = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.split("://", 1)[1].rstrip("/").split("/")[-1])
         return source, source, Path(tail).stem or "stream", True
     path = Path(source)
-    shown = display_path(path)
-    if not path.exists():
-        raise InputError(f"{shown}: video not found")
-    if path.is_dir():
-        raise InputError(f"{shown}: is a folder, not a video")
+    shown = _existing_file(path, "video")
     if path.stat().st_size == 0:
         raise InputError(f"{shown}: empty file (0 bytes)")
     return str(path), shown, path.stem, False

@@ -233,3 +233,11 @@ def test_stream_that_cannot_be_reached(coco):
 def test_bad_video_numbers(value):
     r = run_tool("video", "--every", value)
     assert_one_line_error(r, 2, "--every", "at least 1")
+
+
+@pytest.mark.parametrize("tool", ["image", "video"])
+def test_a_broken_opencv_install_is_one_line(tmp_path, tool):
+    """opencv-python on a server without libGL fails at import; say so without a traceback."""
+    (tmp_path / "cv2.py").write_text('raise ImportError("libGL.so.1: cannot open shared object file")\n')
+    r = run_tool(tool, env={"PYTHONPATH": str(tmp_path)})
+    assert_one_line_error(r, 2, "libGL.so.1", "pip install -r requirements.txt")

@@ -1,0 +1,14 @@
+"""What the two entry scripts run. Kept free of third-party imports so that a missing
+package or system library (cv2 without libGL, say) becomes one line, not a traceback."""
+import sys
+
+
+def run(tool: str) -> int:
+    """Run get_hpe_<tool>.py ("image" or "video") and return its exit code."""
+    try:
+        from . import cli
+    except ImportError as exc:
+        print(f"get_hpe_{tool}.py: error: {exc} (install the requirements: pip install -r requirements.txt)",
+              file=sys.stderr)
+        return 2
+    return cli.image_main() if tool == "image" else cli.video_main()
