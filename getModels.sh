@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Download and verify the OpenPose weights: ./getModels.sh [COCO|MPI|all] [--force] [--mirror URL]
-# All the work is done by pose/models.py (same as `python -m pose.models`); see --help.
+# All the work is done by pose/download/ (same as `python -m pose.download`); see --help.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ -x "$here/.venv/bin/python" ]]; then
@@ -15,4 +15,4 @@ else
 fi
 # Stay in the caller's directory so a relative --mirror path means what the user typed;
 # put this checkout first on sys.path so its `pose` package wins over any other.
-exec "$python" -c 'import sys; sys.path.insert(0, sys.argv.pop(1)); from pose.models import main; sys.exit(main())' "$here" "$@"
+exec "$python" -c 'import sys; sys.path.insert(0, sys.argv.pop(1)); from pose.download.cli import main; sys.exit(main())' "$here" "$@"

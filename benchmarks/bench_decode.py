@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from pose.decode import decode  # noqa: E402
-from pose.preprocess import compute_geometry, parse_net_resolution  # noqa: E402
+from pose.decode.people import decode  # noqa: E402
+from pose.decode.preprocess import compute_geometry, parse_net_resolution  # noqa: E402
 from pose.spec import get_spec  # noqa: E402
 
 
@@ -35,9 +35,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     try:
-        from tests.annotations import load_all
-        from tests.crowd import compose_crowd, people_pool
-        from tests.render_fields import render_output
+        from tests.support.annotations import load_all
+        from tests.support.crowd import compose_crowd, people_pool
+        from tests.support.render_fields import render_output
 
         spec = get_spec(args.model)
         size = args.frame.lower().split("x")

@@ -92,7 +92,7 @@ class Ours:
 
     def decode(self, output: np.ndarray, threshold: float) -> tuple:
         """Median seconds and people of decoding `output` (5 runs)."""
-        from pose.decode import DecodeOptions, decode
+        from pose.decode.people import DecodeOptions, decode
         options = DecodeOptions(threshold=threshold)
         times = []
         for _ in range(5):
@@ -133,7 +133,7 @@ def worker(route: str, weights: Path, stages: int) -> int:
 
 def probe() -> int:
     import cv2
-    from pose import engines
+    from pose.engine import backends as engines
     print(json.dumps({"opencv": cv2.__version__, "caffe": engines.has_caffe_importer(),
                       "engines": engines.available()}))
     return 0
@@ -195,8 +195,8 @@ def _probe(python: str) -> dict:
 
 
 def full_size_weights() -> Path:
-    from pose.architecture import build_layers
-    from pose.caffemodel import write_random_caffemodel
+    from pose.model.architecture import build_layers
+    from pose.model.caffemodel import write_random_caffemodel
     from pose.spec import get_spec
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / "coco_random_seed0.caffemodel"
@@ -214,7 +214,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    from pose.engines import cpu_cores
+    from pose.engine.backends import cpu_cores
     return f"{cpu}, {cpu_cores()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
@@ -222,12 +222,12 @@ def time_decode(crowds: int = 5, repeat: int = 10) -> Optional[dict]:
     """Median time of decoding 10-person crowds (1280x720 frames at 656x368), or None when
     pose.decode or its test renderer are not in this checkout."""
     try:
-        from pose.decode import decode
-        from pose.preprocess import compute_geometry, parse_net_resolution
+        from pose.decode.people import decode
+        from pose.decode.preprocess import compute_geometry, parse_net_resolution
         from pose.spec import get_spec
-        from tests.annotations import load_all
-        from tests.crowd import compose_crowd, people_pool
-        from tests.render_fields import render_output
+        from tests.support.annotations import load_all
+        from tests.support.crowd import compose_crowd, people_pool
+        from tests.support.render_fields import render_output
     except ImportError:
         return None
     spec = get_spec(MODEL)
@@ -292,7 +292,7 @@ def run_video(python: str, weights: Path, frames: int, network: "Worker") -> Opt
 
 def gflops(stages: int, size: int = SIZE) -> float:
     """Multiply-adds x 2 of the COCO network cut after `stages` at size x size."""
-    from pose.architecture import build_layers
+    from pose.model.architecture import build_layers
     from pose.spec import STRIDE, get_spec
     channels, side, total = {"image": 3}, {"image": size}, 0.0
     for layer in build_layers(get_spec(MODEL), stages):

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose import network  # noqa: E402
-from pose.architecture import build_layers  # noqa: E402
-from pose.caffemodel import write_random_caffemodel  # noqa: E402
+from pose.engine import device as network  # noqa: E402
+from pose.model.architecture import build_layers  # noqa: E402
+from pose.model.caffemodel import write_random_caffemodel  # noqa: E402
 from pose.spec import MODELS  # noqa: E402
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pose.classify import classify
+from pose.analysis.classify import classify
 from pose.spec import MODELS
-from pose.track import Tracker
-from tests import skeletons as S
+from pose.analysis.track import Tracker
+from tests.support import skeletons as S
 
 
 def main(n_people: int = 5, frames: int = 300) -> None:

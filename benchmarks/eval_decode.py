@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from pose import decode as decode_module  # noqa: E402
-from pose.decode import DecodeOptions  # noqa: E402
-from pose.peaks import input_to_grid  # noqa: E402
+from pose.decode import people as decode_module  # noqa: E402
+from pose.decode.people import DecodeOptions  # noqa: E402
+from pose.decode.peaks import input_to_grid  # noqa: E402
 from pose.spec import get_spec  # noqa: E402
 
 LAYOUTS = ("COCO", "MPI")
@@ -37,9 +37,9 @@ def main(argv=None) -> int:
     ap.add_argument("--frames", type=int, default=50, help="crowd frames per size")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    from tests.annotations import ANNOTATIONS, load_all
-    from tests.degrade import add_noise, blur
-    from tests.scoring import score_crowds, score_samples
+    from tests.support.annotations import ANNOTATIONS, load_all
+    from tests.support.degrade import add_noise, blur
+    from tests.support.scoring import score_crowds, score_samples
 
     if not ANNOTATIONS.is_dir():
         print(f"eval_decode: annotations not found at {ANNOTATIONS}", file=sys.stderr)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pose.models import Policy, _VERIFIED, download, verify_file  # noqa: E402
+from pose.download.fetch import Policy, _VERIFIED, download, verify_file  # noqa: E402
 from pose.spec import COCO_WEIGHTS, Weights  # noqa: E402
 
 

@@ -23,14 +23,14 @@ import cv2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from pose.architecture import build_layers  # noqa: E402
-from pose.caffemodel import write_random_caffemodel  # noqa: E402
-from pose.decode import DecodeOptions  # noqa: E402
+from pose.model.architecture import build_layers  # noqa: E402
+from pose.model.caffemodel import write_random_caffemodel  # noqa: E402
+from pose.decode.people import DecodeOptions  # noqa: E402
 from pose.estimator import PoseEstimator  # noqa: E402
-from pose.inputs import open_video, quiet_native_logs  # noqa: E402
+from pose.io.inputs import open_video, quiet_native_logs  # noqa: E402
 from pose.spec import MODELS  # noqa: E402
-from pose.video import VideoOptions, run_video  # noqa: E402
-from tests.nets import write_model  # noqa: E402
+from pose.io.video import VideoOptions, run_video  # noqa: E402
+from tests.support.nets import write_model  # noqa: E402
 
 
 def _model(folder: Path, full: bool):

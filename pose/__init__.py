@@ -1,1 +1,49 @@
-"""opencv-hpe: OpenPose body models through OpenCV's DNN module."""
+"""opencv-hpe: OpenPose body models through OpenCV's DNN module and faster engines.
+
+    import cv2, pose
+    est = pose.PoseEstimator("COCO")          # or MPI, MPI_4; engine="auto" picks the fastest
+    image = cv2.imread("Input/example_image1.png")
+    people = est(image)                       # [pose.Person], best first
+    pose.classify_people(people, est.spec)    # Hello / Stop, Sitting / Standing / Lying
+    cv2.imwrite("out.jpg", pose.draw_skeleton(image, people, est.spec))
+
+The package reads in pipeline order: spec (facts) -> model -> engine -> decode ->
+analysis -> io -> cli.
+"""
+from importlib import import_module
+
+# Public name -> (module, attribute). Loaded on first use, so that `import pose` (and the
+# entry scripts' import guard in pose.entry) works before cv2 and NumPy are imported.
+_EXPORTS = {
+    "PoseEstimator": ("pose.estimator", "PoseEstimator"),
+    "Person": ("pose.person", "Person"),
+    "PoseClass": ("pose.person", "PoseClass"),
+    "DecodeOptions": ("pose.decode.people", "DecodeOptions"),
+    "classify": ("pose.analysis.classify", "classify"),
+    "classify_people": ("pose.analysis.classify", "classify_people"),
+    "draw_skeleton": ("pose.io.render", "skeleton_view"),
+    "draw_keypoints": ("pose.io.render", "keypoints_view"),
+    "MODELS": ("pose.spec", "MODELS"),
+    "ModelSpec": ("pose.spec", "ModelSpec"),
+    "get_spec": ("pose.spec", "get_spec"),
+    "PoseError": ("pose.errors", "PoseError"),
+    "NetworkError": ("pose.errors", "NetworkError"),
+    "InputError": ("pose.errors", "InputError"),
+    "OutputError": ("pose.errors", "OutputError"),
+    "UsageError": ("pose.errors", "UsageError"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    try:
+        module, attribute = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'pose' has no attribute {name!r}") from None
+    value = getattr(import_module(module), attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

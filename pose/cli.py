@@ -2,40 +2,40 @@
 definition shared by both) and their main functions, which only wire the package's
 stages together.
 
-Exit codes: 0 success; 1 an input or output problem (some files may have been
-processed); 2 a usage problem (bad option value, missing or unusable model files);
+Exit codes (pose.errors): 0 success; 1 an input or output problem (some files may have
+been processed); 2 a usage problem (bad option value, missing or unusable model files);
 130 interrupted (Ctrl-C). Every failure is one line on stderr, never a traceback
-(set OPENCV_HPE_DEBUG=1 to see one for unexpected errors).
+(set OPENCV_HPE_DEBUG=1 to see one for unexpected errors). Each option's value is
+checked by the module that owns it; the argument types here only call those.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from . import network
-from .decode import DecodeOptions
-from .estimator import PoseEstimator
-from .images import ImageOptions, run_images
-from .inputs import InputError, expand_image_args, open_video, quiet_native_logs
-from .output import OutputError, ensure_output_dir
-from .preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution
-from .spec import FULL_STAGES, MODELS, PACKAGE_DIR, get_spec
-from .video import VideoOptions, run_video, stop_on_interrupt
+from pose.decode.people import DecodeOptions
+from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution, parse_scales
+from pose.engine import DEVICES, ENGINES, parse_device, parse_engine
+from pose.errors import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, PoseError,
+                         UsageError)
+from pose.estimator import PoseEstimator
+from pose.io.images import ImageOptions, run_images
+from pose.io.inputs import expand_image_args, open_video, quiet_native_logs
+from pose.io.video import VideoOptions, run_video, stop_on_interrupt
+from pose.io.writers import ensure_output_dir
+from pose.model.architecture import check_stages
+from pose.paths import PROJECT_DIR
+from pose.spec import MODELS, FULL_STAGES, get_spec
 
-PROJECT_DIR = PACKAGE_DIR.parent
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
 DEFAULT_VIDEO = PROJECT_DIR / "Input" / "example_video1.mp4"
 DEFAULT_OUTPUT = "Output"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEBUG_ENV = "OPENCV_HPE_DEBUG"
-
-
-class UsageError(ValueError):
-    """An option value the tools cannot use."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,19 +48,32 @@ class _Parser(argparse.ArgumentParser):
 
 # ---------------------------------------------------------------- argument types
 
-def _mode(text: str) -> str:
-    try:
-        return get_spec(text).name
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _checked(parse: Callable, name: str, keep_text: bool = False) -> Callable[[str], object]:
+    """An argparse type that calls the owner's parser; its ValueError becomes argparse's
+    one-line usage error."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text if keep_text else value
+    convert.__name__ = name
+    return convert
 
 
-def _net_resolution(text: str) -> str:
+_mode = _checked(lambda text: get_spec(text).name, "model")
+_net_resolution = _checked(parse_net_resolution, "net_resolution", keep_text=True)
+_scales = _checked(parse_scales, "scales")
+_device = _checked(parse_device, "device")
+_stages = _checked(lambda text: check_stages(_whole(text)), "stages")
+_engine = _checked(parse_engine, "engine")
+
+
+def _whole(text: str) -> int:
     try:
-        parse_net_resolution(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+        return int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
 
 
 def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
@@ -85,28 +98,6 @@ def _threshold(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value:g}")
     return value
-
-
-def _scales(text: str) -> tuple:
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 1.0,0.75,0.5, "
-                                         f"got {text!r}") from None
-    if not values or any(not 0 < v <= 4 for v in values):
-        raise argparse.ArgumentTypeError(f"scales must be numbers in (0, 4], got {text!r}")
-    return values
-
-
-def _choice(choices: Sequence[str]) -> Callable[[str], str]:
-    """Case-insensitive choice (argparse's own choices= compares exactly)."""
-    def parse(text: str) -> str:
-        value = text.strip().lower()
-        if value not in choices:
-            raise argparse.ArgumentTypeError(f"{text!r}: choose one of {', '.join(choices)}")
-        return value
-    parse.__name__ = "choice"
-    return parse
 
 
 # ---------------------------------------------------------------- the parsers
@@ -167,7 +158,7 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                               "frames between (all frames are still written); e.g. --every 3")
 
     model = p.add_argument_group("model")
-    model.add_argument("--mode", type=_mode, default="COCO", metavar="|".join(MODELS),
+    model.add_argument("--model", "--mode", dest="mode", type=_mode, default="COCO", metavar="|".join(MODELS),
                        help="keypoint model, case-insensitive: COCO (18 parts), MPI (15) or MPI_4 "
                             "(MPI cut after 4 stages: faster); e.g. --mode mpi (default: COCO)")
     model.add_argument("--proto", metavar="FILE",
@@ -176,15 +167,13 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
     model.add_argument("--weights", metavar="FILE",
                        help="use this .caffemodel instead of the mode's downloaded weights; "
                             "e.g. --weights my/pose_iter_440000.caffemodel")
-    model.add_argument("--stages", type=_int_in(1, FULL_STAGES), metavar="N",
+    model.add_argument("--stages", type=_stages, metavar="N",
                        help=f"cut the network after stage N (1-{FULL_STAGES}): faster, less "
                             "refined; not with --proto; e.g. --stages 3")
-    model.add_argument("--device", type=_choice(network.DEVICES), default="cpu",
-                       metavar="|".join(network.DEVICES),
+    model.add_argument("--device", type=_device, default="cpu", metavar="|".join(DEVICES),
                        help="where the network runs; gpu needs an OpenCV built with CUDA and falls "
                             "back to the CPU with a warning; e.g. --device auto (default: cpu)")
-    model.add_argument("--engine", type=_choice(network.ENGINES), default="auto",
-                       metavar="|".join(network.ENGINES),
+    model.add_argument("--engine", type=_engine, default="auto", metavar="|".join(ENGINES),
                        help="inference engine; auto picks the fastest available (default: auto)")
     model.add_argument("--net_resolution", type=_net_resolution, default=DEFAULT_NET_RESOLUTION,
                        metavar="WxH",
@@ -239,8 +228,19 @@ def parse_args(tool: str, argv: Optional[Sequence[str]] = None) -> argparse.Name
 
 # ---------------------------------------------------------------- wiring
 
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+class _WarningLine(logging.Handler):
+    """The "pose" logger's warnings as the tools print them: `warning: ...`, one line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"warning: {record.getMessage()}", file=sys.stderr, flush=True)
+
+
+def _route_warnings() -> None:
+    logger = logging.getLogger("pose")
+    if not any(isinstance(h, _WarningLine) for h in logger.handlers):
+        logger.addHandler(_WarningLine(logging.WARNING))
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False  # the root logger's handlers would print it a second time
 
 
 def _say_for(args: argparse.Namespace) -> Callable[[str], None]:
@@ -260,8 +260,7 @@ def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda
                                 single_person=args.single_person)
         estimator = PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=args.device,
                                   net_resolution=args.net_resolution, stages=args.stages,
-                                  scales=args.scales, engine=args.engine, decode_options=options,
-                                  warn=_warn)
+                                  scales=args.scales, engine=args.engine, decode_options=options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     net = f"{estimator.stages} stages" if args.proto is None else f"definition {Path(args.proto).name}"
@@ -289,7 +288,7 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
     # A single input's failure is the run's one error line; with several, each bad
     # file gets a line and the good ones are still processed.
     say = _say_for(args)
-    summary = run_images(paths, lambda: make_estimator(args, say), options, say, _warn,
+    summary = run_images(paths, lambda: make_estimator(args, say), options, say,
                          on_failure=(lambda message: None) if single else _error_line)
     if single and summary.failed:
         raise InputError(summary.failed[0])
@@ -309,7 +308,7 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
                                progress=not args.quiet)
         stop = threading.Event()
         with stop_on_interrupt(stop):
-            summary = run_video(source, estimator, options, _warn, stop)
+            summary = run_video(source, estimator, options, stop)
     finally:
         source.capture.release()
     for line in summary.timeline:
@@ -322,13 +321,11 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
          argv: Optional[Sequence[str]]) -> int:
     """The error boundary: every known failure becomes one line and an exit code."""
     quiet_native_logs()
+    _route_warnings()
     try:
         return tool(argv)
-    except (InputError, OutputError, network.NetworkError) as exc:
-        code = exc.exit_code
-        message = str(exc)
-    except UsageError as exc:
-        code, message = EXIT_USAGE, str(exc)
+    except PoseError as exc:
+        code, message = exc.exit_code, str(exc)
     except KeyboardInterrupt:
         code, message = EXIT_INTERRUPTED, "interrupted"
     except MemoryError:

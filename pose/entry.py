@@ -6,7 +6,7 @@ import sys
 def run(tool: str) -> int:
     """Run get_hpe_<tool>.py ("image" or "video") and return its exit code."""
     try:
-        from . import cli
+        from pose import cli
     except ImportError as exc:
         print(f"get_hpe_{tool}.py: error: {exc} (install the requirements: pip install -r requirements.txt)",
               file=sys.stderr)

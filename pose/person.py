@@ -1,7 +1,7 @@
 """The record every stage after decoding passes along: one detected person."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np

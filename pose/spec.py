@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+from pose.paths import PACKAGE_DIR, models_dir
 
 # OpenPose's network reduces the input by this factor (three 2x2/2 max pools).
 STRIDE = 8
@@ -39,10 +39,15 @@ class Thresholds:
 class Weights:
     """A published weights file: where it lives and how to recognise it."""
 
-    path: Path
+    relpath: Path  # below the models folder (pose.paths.models_dir), e.g. coco/x.caffemodel; or absolute
     size: int
     sha256: str
     urls: Tuple[str, ...]
+
+    @property
+    def path(self) -> Path:
+        """Where the file is (or goes): pose/<model>/ in a checkout, else the user data folder."""
+        return models_dir() / self.relpath
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ MPI_PAIRS = (
 MPI_PAF = tuple((2 * k, 2 * k + 1) for k in range(len(MPI_PAIRS)))
 
 COCO_WEIGHTS = Weights(
-    path=PACKAGE_DIR / "coco" / "pose_iter_440000.caffemodel",
+    relpath="coco/pose_iter_440000.caffemodel",
     size=209274056,
     sha256="b4cf475576abd7b15d5316f1ee65eb492b5c9f5865e70a2e7882ed31fb682549",
     urls=(
@@ -125,7 +130,7 @@ COCO_WEIGHTS = Weights(
     ),
 )
 MPI_WEIGHTS = Weights(
-    path=PACKAGE_DIR / "mpi" / "pose_iter_160000.caffemodel",
+    relpath="mpi/pose_iter_160000.caffemodel",
     size=205950363,
     sha256="2ea61d8549a3386972ba9a310468f961e7157d94c5ee2529a51b3901bb82ee21",
     urls=(

@@ -1,12 +1,10 @@
-import sys
+import logging
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture
@@ -21,3 +19,10 @@ def shared_dir() -> Path:
 def model_dir(tmp_path_factory) -> Path:
     """One folder of narrow random-weight models shared by the whole run."""
     return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture
+def pose_warnings(caplog):
+    """The warnings the package logged (logger "pose") so far in this test, as text."""
+    caplog.set_level(logging.WARNING, logger="pose")
+    return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("pose")]

@@ -1,7 +1,7 @@
 """The generated deploy files are OpenPose's networks, layer for layer."""
 import pytest
 
-from pose.architecture import build_layers, deploy_text, main as architecture_main
+from pose.model.architecture import build_layers, deploy_text, main as architecture_main
 from pose.spec import MODELS
 
 TABLES = {"COCO": "openpose-layers-coco.tsv", "MPI": "openpose-layers-mpi.tsv",

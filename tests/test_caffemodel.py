@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from pose.architecture import build_layers
-from pose.caffemodel import (CaffeModelError, _len_field, _varint, encode_blob, looks_like_caffemodel,
+from pose.model.architecture import build_layers
+from pose.model.caffemodel import (CaffeModelError, _len_field, _varint, encode_blob, looks_like_caffemodel,
                              parse_caffemodel, random_weights, read_caffemodel, write_random_caffemodel)
 from pose.spec import MODELS
 

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from pose.classify import (DEFAULT_THRESHOLDS, GESTURES, POSTURES, SEED_THRESHOLDS,
+from pose.analysis.classify import (DEFAULT_THRESHOLDS, GESTURES, POSTURES, SEED_THRESHOLDS,
                            ClassifyThresholds, classify, forearm_angle, knee_angle,
                            label_text, pose_class_json)
 from pose.person import Person, PoseClass
 from pose.spec import MODELS
-from tests import skeletons as S
+from tests.support import skeletons as S
 
 LAYOUTS = ["COCO", "MPI", "MPI_4"]
 BOTH = [DEFAULT_THRESHOLDS, SEED_THRESHOLDS]

@@ -7,9 +7,9 @@ people, so these are figures on the data the rules were tuned on, not held-out o
 import numpy as np
 import pytest
 
-from pose.classify import DEFAULT_THRESHOLDS, GESTURES, POSTURES, SEED_THRESHOLDS
-from tests.annotations import load_all
-from tests.pose_accuracy import evaluate, load_labels, per_class
+from pose.analysis.classify import DEFAULT_THRESHOLDS, GESTURES, POSTURES, SEED_THRESHOLDS
+from tests.support.annotations import load_all
+from tests.support.pose_accuracy import evaluate, load_labels, per_class
 
 LAYOUTS = ["COCO", "MPI"]
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pose.spec import MODELS
-from tests.cli_tools import (FAST, SCRIPTS, ROOT, assert_one_line_error, leftovers, load_json, make_image,
+from tests.support.cli_tools import (FAST, SCRIPTS, ROOT, assert_one_line_error, leftovers, load_json, make_image,
                              make_video, model_args, run_tool)
-from tests.nets import write_model
+from tests.support.nets import write_model
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_malformed_net_resolution(value, why):
 
 @pytest.mark.parametrize("args, why", [
     (["--threshold", "1.5"], "between 0 and 1"), (["--max_people", "0"], "at least 1"),
-    (["--stages", "7"], "1 to 6"), (["--scales", "1,x"], "comma-separated"), (["--device", "tpu"], "choose one of"),
+    (["--stages", "7"], "stages must be 1..6"), (["--scales", "1,x"], "comma-separated"), (["--device", "tpu"], "choose one of"),
 ])
 def test_bad_option_values(args, why):
     r = run_tool("image", *args)

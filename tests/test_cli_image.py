@@ -2,12 +2,12 @@
 import cv2
 import pytest
 
-from pose import engines
-from pose.keypoints_json import EMPTY_FIELDS
+from pose.engine import select as engines
+from pose.io.formats import EMPTY_FIELDS
 from pose.spec import MODELS
-from tests.cli_tools import (FAST, ROOT, assert_one_line_error, leftovers, load_json, make_image,
+from tests.support.cli_tools import (FAST, ROOT, assert_one_line_error, leftovers, load_json, make_image,
                              model_args, run_tool, sandbox_project)
-from tests.nets import write_model
+from tests.support.nets import write_model
 
 
 @pytest.fixture(scope="module")

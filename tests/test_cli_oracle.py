@@ -7,16 +7,16 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.classify import classify, pose_class_json
-from pose.output import read_jsonl
+from pose.analysis.classify import classify, pose_class_json
+from pose.io.writers import read_jsonl
 from pose.person import Person
-from pose.preprocess import NetResolution, compute_geometry
+from pose.decode.preprocess import NetResolution, compute_geometry
 from pose.spec import MODELS, ModelSpec
-from tests import skeletons
-from tests.annotations import load_all
-from tests.cli_tools import load_json, model_args, run_tool, video_facts
-from tests.oracle import encode, write_oracle_model
-from tests.render_fields import render_output
+from tests.support import skeletons
+from tests.support.annotations import load_all
+from tests.support.cli_tools import load_json, model_args, run_tool, video_facts
+from tests.support.oracle import encode, write_oracle_model
+from tests.support.render_fields import render_output
 
 SIZE = 368  # the oracle image reaches the net unscaled: --net_resolution 368x368
 NET = ("--net_resolution", f"{SIZE}x{SIZE}")

@@ -4,8 +4,8 @@ import cv2
 import pytest
 
 from pose.spec import MODELS
-from tests.cli_tools import FAST, load_json, model_args, run_tool, video_facts
-from tests.nets import write_model
+from tests.support.cli_tools import FAST, load_json, model_args, run_tool, video_facts
+from tests.support.nets import write_model
 
 
 @pytest.fixture(scope="module")

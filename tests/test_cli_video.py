@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from pose.output import read_jsonl
+from pose.io.writers import read_jsonl
 from pose.spec import MODELS
-from tests.cli_tools import (FAST, ROOT, SCRIPTS, leftovers, make_video, model_args,
+from tests.support.cli_tools import (FAST, ROOT, SCRIPTS, leftovers, make_video, model_args,
                              run_tool, sandbox_project, video_facts)
-from tests.nets import write_model
+from tests.support.nets import write_model
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +85,13 @@ def test_ctrl_c_finishes_cleanly_with_a_shorter_valid_output(tmp_path, coco):
     clip = make_video(tmp_path / "clip.mp4", frames=400, size=(64, 48))
     out = tmp_path / "out"
     video, jsonl = _outputs(out)
-    tmp_jsonl = jsonl.with_name(jsonl.stem + ".tmp.jsonl")
     proc = subprocess.Popen([sys.executable, str(ROOT / SCRIPTS["video"]), "--video_file", str(clip),
                              "--output_dir", str(out), "--quiet", *FAST, *coco],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if tmp_jsonl.exists() and tmp_jsonl.read_text().count("\n") >= 3:
+        tmp_jsonl = next(out.glob(f"**/{jsonl.stem}.tmp-*.jsonl"), None)
+        if tmp_jsonl is not None and tmp_jsonl.read_text().count("\n") >= 3:
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before it could be interrupted"

@@ -7,16 +7,16 @@ import cv2
 import numpy as np
 import pytest
 
-from pose import decode as decode_module
-from pose.decode import (DecodeOptions, average_outputs, connect_limbs, decode,
+from pose.decode import people as decode_module
+from pose.decode.people import (DecodeOptions, average_outputs, connect_limbs, decode,
                          decode_multiscale)
-from pose.peaks import Peaks, cubic_matrix, cubic_weights, find_peaks, input_to_grid
-from pose.preprocess import NetResolution, compute_geometry, parse_net_resolution
+from pose.decode.peaks import Peaks, cubic_matrix, cubic_weights, find_peaks, input_to_grid
+from pose.decode.preprocess import NetResolution, compute_geometry, parse_net_resolution
 from pose.spec import SINGLE_PERSON_THRESHOLD, get_spec
-from tests.annotations import load_all
-from tests.degrade import add_noise, blur
-from tests.render_fields import render_output
-from tests.scoring import TOLERANCE, match_people, score_crowds, score_samples
+from tests.support.annotations import load_all
+from tests.support.degrade import add_noise, blur
+from tests.support.render_fields import render_output
+from tests.support.scoring import TOLERANCE, match_people, score_crowds, score_samples
 
 LAYOUTS = ("COCO", "MPI")
 DEFAULT_RESOLUTION = parse_net_resolution("-1x368")

@@ -9,15 +9,20 @@ import cv2
 import numpy as np
 import pytest
 
-from pose import engines, network, onnx_export
-from pose.architecture import build_layers
-from pose.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, random_weights, write_caffemodel
+from pose import files
+from pose.engine import device as network
+from pose.engine import select as engines
+from pose.engine.backends import cpu_cores, forward, load_caffe
+from pose.model import convert as convert_module
+from pose.model import onnx_export
+from pose.model.architecture import build_layers
+from pose.model.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, random_weights, write_caffemodel
 from pose.estimator import PoseEstimator
-from pose.network import NetworkError
-from pose.preprocess import prepare_input
+from pose.errors import NetworkError
+from pose.decode.preprocess import prepare_input
 from pose.spec import MODELS
 
-from .nets import reference_forward, requires_caffe, write_model
+from tests.support.nets import reference_forward, requires_caffe, write_model
 
 HAS_CAFFE = engines.has_caffe_importer()
 HAS_ORT = engines.has_module("onnxruntime")
@@ -39,10 +44,10 @@ def _reference(spec, stages, weights_path, proto, blob):
     """The Caffe route where this OpenCV has it, else an independent NumPy forward pass
     (seconds for a 6-stage net, so each is computed once)."""
     if HAS_CAFFE:
-        return network.forward(network.load_caffe(proto, weights_path), blob)
+        return forward(load_caffe(proto, weights_path), blob)
     key = (str(weights_path), str(proto), blob.tobytes())
     if key not in _REFERENCES:
-        from pose.caffemodel import read_caffemodel
+        from pose.model.caffemodel import read_caffemodel
         _REFERENCES[key] = reference_forward(onnx_export.read_prototxt(proto)[1], read_caffemodel(weights_path), blob)
     return _REFERENCES[key]
 
@@ -76,7 +81,7 @@ def test_sides_not_multiple_of_8_pool_like_caffe(engine, model_dir):
     blob = _blob(60, 44)
     out = engines.open_engine(engine, spec, 2, weights).forward(blob)
     assert out.shape == (1, 57, 6, 8)
-    _assert_close(out, network.forward(network.load_caffe(proto, weights), blob))
+    _assert_close(out, forward(load_caffe(proto, weights), blob))
 
 
 @requires_caffe
@@ -85,7 +90,7 @@ def test_caffe_engine_is_the_caffe_route(model_dir):
     proto, weights = write_model(model_dir, spec, stages=2)
     net = engines.open_engine("caffe", spec, 2, weights, proto)
     blob = _blob()
-    np.testing.assert_array_equal(net.forward(blob), network.forward(network.load_caffe(proto, weights), blob))
+    np.testing.assert_array_equal(net.forward(blob), forward(load_caffe(proto, weights), blob))
 
 
 def test_converted_model_is_valid_onnx_with_free_input_size(model_dir):
@@ -93,7 +98,7 @@ def test_converted_model_is_valid_onnx_with_free_input_size(model_dir):
 
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
-    model = onnx.load(str(onnx_export.onnx_for(weights, spec)))
+    model = onnx.load(str(convert_module.onnx_for(weights, spec)))
     onnx.checker.check_model(model)
     assert [n.op_type for n in model.graph.node].count("Conv") == 12 + 2 * 5 + 3 * 2 * 7
     assert {n.op_type for n in model.graph.node} == {"Conv", "Relu", "MaxPool", "Concat"}
@@ -108,7 +113,7 @@ def test_custom_deploy_file_converts_like_the_builtin(model_dir):
     spec = MODELS["COCO"]
     proto, weights = write_model(model_dir, spec, stages=3)
     builtin = engines.open_engine("onnx", spec, 3, weights).forward(_blob())
-    custom_path = onnx_export.onnx_for(weights, spec, proto=proto)
+    custom_path = convert_module.onnx_for(weights, spec, proto=proto)
     assert custom_path.name.split(".")[-2].startswith("p")
     custom = engines.open_engine("onnx", spec, 3, weights, proto).forward(_blob())
     np.testing.assert_array_equal(custom, builtin)
@@ -191,24 +196,24 @@ def test_cache_reused_then_rebuilt_when_weights_or_cut_change(tmp_path, monkeypa
     spec = MODELS["MPI_4"]
     proto, weights = write_model(tmp_path, spec, seed=0)
     conversions, hashes = [], []
-    real_convert, real_sha = onnx_export.convert, onnx_export._sha256
-    monkeypatch.setattr(onnx_export, "convert", lambda *a, **k: conversions.append(a[2]) or real_convert(*a, **k))
-    monkeypatch.setattr(onnx_export, "_sha256", lambda p: hashes.append(p) or real_sha(p))
+    real_convert, real_sha = convert_module.convert, files.sha256_of
+    monkeypatch.setattr(convert_module, "convert", lambda *a, **k: conversions.append(a[2]) or real_convert(*a, **k))
+    monkeypatch.setattr(files, "sha256_of", lambda p: hashes.append(p) or real_sha(p))
 
-    first = onnx_export.onnx_for(weights, spec)
-    assert first.name == f"{weights.name}.{onnx_export._sha256(weights)[:12]}.s4.onnx"
+    first = convert_module.onnx_for(weights, spec)
+    assert first.name == f"{weights.name}.{real_sha(weights)[:12]}.s4.onnx"
     assert first.parent == weights.parent and len(conversions) == 1
     hashes.clear()
-    assert onnx_export.onnx_for(weights, spec) == first
-    assert len(conversions) == 1 and hashes == []  # checksum from the sidecar, file from the cache
+    assert convert_module.onnx_for(weights, spec) == first
+    assert len(conversions) == 1 and hashes == []  # checksum hashed once per process, file from the cache
 
-    cut = onnx_export.onnx_for(weights, spec, stages=2)
+    cut = convert_module.onnx_for(weights, spec, stages=2)
     assert cut != first and cut.name.endswith(".s2.onnx") and len(conversions) == 2 and first.exists()
 
     # New contents under the same name: new checksum, new file, the old ones removed.
     _, other = write_model(tmp_path / "other", spec, seed=9)
     os.replace(other, weights)
-    rebuilt = onnx_export.onnx_for(weights, spec)
+    rebuilt = convert_module.onnx_for(weights, spec)
     assert rebuilt != first and len(conversions) == 3
     assert not first.exists() and not cut.exists()
     blob = _blob()
@@ -219,13 +224,14 @@ def test_cache_reused_then_rebuilt_when_weights_or_cut_change(tmp_path, monkeypa
 def test_cache_from_an_older_converter_is_rebuilt(tmp_path, monkeypatch):
     spec = MODELS["MPI_4"]
     _, weights = write_model(tmp_path, spec)
-    path = onnx_export.onnx_for(weights, spec)
+    path = convert_module.onnx_for(weights, spec)
+    monkeypatch.setattr(convert_module, "CONVERTER_VERSION", onnx_export.CONVERTER_VERSION + 1)
     monkeypatch.setattr(onnx_export, "CONVERTER_VERSION", onnx_export.CONVERTER_VERSION + 1)
-    assert onnx_export._converter_version(path) == onnx_export.CONVERTER_VERSION - 1
+    assert convert_module._converter_version(path) == convert_module.CONVERTER_VERSION - 1
     before = path.stat().st_mtime_ns
     os.utime(path, ns=(before - 10**9, before - 10**9))
-    onnx_export.onnx_for(weights, spec)
-    assert onnx_export._converter_version(path) == onnx_export.CONVERTER_VERSION
+    convert_module.onnx_for(weights, spec)
+    assert convert_module._converter_version(path) == convert_module.CONVERTER_VERSION
     assert path.stat().st_mtime_ns > before - 10**9
 
 
@@ -233,24 +239,28 @@ def test_read_only_weights_folder_caches_in_the_user_cache(tmp_path, monkeypatch
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(onnx_export.os, "access", lambda path, mode: Path(path) != weights.parent)
-    path = onnx_export.onnx_for(weights, spec)
+    monkeypatch.setattr(convert_module.os, "access", lambda path, mode: Path(path) != weights.parent)
+    path = convert_module.onnx_for(weights, spec)
     assert path.parent == tmp_path / "xdg" / "opencv-hpe" and path.name.startswith(weights.name + ".")
     assert engines.open_engine("onnx", spec, 4, weights).forward(_blob()).shape == (1, 44, 6, 8)
 
 
-def test_sidecar_checksum_is_trusted_only_for_the_same_size_and_mtime(tmp_path):
+def test_weights_replaced_with_the_same_size_and_mtime_are_hashed_again(tmp_path):
+    """A size-and-mtime key would reuse the old checksum (and the old converted model)."""
     weights = tmp_path / "w.caffemodel"
     weights.write_bytes(b"a" * 100)
-    sha_a = onnx_export.weights_sha256(weights)
+    sha_a = files.file_sha256(weights)
     weights.write_bytes(b"b" * 101)
-    assert onnx_export.weights_sha256(weights) != sha_a
+    assert files.file_sha256(weights) != sha_a
     stat = weights.stat()
-    weights.write_bytes(b"c" * 101)  # same size, and same mtime restored: the sidecar wins
+    weights.write_bytes(b"c" * 101)  # same size, and the same mtime restored
     os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert onnx_export.weights_sha256(weights) == hashlib.sha256(b"b" * 101).hexdigest()
-    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
-    assert onnx_export.weights_sha256(weights) == hashlib.sha256(b"c" * 101).hexdigest()
+    assert files.file_sha256(weights) == hashlib.sha256(b"c" * 101).hexdigest()
+    replacement = tmp_path / "new"
+    replacement.write_bytes(b"d" * 101)
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, weights)  # swapped in by rename, size and mtime as before
+    assert files.file_sha256(weights) == hashlib.sha256(b"d" * 101).hexdigest()
 
 
 # ---------------------------------------------------------------- choosing
@@ -274,7 +284,7 @@ def test_opencv5_auto_uses_onnx_and_explicit_caffe_fails_in_one_line(monkeypatch
         monkeypatch.delattr(cv2.dnn, "readNetFromCaffe")
     monkeypatch.setattr(engines, "has_module", lambda name: name == "onnx")  # no onnxruntime
     proto, weights = write_model(model_dir, MODELS["COCO"])
-    est = PoseEstimator("COCO", proto=proto, weights=weights, net_resolution="-1x64", warn=pytest.fail)
+    est = PoseEstimator("COCO", proto=proto, weights=weights, net_resolution="-1x64")
     assert est.engine == "onnx" and "ONNX" in est.engine_label
     out, geo = est.forward(np.zeros((48, 64, 3), np.uint8))
     assert out.shape == (1, 57, 8, 11) and geo.input_size == (88, 64)
@@ -338,7 +348,7 @@ def test_bad_weights_on_onnx_engines(engine, tmp_path, model_dir):
         engines.open_engine(engine, spec, 6, cut)
 
 
-def test_unsupported_layer_in_custom_definition(tmp_path, monkeypatch):
+def test_unsupported_layer_in_custom_definition(tmp_path, monkeypatch, caplog):
     spec = MODELS["COCO"]
     proto = tmp_path / "tanh.prototxt"
     proto.write_text('input: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 8\ninput_dim: 8\n'
@@ -353,8 +363,9 @@ def test_unsupported_layer_in_custom_definition(tmp_path, monkeypatch):
     if HAS_CAFFE:
         # auto tries the faster ONNX route first and falls back to the Caffe files
         monkeypatch.setattr(engines, "available", lambda placement=None: ["onnx", "caffe"])
-        warnings = []
-        net = engines.load("auto", spec, 6, weights, proto, warn=warnings.append)
+        with caplog.at_level("WARNING", logger="pose"):
+            net = engines.load("auto", spec, 6, weights, proto)
+        warnings = [r.getMessage() for r in caplog.records]
         assert net.name == "caffe" and len(warnings) == 1 and "TanH" in warnings[0]
         assert np.allclose(net.forward(np.full((1, 3, 8, 8), 0.1, np.float32)), np.tanh(0.3), atol=1e-6)
 
@@ -363,20 +374,20 @@ def test_threads_follow_the_cores(model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     engines.open_engine("onnx", spec, 4, weights)
-    assert cv2.getNumThreads() == engines.cpu_cores()
+    assert cv2.getNumThreads() == cpu_cores()
     if HAS_ORT:
         net = engines.open_engine("onnxruntime", spec, 4, weights)
-        assert f"{engines.cpu_cores()} threads" in net.label
+        assert f"{cpu_cores()} threads" in net.label
 
 
 def test_command_line_converter(tmp_path, model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     out = tmp_path / "x.onnx"
-    run = subprocess.run([sys.executable, "-m", "pose.onnx_export", str(weights), "--model", "mpi_4", "-o", str(out)],
+    run = subprocess.run([sys.executable, "-m", "pose.model.convert", str(weights), "--model", "mpi_4", "-o", str(out)],
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == str(out) and out.stat().st_size > 100_000
-    run = subprocess.run([sys.executable, "-m", "pose.onnx_export", str(tmp_path / "nope.caffemodel")],
+    run = subprocess.run([sys.executable, "-m", "pose.model.convert", str(tmp_path / "nope.caffemodel")],
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "weights not found" in run.stderr
 
@@ -384,7 +395,7 @@ def test_command_line_converter(tmp_path, model_dir):
 # ---------------------------------------------------------------- per-frame buffers
 
 def test_blob_is_refilled_in_place_with_identical_values():
-    from pose.preprocess import parse_net_resolution
+    from pose.decode.preprocess import parse_net_resolution
     rng = np.random.default_rng(4)
     res = parse_net_resolution("-1x64")
     first, geo = prepare_input(rng.integers(0, 256, (50, 70, 3), np.uint8), res)

@@ -21,8 +21,9 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from pose import models
-from pose.models import Policy, download, main, mirror_url, part_path, urls_for, verify_file
+from pose.download import fetch as models
+from pose.download.cli import main
+from pose.download.fetch import Policy, download, mirror_url, part_path, urls_for, verify_file
 from pose.spec import Weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +167,7 @@ def server():
 
 @pytest.fixture
 def weights(tmp_path) -> Weights:
-    return Weights(path=tmp_path / "models" / NAME, size=SIZE, sha256=SHA256, urls=())
+    return Weights(tmp_path / "models" / NAME, size=SIZE, sha256=SHA256, urls=())
 
 
 def refused_url() -> str:
@@ -401,7 +402,7 @@ def test_disk_error_is_one_line_and_stops(server, tmp_path):
 DRIVER = """
 import sys
 from pathlib import Path
-from pose.models import main
+from pose.download.cli import main
 from pose.spec import Weights
 path, size, sha256, url, *args = sys.argv[1:]
 sys.exit(main(args, downloads={"TEST": Weights(Path(path), int(size), sha256, (url,))}))
@@ -442,7 +443,7 @@ def test_ctrl_c_keeps_the_part_and_the_next_run_resumes(server, weights):
 
 
 def test_module_help_and_bad_arguments():
-    help_run = subprocess.run([sys.executable, "-m", "pose.models", "--help"], cwd=ROOT,
+    help_run = subprocess.run([sys.executable, "-m", "pose.download", "--help"], cwd=ROOT,
                               capture_output=True, text=True, timeout=30)
     assert help_run.returncode == 0
     for option in ("--force", "--verify", "--mirror", "--only-mirrors", "--read-timeout",

@@ -3,13 +3,15 @@ import cv2
 import numpy as np
 import pytest
 
-from pose import network
-from pose.architecture import build_layers
+from pose.engine import device as network
+from pose.model.architecture import build_layers
 from pose.estimator import PoseEstimator
-from pose.network import NetworkError, load_caffe, select_placement
+from pose.engine.backends import forward, load_caffe
+from pose.engine.device import select_placement
+from pose.errors import NetworkError
 from pose.spec import MODELS
 
-from .nets import reference_forward, reference_weights, requires_caffe, write_model
+from tests.support.nets import reference_forward, reference_weights, requires_caffe, write_model
 
 SIZES = [(368, 368), (656, 368), (200, 96)]
 
@@ -22,7 +24,7 @@ def test_narrow_random_weights_load_and_give_openpose_output_shape(name, model_d
     channels = 57 if name == "COCO" else 44
     assert spec.n_channels == channels
     for w, h in SIZES:
-        out = network.forward(net, np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, h, w)).astype(np.float32))
+        out = forward(net, np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, h, w)).astype(np.float32))
         assert out.shape == (1, channels, h // 8, w // 8)
         assert np.isfinite(out).all() and out.std() > 0
 
@@ -31,7 +33,7 @@ def test_narrow_random_weights_load_and_give_openpose_output_shape(name, model_d
 @pytest.mark.parametrize("stages", range(1, 7))
 def test_every_stage_cut_has_the_same_output_layout(stages, model_dir):
     net = load_caffe(*write_model(model_dir, MODELS["COCO"], stages=stages))
-    out = network.forward(net, np.zeros((1, 3, 64, 96), np.float32))
+    out = forward(net, np.zeros((1, 3, 64, 96), np.float32))
     assert out.shape == (1, 57, 8, 12)
 
 
@@ -41,7 +43,7 @@ def test_cv2_applies_the_weights_we_wrote(model_dir):
     spec, stages, width = MODELS["COCO"], 2, 0.0625
     net = load_caffe(*write_model(model_dir, spec, stages=stages, width=width, seed=5))
     blob = np.random.default_rng(1).uniform(-0.5, 0.5, (1, 3, 48, 40)).astype(np.float32)
-    ours = network.forward(net, blob)
+    ours = forward(net, blob)
     ref = reference_forward(build_layers(spec, stages, width), reference_weights(spec, stages, width, 5), blob)
     assert np.abs(ours - ref).max() <= 1e-4 * max(1.0, np.abs(ref).max())
 
@@ -53,39 +55,41 @@ def test_cpu_placement():
     assert (p.backend, p.target, p.label) == (cv2.dnn.DNN_BACKEND_OPENCV, cv2.dnn.DNN_TARGET_CPU, "cpu")
 
 
-def test_gpu_without_cuda_falls_back_with_one_warning(monkeypatch):
+def test_gpu_without_cuda_falls_back_with_one_warning(monkeypatch, pose_warnings):
     monkeypatch.setattr(network, "cuda_available", lambda: False)
-    warnings = []
-    assert select_placement("gpu", warn=warnings.append) == network.CPU
+    assert select_placement("gpu") == network.CPU
+    warnings = pose_warnings()
     assert len(warnings) == 1 and "CUDA" in warnings[0] and "CPU" in warnings[0]
 
 
-def test_gpu_with_cuda_uses_cuda_backend(monkeypatch):
+def test_gpu_with_cuda_uses_cuda_backend(monkeypatch, pose_warnings):
     monkeypatch.setattr(network, "cuda_available", lambda: True)
-    p = select_placement("gpu", fp16=True, warn=pytest.fail)
+    p = select_placement("gpu", fp16=True)
     assert (p.backend, p.target) == (cv2.dnn.DNN_BACKEND_CUDA, cv2.dnn.DNN_TARGET_CUDA_FP16)
-    assert select_placement("auto", warn=pytest.fail).target == cv2.dnn.DNN_TARGET_CUDA
+    assert select_placement("auto").target == cv2.dnn.DNN_TARGET_CUDA
+    assert pose_warnings() == []
 
 
-def test_auto_without_cuda_is_cpu_silently(monkeypatch):
+def test_auto_without_cuda_is_cpu_silently(monkeypatch, pose_warnings):
     monkeypatch.setattr(network, "cuda_available", lambda: False)
-    assert select_placement("auto", warn=pytest.fail) == network.CPU
+    assert select_placement("auto") == network.CPU
+    assert pose_warnings() == []
 
 
 @requires_caffe
-def test_opencl_works_or_falls_back(model_dir):
-    warnings = []
-    p = select_placement("opencl", warn=warnings.append)
+def test_opencl_works_or_falls_back(model_dir, pose_warnings):
+    p = select_placement("opencl")
+    warnings = pose_warnings()
     if network.opencl_available():
         assert p.target == cv2.dnn.DNN_TARGET_OPENCL and not warnings
     else:
         assert p == network.CPU and len(warnings) == 1 and "OpenCL" in warnings[0]
     net = load_caffe(*write_model(model_dir, MODELS["MPI_4"]), placement=p)
-    assert network.forward(net, np.zeros((1, 3, 32, 32), np.float32)).shape == (1, 44, 4, 4)
+    assert forward(net, np.zeros((1, 3, 32, 32), np.float32)).shape == (1, 44, 4, 4)
 
 
 def test_unknown_device():
-    with pytest.raises(NetworkError, match="unknown device 'tpu'"):
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
         select_placement("tpu")
 
 
@@ -190,8 +194,8 @@ def test_estimate_runs_every_scale_and_maps_to_image_pixels(model_dir):
 
 
 def test_a_definition_with_another_stride_is_refused_at_load(tmp_path):
-    from pose.architecture import INPUT_NAME, Layer, to_prototxt
-    from pose.caffemodel import write_caffemodel
+    from pose.model.architecture import INPUT_NAME, Layer, to_prototxt
+    from pose.model.caffemodel import write_caffemodel
 
     spec = MODELS["COCO"]
     layer = Layer("conv", "Convolution", (INPUT_NAME,), spec.output_name, spec.n_channels, 4, 0, 4)

@@ -5,15 +5,17 @@ import cv2
 import numpy as np
 import pytest
 
-from pose import output
-from pose.keypoints_json import frame_json, person_json
+from pose.io import writers as output
+from pose.io.formats import frame_json, person_json
 from pose.person import Person, PoseClass
 from pose.spec import MODELS
 
 
-def test_temp_names_keep_the_extension():
-    assert output.temp_path("/x/clip_COCO.mp4").name == "clip_COCO.tmp.mp4"
-    assert output.temp_path("a-COCO.json").name == "a-COCO.tmp.json"
+def test_temp_names_keep_the_extension_and_are_unique(tmp_path):
+    a, b = output.temp_path(tmp_path / "clip_COCO.mp4"), output.temp_path(tmp_path / "clip_COCO.mp4")
+    assert a != b and a.parent == tmp_path  # two runs or workers never share one
+    assert a.name.startswith("clip_COCO.tmp-") and a.suffix == ".mp4"
+    assert output.temp_path(tmp_path / "a-COCO.json").name.startswith("a-COCO.tmp-")
 
 
 def test_image_and_json_are_written_whole(tmp_path):
@@ -46,7 +48,7 @@ def test_jsonl_commit_and_discard(tmp_path):
     with output.JsonLinesWriter(tmp_path / "ok.jsonl") as w:
         w.write({"frame": 0})
         w.write({"frame": 1})
-        assert (tmp_path / "ok.tmp.jsonl").exists() and not (tmp_path / "ok.jsonl").exists()
+        assert w.tmp.exists() and w.tmp.name.startswith("ok.tmp-") and not (tmp_path / "ok.jsonl").exists()
     assert output.read_jsonl(tmp_path / "ok.jsonl") == [{"frame": 0}, {"frame": 1}]
     with pytest.raises(RuntimeError):
         with output.JsonLinesWriter(tmp_path / "bad.jsonl") as w:

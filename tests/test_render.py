@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from pose import render
+from pose.io import render
 from pose.spec import MODELS
-from tests import skeletons
+from tests.support import skeletons
 
 
 def _person(spec, neck_y=80, scale=1.0):

@@ -4,8 +4,8 @@ import pytest
 
 from pose.person import PoseClass
 from pose.spec import MODELS
-from pose.track import LabelSmoother, Tracker, body_size, greedy_match, match_costs
-from tests import skeletons as S
+from pose.analysis.track import LabelSmoother, Tracker, body_size, greedy_match, match_costs
+from tests.support import skeletons as S
 
 COCO = MODELS["COCO"]
 FPS = 10.0

@@ -4,14 +4,14 @@ import threading
 import cv2
 import pytest
 
-from pose import display
+from pose.io import display
 from pose.estimator import PoseEstimator
-from pose.inputs import open_video
-from pose.output import read_jsonl
+from pose.io.inputs import open_video
+from pose.io.writers import read_jsonl
 from pose.spec import MODELS
-from pose.video import VideoOptions, run_video
-from tests.cli_tools import leftovers, make_video, video_facts
-from tests.nets import write_model
+from pose.io.video import VideoOptions, run_video
+from tests.support.cli_tools import leftovers, make_video, video_facts
+from tests.support.nets import write_model
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def test_q_in_the_window_ends_the_run_cleanly(tmp_path, estimator, monkeypatch):
     monkeypatch.setattr(display.cv2, "destroyAllWindows", lambda: None)
     source = open_video(str(make_video(tmp_path / "clip.mp4", frames=20)))
     options = VideoOptions(out_dir=tmp_path, display=True, progress=False, pipelined=False)
-    summary = run_video(source, estimator, options, warn=pytest.fail)
+    summary = run_video(source, estimator, options)
     assert not summary.interrupted
     assert summary.frames == len(shown) == 3
     assert shown[0] == ("Skeleton", (64, 96, 3))
@@ -43,7 +43,7 @@ def test_serial_and_pipelined_runs_write_the_same_results(tmp_path, estimator):
         out = tmp_path / str(pipelined)
         out.mkdir()
         options = VideoOptions(out_dir=out, progress=False, pipelined=pipelined, every=2)
-        summary = run_video(open_video(str(clip)), estimator, options, warn=pytest.fail)
+        summary = run_video(open_video(str(clip)), estimator, options)
         assert (summary.frames, summary.inferred) == (10, 5)
         results[pipelined] = [(d["frame"], d["people"]) for d in read_jsonl(out / "clip_COCO.jsonl")]
         assert leftovers(out) == []
@@ -68,7 +68,7 @@ def test_a_stop_request_finishes_the_frame_in_hand(tmp_path, estimator):
     try:
         source = open_video(str(make_video(tmp_path / "clip.mp4", frames=30)))
         options = VideoOptions(out_dir=tmp_path, progress=False)
-        summary = run_video(source, estimator, options, warn=pytest.fail, stop=stop)
+        summary = run_video(source, estimator, options, stop=stop)
     finally:
         del estimator.infer
     assert summary.interrupted and summary.frames == 4

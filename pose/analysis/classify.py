@@ -1,0 +1,339 @@
+"""Gesture (hello / stop) and posture (sitting / standing / lying) of one person.
+
+Geometric rules on the keypoints, looked up by joint name so the COCO and MPI layouts
+share them. Image coordinates: x right, y down; "up" is -y.
+
+Every rule returns a `Decision`: a yes/no answer and a confidence in [0, 1], the
+product of
+- the weakest keypoint confidence the rule used (clipped to [0, 1]), and
+- a margin factor: 0.5 exactly at a threshold (a coin flip), rising linearly to 1.0
+  once the measurement is one "band" (angle_band_deg, ratio_band, length_band) away
+  from it.
+A rule whose joints are missing or below `min_keypoint_confidence` answers None and
+the label that needs it is "unknown" with confidence 0: never a guess.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, Optional, Tuple
+
+import numpy as np
+
+from pose.person import Person, PoseClass
+from pose.spec import ModelSpec
+
+GESTURES = ("hello", "stop", "none", "unknown")
+POSTURES = ("sitting", "standing", "lying", "unknown")
+# Labels that say nothing worth drawing or listing in a timeline.
+SILENT_LABELS = ("none", "unknown")
+
+
+@dataclass(frozen=True)
+class ClassifyThresholds:
+    """Every number the rules use. The seed's values are the defaults.
+
+    The improvements over the seed (`wrist_below_shoulder`, `knee_drop_sitting`,
+    `lying_torso_deg`) are on by default; setting them to None restores the seed's
+    rules exactly (SEED_THRESHOLDS).
+    """
+
+    # A keypoint below this confidence counts as missing (0 is always missing).
+    min_keypoint_confidence: float = 0.1
+    # Gesture: a forearm (elbow -> wrist) is raised when its angle above the
+    # horizontal lies in [min, max] degrees (90 = wrist straight above the elbow).
+    forearm_min_deg: float = 30.0
+    forearm_max_deg: float = 150.0
+    # Improvement: a raised hand must also be at or above shoulder height: the wrist at
+    # most this many upper-arm lengths below the shoulder. None = seed (no check).
+    wrist_below_shoulder: Optional[float] = 0.0
+    # Posture, seed rule per leg (hip, knee, ankle): sitting when shin / thigh >= this
+    # (a thigh foreshortened toward the camera) ...
+    shin_thigh_ratio: float = 1.5
+    # ... or when the knee angle (between thigh and shin, 180 = straight) is in [min, max].
+    knee_min_deg: float = 40.0
+    knee_max_deg: float = 120.0
+    # Improvement, replaces the seed's leg rule: sitting when no knee is at least this
+    # many torso lengths (neck -> mid-hip) below its hip. Standing, a thigh hangs down;
+    # sitting, it is level or points at the camera, so the knee is barely below the hip
+    # in the image. Needs no ankle. None = seed leg rule.
+    knee_drop_sitting: Optional[float] = 0.5
+    # Improvement: lying when the torso (mid-hip -> neck) leans at least this far from
+    # vertical AND the legs (mid-hip -> mid-ankle) point at least `lying_legs_deg` away
+    # from straight down. None = seed (no lying check; a lying body reads "standing").
+    lying_torso_deg: Optional[float] = 50.0
+    lying_legs_deg: float = 50.0
+    # Margin bands: how far past a threshold a measurement must be for full confidence.
+    angle_band_deg: float = 15.0
+    ratio_band: float = 0.3
+    length_band: float = 0.25  # in upper-arm lengths (wrist height), torso lengths (knee drop)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_keypoint_confidence <= 1.0:
+            raise ValueError(f"min_keypoint_confidence must lie in [0, 1], "
+                             f"got {self.min_keypoint_confidence}")
+        for lo, hi in (("forearm_min_deg", "forearm_max_deg"), ("knee_min_deg", "knee_max_deg")):
+            if getattr(self, lo) > getattr(self, hi):
+                raise ValueError(f"{lo} ({getattr(self, lo)}) exceeds {hi} ({getattr(self, hi)})")
+        for band in ("angle_band_deg", "ratio_band", "length_band"):
+            if getattr(self, band) <= 0:
+                raise ValueError(f"{band} must be positive, got {getattr(self, band)}")
+
+
+DEFAULT_THRESHOLDS = ClassifyThresholds()
+# The seed's rules, for comparison: no shoulder-height check, the per-leg sitting rule,
+# no lying check. (Missing joints still read as missing, unlike the seed.)
+SEED_THRESHOLDS = ClassifyThresholds(
+    wrist_below_shoulder=None, knee_drop_sitting=None, lying_torso_deg=None)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A yes/no answer of one rule; value None = the rule could not be evaluated."""
+
+    value: Optional[bool]
+    confidence: float = 0.0
+
+
+UNKNOWN = Decision(None, 0.0)
+
+
+def _margin(distance: float, band: float) -> float:
+    """0.5 at a threshold, rising to 1.0 once the distance from it reaches `band`."""
+    return 0.5 + 0.5 * float(np.clip(abs(distance) / band, 0.0, 1.0))
+
+
+def _in_range(x: float, lo: float, hi: float, band: float, kp_conf: float) -> Decision:
+    inside = lo <= x <= hi
+    distance = min(x - lo, hi - x) if inside else max(lo - x, x - hi)
+    return Decision(inside, kp_conf * _margin(distance, band))
+
+
+def _at_least(x: float, threshold: float, band: float, kp_conf: float) -> Decision:
+    return Decision(x >= threshold, kp_conf * _margin(x - threshold, band))
+
+
+def _all(decisions: Iterable[Decision]) -> Decision:
+    """AND: true when every part is; unknown if any part is unknown.
+
+    A true answer is as sure as its least sure part; a false one as sure as its
+    surest failing part (one clear failure is enough).
+    """
+    ds = list(decisions)
+    if any(d.value is None for d in ds):
+        return UNKNOWN
+    failing = [d.confidence for d in ds if not d.value]
+    if failing:
+        return Decision(False, max(failing))
+    return Decision(True, min(d.confidence for d in ds))
+
+
+def _any(decisions: Iterable[Decision]) -> Decision:
+    """OR: true as soon as a known part is true (with the surest such part's confidence);
+    false only when every part is known and false; otherwise unknown."""
+    ds = list(decisions)
+    passing = [d.confidence for d in ds if d.value]
+    if passing:
+        return Decision(True, max(passing))
+    if any(d.value is None for d in ds):
+        return UNKNOWN
+    return Decision(False, min(d.confidence for d in ds))
+
+
+class Joints:
+    """Keypoints of one person looked up by the layout-independent joint name."""
+
+    def __init__(self, person: Person, spec: ModelSpec, min_confidence: float):
+        self._kp = np.asarray(person.keypoints, dtype=np.float64)
+        self._spec = spec
+        self._min = min_confidence
+
+    def get(self, name: str) -> Optional[Tuple[np.ndarray, float]]:
+        """(xy, confidence) of a joint, None when the layout lacks it or it is missing."""
+        i = self._spec.index(name)
+        if i is None:
+            return None
+        x, y, c = self._kp[i]
+        if c <= 0.0 or c < self._min:
+            return None
+        return np.array([x, y]), float(min(c, 1.0))
+
+    def first(self, *names: str) -> Optional[Tuple[np.ndarray, float]]:
+        """The first of several joints that is present."""
+        for name in names:
+            hit = self.get(name)
+            if hit is not None:
+                return hit
+        return None
+
+    def middle(self, *names: str) -> Optional[Tuple[np.ndarray, float]]:
+        """Mean of those of `names` that are present (None if none is)."""
+        hits = [h for h in (self.get(n) for n in names) if h is not None]
+        if not hits:
+            return None
+        return np.mean([h[0] for h in hits], axis=0), min(h[1] for h in hits)
+
+
+def forearm_angle(elbow: np.ndarray, wrist: np.ndarray) -> float:
+    """Angle of elbow -> wrist above the image horizontal, degrees in (-180, 180]."""
+    dx, dy = wrist - elbow
+    return float(np.degrees(np.arctan2(-dy, dx)))
+
+
+def knee_angle(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> float:
+    """Angle at the knee between thigh and shin, degrees: 180 = straight leg."""
+    a, b = hip - knee, ankle - knee
+    cos = np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-9)
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+def tilt_from(direction: np.ndarray, reference: Tuple[float, float]) -> float:
+    """Angle in degrees between a vector and a reference direction (0..180)."""
+    n = np.linalg.norm(direction)
+    if n < 1e-9:
+        return 0.0
+    cos = np.dot(direction / n, np.asarray(reference))
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+UP, DOWN = (0.0, -1.0), (0.0, 1.0)
+
+
+def arm_raised(j: Joints, side: str, th: ClassifyThresholds) -> Decision:
+    """Is the forearm of side "R"/"L" raised (and, improved rule, the hand high)?"""
+    elbow, wrist = j.get(side + "Elbow"), j.get(side + "Wrist")
+    if elbow is None or wrist is None:
+        return UNKNOWN
+    conf = min(elbow[1], wrist[1])
+    angle = _in_range(forearm_angle(elbow[0], wrist[0]), th.forearm_min_deg,
+                      th.forearm_max_deg, th.angle_band_deg, conf)
+    if th.wrist_below_shoulder is None:
+        return angle
+    shoulder = j.first(side + "Shoulder", "Neck")
+    if shoulder is None:
+        return UNKNOWN
+    upper_arm = max(float(np.linalg.norm(shoulder[0] - elbow[0])), 1e-6)
+    # Positive when the wrist is higher than the allowed lowest point (y down).
+    room = (shoulder[0][1] + th.wrist_below_shoulder * upper_arm - wrist[0][1]) / upper_arm
+    height = _at_least(room, 0.0, th.length_band, min(conf, shoulder[1]))
+    return _all([angle, height])
+
+
+def gesture(j: Joints, th: ClassifyThresholds) -> Tuple[str, float]:
+    """hello (one forearm raised), stop (both), none; unknown unless both arms are seen."""
+    right, left = arm_raised(j, "R", th), arm_raised(j, "L", th)
+    if right.value is None or left.value is None:
+        return "unknown", 0.0
+    conf = min(right.confidence, left.confidence)
+    raised = int(right.value) + int(left.value)
+    return ("none", "hello", "stop")[raised], conf
+
+
+def leg_sitting(j: Joints, side: str, th: ClassifyThresholds) -> Decision:
+    """The seed's per-leg test: foreshortened thigh or a clearly bent knee."""
+    parts = [j.get(side + p) for p in ("Hip", "Knee", "Ankle")]
+    if any(p is None for p in parts):
+        return UNKNOWN
+    (hip, ch), (knee, ck), (ankle, ca) = parts
+    conf = min(ch, ck, ca)
+    thigh = float(np.linalg.norm(knee - hip))
+    shin = float(np.linalg.norm(ankle - knee))
+    ratio = _at_least(shin / max(thigh, 1e-6), th.shin_thigh_ratio, th.ratio_band, conf)
+    bent = _in_range(knee_angle(hip, knee, ankle), th.knee_min_deg, th.knee_max_deg,
+                     th.angle_band_deg, conf)
+    return _any([ratio, bent])
+
+
+def _torso(j: Joints) -> Optional[Tuple[np.ndarray, np.ndarray, float]]:
+    """(mid-hip, neck, confidence); the shoulders' midpoint stands in for a missing neck."""
+    hips = j.middle("RHip", "LHip")
+    top = j.get("Neck") or j.middle("RShoulder", "LShoulder")
+    if hips is None or top is None:
+        return None
+    return hips[0], top[0], min(hips[1], top[1])
+
+
+def lying(j: Joints, th: ClassifyThresholds) -> Decision:
+    """Torso far from upright and legs not hanging below the hips."""
+    assert th.lying_torso_deg is not None
+    torso = _torso(j)
+    feet = j.middle("RAnkle", "LAnkle") or j.middle("RKnee", "LKnee")
+    if torso is None or feet is None:
+        return UNKNOWN
+    hips, top, conf = torso
+    leaning = _at_least(tilt_from(top - hips, UP), th.lying_torso_deg, th.angle_band_deg, conf)
+    legs = _at_least(tilt_from(feet[0] - hips, DOWN), th.lying_legs_deg, th.angle_band_deg,
+                     min(conf, feet[1]))
+    return _all([leaning, legs])
+
+
+def knees_high(j: Joints, th: ClassifyThresholds) -> Decision:
+    """Sitting: no knee clearly below its hip, in torso lengths (the improved rule)."""
+    assert th.knee_drop_sitting is not None
+    torso = _torso(j)
+    if torso is None:
+        return UNKNOWN
+    hips, top, conf = torso
+    length = max(float(np.linalg.norm(top - hips)), 1e-6)
+    drops = []
+    for side in "RL":
+        hip, knee = j.get(side + "Hip"), j.get(side + "Knee")
+        if hip is not None and knee is not None:
+            drops.append(((knee[0][1] - hip[0][1]) / length, min(hip[1], knee[1])))
+    if not drops:
+        return UNKNOWN
+    # A standing person has at least one leg under them: the lowest knee decides.
+    drop, leg_conf = max(drops)
+    return Decision(drop < th.knee_drop_sitting,
+                    min(conf, leg_conf) * _margin(drop - th.knee_drop_sitting, th.length_band))
+
+
+def posture(j: Joints, th: ClassifyThresholds) -> Tuple[str, float]:
+    """lying (improved rule), else sitting / standing by the knee-drop or the seed leg rule."""
+    lie = None
+    if th.lying_torso_deg is not None:
+        lie = lying(j, th)
+        if lie.value is None:
+            return "unknown", 0.0
+        if lie.value:
+            return "lying", lie.confidence
+    if th.knee_drop_sitting is not None:
+        sits = knees_high(j, th)
+    else:  # the seed: sitting if either leg sits, standing only if both legs stand
+        sits = _any([leg_sitting(j, "R", th), leg_sitting(j, "L", th)])
+    if sits.value is None:
+        return "unknown", 0.0
+    conf = sits.confidence if lie is None else min(sits.confidence, lie.confidence)
+    return ("sitting" if sits.value else "standing"), conf
+
+
+def classify(person: Person, spec: ModelSpec,
+             thresholds: ClassifyThresholds = DEFAULT_THRESHOLDS) -> PoseClass:
+    """Gesture and posture of one person, each with a confidence in [0, 1]."""
+    j = Joints(person, spec, thresholds.min_keypoint_confidence)
+    g, gc = gesture(j, thresholds)
+    p, pc = posture(j, thresholds)
+    return PoseClass(gesture=g, gesture_confidence=gc, posture=p, posture_confidence=pc)
+
+
+def label_text(pc: Optional[PoseClass]) -> str:
+    """Short text to draw by the head, e.g. "Hello | Standing"; "" when nothing is known."""
+    if pc is None:
+        return ""
+    parts = [label for label in (pc.gesture, pc.posture) if label not in SILENT_LABELS]
+    return " | ".join(label.capitalize() for label in parts)
+
+
+def pose_class_json(pc: PoseClass) -> Dict[str, object]:
+    """The "pose_class" object of the JSON output."""
+    return {
+        "gesture": pc.gesture,
+        "gesture_confidence": round(float(pc.gesture_confidence), 3),
+        "posture": pc.posture,
+        "posture_confidence": round(float(pc.posture_confidence), 3),
+    }
+
+
+def classify_people(people: Iterable[Person], spec: ModelSpec) -> None:
+    """Set every person's pose_class."""
+    for person in people:
+        person.pose_class = classify(person, spec)

@@ -1,0 +1,5 @@
+import sys
+
+from pose.download.cli import main
+
+sys.exit(main())

@@ -1,0 +1,186 @@
+"""getModels.sh: download and verify the OpenPose weights (`python -m pose.download`).
+
+The procedure is pose.download.fetch's; this module is only the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Mapping, Optional, Sequence, Set
+
+from pose.download.fetch import (_MISSING, MIRRORS_ENV, Policy, Weights, _as_url, _check_file_mirrors,
+                                 _part_size, download, mirrors_from_env, part_path, urls_for, verify_file)
+from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from pose.spec import DOWNLOADS
+
+_EPILOG = """\
+examples:
+  ./getModels.sh                      download COCO and MPI weights (same as "all")
+  ./getModels.sh COCO                 only the COCO weights
+  ./getModels.sh --verify             check the files on disk; no network
+  ./getModels.sh MPI --force          download MPI again even if it is present
+  ./getModels.sh --mirror https://example.org/openpose/
+                                      try https://example.org/openpose/<file name> first
+  ./getModels.sh --mirror /media/usb/openpose --only-mirrors
+                                      offline install from a local copy (a directory or
+                                      file:///media/usb/openpose); nothing else is tried
+  {env}="https://a.example/w/ file:///srv/w/" ./getModels.sh
+                                      extra mirrors from the environment, tried after --mirror
+
+mirrors: a mirror is a base URL (http://, https://, file://) or a local directory; the
+weights' file name ({files}) is appended.
+A mirror ending in .caffemodel names the file itself: it is used for the model of that
+file name, or for the one model requested. Your mirrors are tried before the built-in
+ones (pose/spec.py). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
+
+exit status: 0 every requested model is present and verified; 1 some model could not be
+downloaded or failed verification (the message says how to place it by hand); 2 bad
+arguments; 130 interrupted (Ctrl-C) -- the .part is kept and the next run resumes it."""
+
+
+def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
+    choices = list(downloads)
+    files = ", ".join(w.path.name for w in downloads.values())
+    p = argparse.ArgumentParser(
+        prog="getModels.sh",
+        description="Download the OpenPose weights, resuming and verifying them (size and\n"
+                    "SHA-256). `python -m pose.download` takes the same arguments.",
+        epilog=_EPILOG.format(env=MIRRORS_ENV, files=files),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("models", nargs="*", metavar="MODEL",
+                   help=f"{', '.join(choices)} or all (default: all); case does not matter")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true",
+                      help="download again even when a verified file is present; the old file "
+                           "is replaced only once the new one is verified (e.g. --force COCO)")
+    mode.add_argument("--verify", action="store_true",
+                      help="only check the files on disk (size and SHA-256), download nothing "
+                           "(e.g. --verify MPI)")
+    p.add_argument("--mirror", action="append", default=[], metavar="URL",
+                   help="a mirror to try before the built-in ones; repeatable. A base URL or "
+                        "directory (the file name is appended) or a URL ending in .caffemodel "
+                        "(e.g. --mirror https://example.org/models/ or --mirror ~/Downloads). "
+                        f"${MIRRORS_ENV} adds more, separated by spaces or commas")
+    p.add_argument("--only-mirrors", action="store_true",
+                   help="try only the --mirror and $%s locations, not the built-in ones "
+                        "(offline installs: --mirror /media/usb --only-mirrors)" % MIRRORS_ENV)
+    p.add_argument("--connect-timeout", type=_positive, default=Policy.connect_timeout, metavar="S",
+                   help="seconds to wait for a server to accept the connection "
+                        "(default %(default)g; e.g. --connect-timeout 3)")
+    p.add_argument("--read-timeout", type=_positive, default=Policy.read_timeout, metavar="S",
+                   help="seconds of silence tolerated during a download before retrying "
+                        "(default %(default)g; e.g. --read-timeout 120 on a slow link)")
+    p.add_argument("--retries", type=int, default=Policy.retries, metavar="N",
+                   help="failed requests in a row before moving to the next mirror; a request "
+                        "that made progress does not count (default %(default)d; e.g. --retries 5)")
+    p.add_argument("--backoff", type=float, default=Policy.backoff, metavar="S",
+                   help="first pause between retries, doubled each time (default %(default)g)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar or per-mirror messages; results and errors only")
+    return p
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _select(names: Sequence[str], downloads: Mapping[str, Weights]) -> List[str]:
+    chosen: List[str] = []
+    for name in names or ["all"]:
+        key = name.strip().upper()
+        if key == "ALL":
+            chosen.extend(downloads)
+        elif key in downloads:
+            chosen.append(key)
+        else:
+            raise ValueError(f"unknown model {name!r}: choose {', '.join(downloads)} or all")
+    return list(dict.fromkeys(chosen))
+
+
+def main(argv: Optional[Sequence[str]] = None,
+         downloads: Mapping[str, Weights] = DOWNLOADS) -> int:
+    """The getModels.sh command; returns the exit status. `downloads` maps names to weights."""
+    if _MISSING:
+        print(f"getModels.sh needs the Python package {_MISSING!r}: "
+              "pip install -r requirements.txt", file=sys.stderr)
+        return EXIT_FAILED
+    parser = _parser(downloads)
+    try:  # argparse exits on --help and on bad arguments; callers want a status instead
+        args = parser.parse_args(argv)
+        if args.retries < 1:
+            parser.error("--retries must be at least 1")
+        if args.backoff < 0:
+            parser.error("--backoff must not be negative")
+        try:
+            names = _select(args.models, downloads)
+            mirrors = list(args.mirror) + mirrors_from_env()
+            for mirror in mirrors:
+                _as_url(mirror)
+            _check_file_mirrors(mirrors, [downloads[n] for n in names])
+        except ValueError as e:
+            parser.error(str(e))
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    if args.verify:
+        return _verify_all(names, downloads)
+
+    policy = Policy(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout,
+                    retries=args.retries, backoff=args.backoff, progress=not args.quiet)
+    say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
+    unreachable: Set[str] = set()
+    failed = []
+    current: Optional[Weights] = None
+    try:
+        for name in names:
+            current = downloads[name]
+            urls = urls_for(current, mirrors, len(names), args.only_mirrors)
+            if not args.quiet:
+                print(f"{name}: {current.path}", flush=True)
+            outcome = download(current, urls, force=args.force, policy=policy, say=say,
+                               unreachable=unreachable)
+            if outcome.ok:
+                print(f"{name}: {outcome.detail}", flush=True)
+            else:
+                failed.append(name)
+                print(f"{name}: {outcome.detail}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print(_interrupted(current), file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    if failed:
+        print(f"not installed: {', '.join(failed)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _interrupted(weights: Optional[Weights]) -> str:
+    part = part_path(weights) if weights else None
+    if part is not None and part.exists():
+        return (f"interrupted: {_part_size(part)} of {weights.size} bytes kept in {part}; "
+                "run the same command again to resume")
+    return "interrupted"
+
+
+def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights]) -> int:
+    status = EXIT_OK
+    for name in names:
+        try:
+            ok, detail = verify_file(downloads[name])
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        print(f"{name}: {detail}", file=sys.stdout if ok else sys.stderr, flush=True)
+        status = status if ok else EXIT_FAILED
+    if status != EXIT_OK:
+        print(f"run ./getModels.sh {' '.join(names)} to download what is missing or wrong",
+              file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The inference backends, side by side, behind one interface: `Engine.forward(blob)`.
+
+    caffe        cv2.dnn on the Caffe files (OpenCV 4 only: OpenCV 5 has no Caffe importer)
+    onnx         cv2.dnn on the ONNX converted from the Caffe weights (OpenCV 4 or 5)
+    onnxruntime  onnxruntime on the same ONNX
+
+Every backend runs the same weights and agrees with the Caffe route to float32 rounding
+(tests/test_engines.py; benchmarks/bench_speed.py reports the full-size figure). Which
+one runs is chosen once, in pose.engine.select.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional, Union
+
+import cv2
+import numpy as np
+
+from pose.engine.device import CPU, Placement
+from pose.errors import EXIT_USAGE, NetworkError
+from pose.model.architecture import INPUT_NAME, deploy_text
+from pose.model.weights import check_prototxt, check_weights
+from pose.paths import display_path
+from pose.spec import ModelSpec
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def set_opencv_threads(threads: Optional[int] = None) -> int:
+    threads = threads or cpu_cores()
+    cv2.setNumThreads(threads)
+    return threads
+
+
+def first_line(exc: BaseException) -> str:
+    """The useful line of a library's exception (cv2.error spans several)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # cv2.error's useful part is the "error: (-N:...) message" line
+    for line in lines:
+        if "error:" in line:
+            return line.split("error:", 1)[1].strip()
+    return lines[0] if lines else type(exc).__name__
+
+
+class Engine:
+    """One loaded network. `name` is the engine's --engine name, `label` says what runs it."""
+
+    name = ""
+    label = ""
+
+    def forward(self, blob: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label}>"
+
+
+# ---------------------------------------------------------------- cv2.dnn
+
+def has_caffe_importer() -> bool:
+    return hasattr(cv2.dnn, "readNetFromCaffe")
+
+
+def require_caffe_importer() -> None:
+    """OpenCV 5 removed readNetFromCaffe: say so instead of failing with AttributeError."""
+    if not has_caffe_importer():
+        raise NetworkError(
+            f"OpenCV {cv2.__version__} has no Caffe importer (removed in OpenCV 5); "
+            "install OpenCV 4: pip install 'opencv-python>=4.8,<5'", EXIT_USAGE)
+
+
+def load_caffe(prototxt: Union[str, Path], weights: Union[str, Path], placement: Placement = CPU,
+               hint: Optional[str] = None) -> cv2.dnn.Net:
+    """A cv2.dnn network from Caffe files, placed on `placement`.
+
+    `hint` is the command that fetches official weights (see check_weights).
+    """
+    require_caffe_importer()
+    prototxt, weights = Path(prototxt), Path(weights)
+    check_prototxt(prototxt)
+    check_weights(weights, hint)
+    try:
+        net = cv2.dnn.readNetFromCaffe(str(prototxt), str(weights))
+    except cv2.error as exc:
+        fix = f"; run {hint} --verify" if hint else ""
+        raise NetworkError(f"OpenCV could not load {display_path(weights)} with {display_path(prototxt)}: "
+                           f"{first_line(exc)} (weights that do not match this definition, or a "
+                           f"truncated file){fix}", EXIT_USAGE) from None
+    if net.empty():
+        raise NetworkError(f"OpenCV loaded an empty network from {display_path(prototxt)}", EXIT_USAGE)
+    net.setPreferableBackend(placement.backend)
+    net.setPreferableTarget(placement.target)
+    return net
+
+
+def load_caffe_cut(spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path],
+                   placement: Placement, hint: Optional[str]) -> cv2.dnn.Net:
+    """The deploy file `proto`, the model's own, or its cut after `stages`."""
+    if proto is not None or stages == spec.stages:
+        return load_caffe(proto or spec.prototxt, weights, placement, hint)
+    # A stage cut is generated on the fly; cv2.dnn wants a file path.
+    fd, tmp = tempfile.mkstemp(suffix=".prototxt")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(deploy_text(spec, stages))
+        return load_caffe(tmp, weights, placement, hint)
+    finally:
+        os.unlink(tmp)
+
+
+def load_onnx_cv2(path: Path, placement: Placement = CPU) -> cv2.dnn.Net:
+    """cv2.dnn network from an ONNX file; on OpenCV 5 the classic engine for non-CPU targets."""
+    args = [str(path)]
+    if placement != CPU and hasattr(cv2.dnn, "ENGINE_CLASSIC"):
+        args.append(cv2.dnn.ENGINE_CLASSIC)  # OpenCV 5's new engine runs on the CPU only
+    try:
+        net = cv2.dnn.readNetFromONNX(*args)
+    except cv2.error as exc:
+        raise NetworkError(f"OpenCV could not load {display_path(path)}: {first_line(exc)}", EXIT_USAGE) from None
+    if placement != CPU:  # the CPU is the default; OpenCV 5's new engine warns on any set
+        net.setPreferableBackend(placement.backend)
+        net.setPreferableTarget(placement.target)
+    return net
+
+
+def forward(net: cv2.dnn.Net, blob: np.ndarray) -> np.ndarray:
+    """Run one blob through a cv2.dnn network; errors become NetworkError."""
+    net.setInput(blob)
+    try:
+        return net.forward()
+    except cv2.error as exc:
+        raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
+
+
+class OpenCVEngine(Engine):
+    def __init__(self, net: cv2.dnn.Net, name: str, label: str):
+        self.net, self.name, self.label = net, name, label
+
+    def forward(self, blob: np.ndarray) -> np.ndarray:
+        return forward(self.net, blob)
+
+
+# ---------------------------------------------------------------- onnxruntime
+
+class OnnxRuntimeEngine(Engine):
+    name = "onnxruntime"
+
+    def __init__(self, path: Path, threads: Optional[int] = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or cpu_cores()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle workers would otherwise spin between frames and steal the cores that the
+        # video pipeline's reading, decoding and writing threads need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise NetworkError(f"onnxruntime could not load {display_path(path)}: {first_line(exc)}",
+                               EXIT_USAGE) from None
+        self.output = self.session.get_outputs()[0].name
+        self.label = f"onnxruntime {ort.__version__} (CPU, {options.intra_op_num_threads} threads)"
+
+    def forward(self, blob: np.ndarray) -> np.ndarray:
+        try:
+            return self.session.run([self.output], {INPUT_NAME: blob})[0]
+        except Exception as exc:
+            raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None

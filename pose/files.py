@@ -1,0 +1,93 @@
+"""File helpers every stage shares: hashing, atomic writes, removal.
+
+A file only ever appears under its final name complete: it is written under a
+temporary name unique to this process (so two runs, or two workers, never share one)
+in the same folder, then renamed, which is atomic on POSIX and Windows.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Dict, Tuple, Union
+
+PathLike = Union[str, Path]
+_HASH_CHUNK = 1 << 22
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import: setting the umask to read it is process-wide, so doing it during
+# a run could race with the video tool's threads creating files.
+_UMASK = _read_umask()
+
+
+def remove(path: PathLike) -> None:
+    """Delete a file if it is there; never raises (it may never have been written)."""
+    try:
+        Path(path).unlink()
+    except OSError:
+        pass
+
+
+def temp_path(path: PathLike) -> Path:
+    """A fresh name beside `path` for writing it: same folder, same extension (OpenCV
+    picks codecs from it), unique to this call (`x.tmp-k3j9.jpg`), created empty."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f"{path.stem}.tmp-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual mode
+    return Path(tmp)
+
+
+def write_atomic(path: PathLike, data: bytes) -> Path:
+    """Write `data` to `path` via a unique temporary file and a rename. OSError on failure,
+    with nothing left behind."""
+    path = Path(path)
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        remove(tmp)
+        raise
+    return path
+
+
+def sha256_of(path: PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def md5_of(path: PathLike) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# Hashing 200 MB takes 0.15-0.2 s (benchmarks/models_download.py). A process hashes each
+# file once: the key includes the inode and ctime, which a replacement by rename or an
+# in-place rewrite changes even when size and mtime are forged back.
+_HASHED: Dict[Tuple[str, int, int, int, int], str] = {}
+
+
+def file_sha256(path: PathLike) -> str:
+    """SHA-256 of a file, computed once per process per file version."""
+    path = Path(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    digest = _HASHED.get(key)
+    if digest is None:
+        digest = _HASHED[key] = sha256_of(path)
+    return digest

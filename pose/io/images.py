@@ -1,0 +1,130 @@
+"""The image tool's work: each image through the estimator, then the keypoint view,
+the skeleton view and the JSON written under OUT/images/<MODE>/.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from pose.io import display
+from pose.io import writers as output
+from pose.errors import InputError
+from pose.io.inputs import read_image
+from pose.paths import display_path
+from pose.analysis.classify import classify_people
+from pose.io.formats import result_json
+from pose.io.render import keypoints_view, skeleton_view
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class ImageOptions:
+    out_dir: Path  # the mode's folder, e.g. Output/images/COCO
+    write_json: bool = True
+    classify: bool = True
+    display: bool = False
+
+
+@dataclass
+class ImageSummary:
+    images: int = 0
+    people: int = 0
+    files: List[Path] = field(default_factory=list)
+    failed: List[str] = field(default_factory=list)  # one message per unusable input
+    seconds: float = 0.0  # estimation time, all images
+
+    def line(self, folder: Path) -> str:
+        per = f", {self.seconds / self.images:.2f} s per image" if self.images else ""
+        bad = f", {len(self.failed)} failed" if self.failed else ""
+        return (f"done: {self.images} image{'s' * (self.images != 1)}{bad}, {self.people} "
+                f"{'person' if self.people == 1 else 'people'}, {len(self.files)} files written "
+                f"to {display_path(folder)}{per}")
+
+
+def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
+    return {"keypoints": out_dir / f"{stem}-Keypoints-{mode}.jpg",
+            "skeleton": out_dir / f"{stem}-Skeleton-{mode}.jpg",
+            "json": out_dir / f"{stem}-{mode}.json"}
+
+
+def output_stems(paths: Sequence[Path]) -> List[str]:
+    """A distinct output name for every input: its stem, or, where stems collide
+    (a.jpg and a.png, or x.png in two folders), the stem plus its extension and then a
+    number, so no run silently overwrites another image's results."""
+    def repeated(names: List[str]) -> set:
+        counts: Dict[str, int] = {}
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+        return {name for name, n in counts.items() if n > 1}
+
+    stems = [p.stem for p in paths]
+    clash = repeated(stems)
+    stems = [f"{p.stem}_{p.suffix.lstrip('.')}" if s in clash else s for p, s in zip(paths, stems)]
+    clash, seen = repeated(stems), {}
+    out = []
+    for stem in stems:
+        if stem in clash:
+            seen[stem] = seen.get(stem, 0) + 1
+            stem = f"{stem}_{seen[stem]}"
+        out.append(stem)
+    return out
+
+
+def write_results(image: np.ndarray, people: list, spec, path: Path, options: ImageOptions,
+                  keep_views: bool = False, stem: Optional[str] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
+    """Write the keypoint view, the skeleton view and the JSON of one image; returns the
+    files written and, if `keep_views`, the two views (drawing reuses `image`)."""
+    h, w = image.shape[:2]
+    files = output_paths(options.out_dir, stem or path.stem, spec.name)
+    keypoints = keypoints_view(image.copy(), people)
+    written = [output.write_image(files["keypoints"], keypoints)]
+    views = {"Keypoints": keypoints} if keep_views else {}
+    del keypoints  # a large input: one rendered copy at a time
+    views["Skeleton"] = skeleton_view(image, people, spec)
+    written.append(output.write_image(files["skeleton"], views["Skeleton"]))
+    if options.write_json:
+        written.append(output.write_json(files["json"], result_json(people, spec, (w, h), image=path.name)))
+    return written, views if keep_views else {}
+
+
+def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], options: ImageOptions,
+               say: Say, on_failure: Say) -> ImageSummary:
+    """Process every image; unreadable ones are passed to `on_failure` and skipped.
+
+    `get_estimator` is called once, at the first readable image, so that a run whose
+    inputs are all unusable fails fast without loading the network.
+    """
+    summary = ImageSummary()
+    estimator = None
+    viewer = display.Viewer(options.display)
+    for path, stem in zip(paths, output_stems(paths)):
+        try:
+            image = read_image(path)
+        except InputError as exc:
+            summary.failed.append(str(exc))
+            on_failure(str(exc))
+            continue
+        if estimator is None:
+            estimator = get_estimator()
+        spec = estimator.spec
+        t0 = time.perf_counter()
+        people = estimator.estimate(image)
+        if options.classify:
+            classify_people(people, spec)
+        dt = time.perf_counter() - t0
+        written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
+                                       stem=stem)
+        summary.images += 1
+        summary.people += len(people)
+        summary.files += written
+        summary.seconds += dt
+        say(f"{display_path(path)}: {len(people)} {'person' if len(people) == 1 else 'people'} "
+            f"({dt:.2f} s) -> {', '.join(p.name for p in written)}")
+        viewer.show_and_wait(views)
+    viewer.close()
+    return summary

@@ -1,0 +1,185 @@
+"""Drawing people on images: numbered keypoints, OpenPose-coloured skeletons, labels.
+
+The palettes and size ratios are OpenPose's rendering facts (poseParametersRender.hpp
+and renderKeypointsCpu): every keypoint has a colour, a limb takes the colour of its
+second keypoint, and line and circle sizes follow the person's size in the frame.
+Drawing functions draw in place and return the image.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+from pose.analysis.classify import label_text
+from pose.person import Person
+from pose.spec import COCO_KEYPOINTS, MPI_KEYPOINTS, ModelSpec
+
+# RGB per keypoint, in the layout's keypoint order (OpenPose's POSE_*_COLORS_RENDER_GPU).
+PALETTES_RGB = {
+    COCO_KEYPOINTS: (
+        (255, 0, 85), (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0),
+        (85, 255, 0), (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255), (0, 170, 255),
+        (0, 85, 255), (0, 0, 255), (255, 0, 170), (170, 0, 255), (255, 0, 255), (85, 0, 255),
+    ),
+    MPI_KEYPOINTS: (
+        (255, 0, 85), (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0),
+        (85, 255, 0), (43, 255, 0), (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255),
+        (0, 170, 255), (0, 85, 255), (0, 0, 255),
+    ),
+}
+# OpenPose's size rules: circle thickness = sqrt(frame area) / 75 scaled by the person's
+# share of the frame (at least 2 px); lines are 3/4 of that.
+CIRCLE_RATIO = 1 / 75
+LINE_RATIO_OF_CIRCLE = 0.75
+MIN_THICKNESS = 2
+# The seed's numbered-keypoint look: yellow dots, red indices, sized for ~600 px images.
+NUMBER_DOT_BGR = (0, 255, 255)
+NUMBER_TEXT_BGR = (0, 0, 255)
+SEED_IMAGE_SIZE = 600
+# Parts a label is placed above, most preferred first (names from both layouts).
+HEAD_PARTS = ("Head", "Nose", "REye", "LEye", "REar", "LEar", "Neck")
+LABEL_BGR = (255, 255, 255)
+LABEL_BACKGROUND_BGR = (40, 40, 40)
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def palette_bgr(spec: ModelSpec) -> np.ndarray:
+    """(N, 3) uint8 BGR colour per keypoint of `spec`'s layout."""
+    try:
+        rgb = PALETTES_RGB[spec.keypoints]
+    except KeyError:
+        raise ValueError(f"no rendering palette for the {spec.name} keypoint layout") from None
+    return np.asarray(rgb, dtype=np.uint8)[:, ::-1]
+
+
+def limb_colors_bgr(spec: ModelSpec) -> np.ndarray:
+    """(drawn_pairs, 3) BGR colour per drawn limb: its second keypoint's colour."""
+    ends = [b for _, b in spec.pairs[:spec.drawn_pairs]]
+    return palette_bgr(spec)[ends]
+
+
+def _color(c: np.ndarray) -> tuple:
+    return tuple(int(v) for v in c)
+
+
+def _points(person: Person) -> np.ndarray:
+    return np.rint(person.keypoints[:, :2]).astype(np.int64)
+
+
+def person_thickness(person: Person, image_size: tuple) -> int:
+    """OpenPose's circle thickness for one person in a frame of `image_size` (w, h)."""
+    w, h = image_size
+    found = person.keypoints[person.visible(), :2]
+    if len(found) == 0:
+        return MIN_THICKNESS
+    extent = found.max(axis=0) - found.min(axis=0)
+    share = min(1.0, max(extent[0] / w, extent[1] / h))
+    return max(int(round(np.sqrt(w * h) * CIRCLE_RATIO * share)), MIN_THICKNESS)
+
+
+def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) -> np.ndarray:
+    """Limbs (spec.drawn_pairs of them) and keypoints of every person, OpenPose style."""
+    h, w = image.shape[:2]
+    colors, limb_colors = palette_bgr(spec), limb_colors_bgr(spec)
+    for person in people:
+        visible = person.visible()
+        pts = _points(person)
+        circle = person_thickness(person, (w, h))
+        line = max(1, int(round(circle * LINE_RATIO_OF_CIRCLE)))
+        for k, (a, b) in enumerate(spec.pairs[:spec.drawn_pairs]):
+            if visible[a] and visible[b]:
+                cv2.line(image, tuple(pts[a]), tuple(pts[b]), _color(limb_colors[k]), line, cv2.LINE_AA)
+        for j in np.flatnonzero(visible):
+            # OpenPose draws a ring of radius t/2 and thickness t: a disc of radius t
+            cv2.circle(image, tuple(pts[j]), circle, _color(colors[j]), -1, cv2.LINE_AA)
+    return image
+
+
+def draw_numbered_keypoints(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+    """The seed's keypoint view: a dot and the keypoint's index at every found part."""
+    h, w = image.shape[:2]
+    scale = max(h, w) / SEED_IMAGE_SIZE
+    radius = max(2, int(round(5 * scale)))
+    font_scale, text = 0.6 * scale, max(1, int(round(1.5 * scale)))
+    for person in people:
+        pts = _points(person)
+        for j in np.flatnonzero(person.visible()):
+            cv2.circle(image, tuple(pts[j]), radius, NUMBER_DOT_BGR, -1, cv2.LINE_AA)
+            cv2.putText(image, str(j), (int(pts[j][0] + radius), int(pts[j][1] - radius)), FONT,
+                        font_scale, NUMBER_TEXT_BGR, text, cv2.LINE_AA)
+    return image
+
+
+def label_anchor(person: Person, spec: ModelSpec) -> Optional[tuple]:
+    """Where a person's label goes: above the first head part found, else above the
+    topmost part; None when nothing was found."""
+    visible = person.visible()
+    for name in HEAD_PARTS:
+        j = spec.index(name)
+        if j is not None and visible[j]:
+            return tuple(_points(person)[j])
+    if not visible.any():
+        return None
+    pts = _points(person)[visible]
+    top = pts[np.argmin(pts[:, 1])]
+    return int(top[0]), int(top[1])
+
+
+def draw_text_box(image: np.ndarray, text: str, origin: tuple, scale: float,
+                  color: tuple = LABEL_BGR, background: tuple = LABEL_BACKGROUND_BGR) -> np.ndarray:
+    """Text on a filled box whose bottom-left corner is `origin`, kept inside the image."""
+    h, w = image.shape[:2]
+    thickness = max(1, int(round(2 * scale)))
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, thickness)
+    pad = max(2, int(round(4 * scale)))
+    x = int(min(max(origin[0], 0), max(0, w - tw - 2 * pad)))
+    y = int(min(max(origin[1], th + base + 2 * pad), h))
+    cv2.rectangle(image, (x, y - th - base - 2 * pad), (x + tw + 2 * pad, y), background, -1)
+    cv2.putText(image, text, (x + pad, y - base - pad), FONT, scale, color, thickness, cv2.LINE_AA)
+    return image
+
+
+def draw_labels(image: np.ndarray, people: Sequence[Person], labels: Sequence[str],
+                spec: ModelSpec) -> np.ndarray:
+    """Each non-empty label once, centred above its person's head."""
+    h, w = image.shape[:2]
+    scale = max(0.4, max(h, w) / 1000)
+    for person, label in zip(people, labels):
+        anchor = label_anchor(person, spec) if label else None
+        if anchor is None:
+            continue
+        (tw, _), _ = cv2.getTextSize(label, FONT, scale, max(1, int(round(2 * scale))))
+        gap = 2 * person_thickness(person, (w, h))
+        draw_text_box(image, label, (anchor[0] - tw // 2, anchor[1] - gap), scale)
+    return image
+
+
+def draw_caption(image: np.ndarray, text: str) -> np.ndarray:
+    """A status line in the top-left corner (the video's frame counter and timing)."""
+    h, w = image.shape[:2]
+    scale = max(0.4, max(h, w) / 1200)
+    return draw_text_box(image, text, (0, 0), scale)
+
+
+def person_labels(people: Sequence[Person], with_ids: bool) -> List[str]:
+    """The text drawn by each person's head: "#track_id" (video) and the class label."""
+    labels = []
+    for person in people:
+        parts = [f"#{person.track_id}"] if with_ids and person.track_id >= 0 else []
+        text = label_text(person.pose_class) if person.pose_class is not None else ""
+        labels.append(" ".join(parts + ([text] if text else [])))
+    return labels
+
+
+def skeleton_view(image: np.ndarray, people: Sequence[Person], spec: ModelSpec,
+                  with_ids: bool = False) -> np.ndarray:
+    """Limbs, keypoints and labels drawn on `image` (in place)."""
+    draw_skeleton(image, people, spec)
+    return draw_labels(image, people, person_labels(people, with_ids), spec)
+
+
+def keypoints_view(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+    """The seed's numbered keypoints drawn on `image` (in place)."""
+    return draw_numbered_keypoints(image, people)

@@ -1,0 +1,338 @@
+"""The video tool's loop, pipelined: a reader thread decodes the next frames and a
+writer thread draws and encodes the previous ones while the network runs on the
+current frame, so decoding and encoding hide behind inference (cv2.dnn and the
+codecs release the GIL).
+
+Stopping (Ctrl-C, or q/Esc in the window) sets an event: the frame in hand is
+finished, every frame already inferred is written, the video and JSON Lines files are
+closed and renamed to their final names, and the run reports `interrupted`.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple
+
+import numpy as np
+from tqdm import tqdm
+
+from pose.io import display
+from pose.io import writers as output
+from pose.io import render
+from pose.io.inputs import VideoSource
+from pose.paths import display_path
+from pose.person import Person
+from pose.decode.preprocess import to_bgr
+from pose.io.formats import result_json
+from pose.io.render import skeleton_view
+from pose.analysis.track import Tracker
+
+Say = Callable[[str], None]
+log = logging.getLogger("pose")
+DEFAULT_FPS = 30.0  # written when the source does not say (some cameras and streams)
+QUEUE_DEPTH = 4  # frames decoded ahead / waiting to be encoded
+
+
+@dataclass
+class VideoOptions:
+    out_dir: Path  # the mode's folder, e.g. Output/videos/COCO
+    write_json: bool = True
+    classify: bool = True
+    display: bool = False
+    max_frames: Optional[int] = None
+    every: int = 1  # run the network on every Nth frame, reuse its people in between
+    progress: bool = True
+    pipelined: bool = True  # False: read, infer and write one after the other (benchmarks)
+
+
+@dataclass
+class VideoSummary:
+    frames: int = 0
+    inferred: int = 0
+    people: int = 0  # summed over frames
+    most_people: int = 0  # in one frame
+    wall_s: float = 0.0
+    inference_s: float = 0.0  # the network alone: decoding runs in the writer thread
+    files: List[Path] = field(default_factory=list)
+    timeline: List[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def wall_per_frame_ms(self) -> float:
+        return 1000 * self.wall_s / max(1, self.frames)
+
+    @property
+    def inference_per_frame_ms(self) -> float:
+        return 1000 * self.inference_s / max(1, self.inferred)
+
+    def line(self) -> str:
+        head = "interrupted" if self.interrupted else "done"
+        every = f" ({self.inferred} through the network)" if self.inferred != self.frames else ""
+        busy = 100 * self.inference_s / self.wall_s if self.wall_s else 0.0
+        return (f"{head}: {self.frames} frames{every}, {self.people} people found (at most "
+                f"{self.most_people} in a frame), wrote {', '.join(display_path(p) for p in self.files)}; "
+                f"{self.wall_per_frame_ms:.1f} ms per frame wall, {self.inference_per_frame_ms:.1f} ms "
+                f"inference per frame (network busy {busy:.0f}% of the wall time)")
+
+
+def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
+    return {"video": out_dir / f"{stem}_skeleton_{mode}.mp4", "jsonl": out_dir / f"{stem}_{mode}.jsonl"}
+
+
+# ---------------------------------------------------------------- threads
+
+_END = object()
+
+
+class Prefetch:
+    """Iterates `source` in a thread, up to `depth` items ahead of the consumer."""
+
+    def __init__(self, source: Iterable, depth: int, stop: threading.Event):
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._stop = stop
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, args=(source,), name="frame-reader", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def _run(self, source: Iterable) -> None:
+        try:
+            for item in source:
+                if not self._put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer
+            self._error = exc
+        self._put(_END)
+
+    def __iter__(self) -> Iterator:
+        while True:
+            try:
+                item = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                if self._stop.is_set() or not self._thread.is_alive() and self._queue.empty():
+                    break
+                continue
+            if item is _END:
+                break
+            yield item
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._stop.set()
+        # A stalled stream can block the reader inside capture.read(); it is a daemon
+        # thread, so stopping does not wait on it for long.
+        self._thread.join(timeout=1.0)
+
+
+class Drain:
+    """Calls `handle(item)` in a thread for every item put; `close()` waits for all."""
+
+    def __init__(self, handle: Callable, depth: int):
+        self._handle = handle
+        self._queue: queue.Queue = queue.Queue(depth)
+        self.error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, name="frame-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if self.error is None:  # after a failure, only drain so put() never blocks
+                try:
+                    self._handle(item)
+                except BaseException as exc:
+                    self.error = exc
+
+    def put(self, item) -> None:
+        if self.error is not None:
+            raise self.error
+        self._queue.put(item)
+
+    def close(self) -> None:
+        self._queue.put(_END)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        """Skip what is still queued and stop the thread."""
+        if self.error is None:
+            self.error = RuntimeError("aborted")
+        self._queue.put(_END)
+        self._thread.join()
+
+
+class Inline:
+    """Drain's interface without a thread: each item is handled when put."""
+
+    def __init__(self, handle: Callable, depth: int = 0):
+        self.put = handle
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+@contextmanager
+def stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C (SIGINT) sets `stop` so the loop can finish cleanly; a second
+    one interrupts at once (KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---------------------------------------------------------------- the loop
+
+def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int, np.ndarray]]:
+    """(index in the source, BGR frame), from the start frame, at most `limit`."""
+    index, frame = source.start_frame, source.first_frame
+    count = 0
+    while frame is not None and (limit is None or count < limit):
+        yield index, frame
+        count += 1
+        if limit is not None and count >= limit:
+            return
+        ok, frame = source.capture.read()
+        frame = to_bgr(frame) if ok and frame is not None and frame.size else None
+        index += 1
+
+
+class _FrameWriter:
+    """Decodes and tracks one frame's people, draws them with the caption and labels, and
+    writes the frame and its JSON. It runs in the writer thread, so decoding overlaps the
+    network's work on the next frame; frames arrive in order, as the tracker needs."""
+
+    def __init__(self, estimator, tracker: Tracker, video: output.VideoFileWriter,
+                 jsonl: Optional[output.JsonLinesWriter], fps: float, total: Optional[int]):
+        self.estimator, self.spec, self.tracker = estimator, estimator.spec, tracker
+        self.video, self.jsonl, self.fps, self.total = video, jsonl, fps, total
+        self.latest: Optional[np.ndarray] = None
+        self.people: List[Person] = []  # the last inferred frame's, reused by --every
+        self.people_total = 0
+        self.most_people = 0
+
+    def __call__(self, item: Tuple[int, np.ndarray, Optional[list], Optional[float]]) -> None:
+        index, frame, runs, seconds = item
+        if runs is not None:
+            self.people = self.tracker.update(self.estimator.people_from(runs), index / self.fps)
+        people = self.people
+        self.people_total += len(people)
+        self.most_people = max(self.most_people, len(people))
+        h, w = frame.shape[:2]
+        if self.jsonl is not None:
+            self.jsonl.write(result_json(people, self.spec, (w, h), tracked=True, frame=index,
+                                         time_s=round(index / self.fps, 3), inferred=runs is not None))
+        skeleton_view(frame, people, self.spec, with_ids=True)
+        of = f"/{self.total}" if self.total else ""
+        timing = f"{1000 * seconds:.0f} ms" if seconds is not None else "reused"
+        render.draw_caption(frame, f"frame {index + 1}{of}  {timing}")
+        self.video.write(frame)
+        self.latest = frame
+
+
+def run_video(source: VideoSource, estimator, options: VideoOptions,
+              stop: Optional[threading.Event] = None) -> VideoSummary:
+    """Run the estimator over a video and write OUT/videos/<MODE>/ files.
+
+    `stop` (set by Ctrl-C or another thread) ends the run after the frame in hand;
+    the outputs are then complete files holding the frames done so far.
+    """
+    stop = stop or threading.Event()
+    spec = estimator.spec
+    fps = source.fps or DEFAULT_FPS
+    if not source.fps:
+        log.warning(f"{source.name} does not report its frame rate; writing {DEFAULT_FPS:g} fps")
+    left = source.frames_left
+    limit = options.max_frames
+    total = min(x for x in (left, limit) if x is not None) if (left, limit) != (None, None) else None
+    shown_total = None if left is None else source.frame_count
+    paths = output_paths(options.out_dir, source.stem, spec.name)
+    # The tracker classifies (and smooths the labels per person) unless told not to.
+    tracker = Tracker(spec, classify_people=options.classify)
+    summary = VideoSummary()
+    video = output.VideoFileWriter(paths["video"], fps, source.size)
+    jsonl = output.JsonLinesWriter(paths["jsonl"]) if options.write_json else None
+    writer = _FrameWriter(estimator, tracker, video, jsonl, fps, shown_total)
+    viewer = display.Viewer(options.display)
+    reader_stop = threading.Event()
+    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop) if options.pipelined \
+        else read_frames(source, limit)
+    sink = (Drain if options.pipelined else Inline)(writer, QUEUE_DEPTH)
+    bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
+               dynamic_ncols=True, leave=False)
+    t_start = time.perf_counter()
+    try:
+        for k, (index, frame) in enumerate(frames):
+            runs, seconds = None, None
+            if k % options.every == 0:
+                t0 = time.perf_counter()
+                runs = estimator.infer(frame)
+                seconds = time.perf_counter() - t0
+                summary.inferred += 1
+                summary.inference_s += seconds
+            sink.put((index, frame, runs, seconds))
+            summary.frames += 1
+            bar.update(1)
+            if viewer.enabled and writer.latest is not None and not viewer.show({"Skeleton": writer.latest}):
+                break  # q or Esc: the user ends the run, not an interruption
+            if stop.is_set():
+                summary.interrupted = True
+                break
+        _close(frames)
+        sink.close()
+        summary.files.append(video.commit())
+        if jsonl is not None:
+            summary.files.append(jsonl.commit())
+    except BaseException:
+        try:
+            _close(frames)
+            sink.abort()
+        finally:  # whatever else fails, no temporary output is left behind
+            video.discard()
+            if jsonl is not None:
+                jsonl.discard()
+        raise
+    finally:
+        bar.close()
+        viewer.close()
+        source.capture.release()
+    summary.wall_s = time.perf_counter() - t_start
+    summary.people, summary.most_people = writer.people_total, writer.most_people
+    summary.timeline = tracker.timeline()
+    return summary
+
+
+def _close(frames) -> None:
+    if isinstance(frames, Prefetch):
+        frames.close()

@@ -1,0 +1,169 @@
+"""Writing results atomically: every file is written under a temporary name beside its
+final one and renamed when complete, so an interrupted run never leaves a truncated
+file under a final name.
+
+Temporary names are unique per write and keep the extension (`x.tmp-k3j9.mp4`): OpenCV picks the
+image codec and the video container from it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Tuple, Union
+
+import cv2
+import numpy as np
+
+from pose.errors import OutputError
+from pose.files import remove, temp_path, write_atomic
+from pose.paths import display_path
+
+JPEG_QUALITY = 95
+# MPEG-4 Part 2: the codec every pip build of OpenCV can write into .mp4.
+VIDEO_FOURCC = "mp4v"
+
+PathLike = Union[str, Path]
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def ensure_output_dir(folder: PathLike) -> Path:
+    """Create `folder` if needed and prove it is writable (a file is created and removed)."""
+    folder = Path(folder)
+    shown = display_path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot use output folder {shown}: a file of that name exists")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write to output folder {shown}: {_reason(exc)}") from None
+    return folder
+
+
+def write_bytes(path: PathLike, data: bytes) -> Path:
+    """Write `data` to `path` atomically."""
+    try:
+        return write_atomic(path, data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {display_path(path)}: {_reason(exc)}") from None
+
+
+def write_image(path: PathLike, image: np.ndarray) -> Path:
+    """Encode by the extension of `path` (JPEG at quality 95) and write atomically."""
+    path = Path(path)
+    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if path.suffix.lower() in (".jpg", ".jpeg") else []
+    ok, buf = cv2.imencode(path.suffix, image, params)
+    if not ok:
+        raise OutputError(f"cannot encode {display_path(path)} as {path.suffix}")
+    return write_bytes(path, buf.tobytes())
+
+
+def dumps(obj: object) -> str:
+    """Compact JSON on one line (what a JSON Lines file holds)."""
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
+def write_json(path: PathLike, obj: object) -> Path:
+    return write_bytes(path, (dumps(obj) + "\n").encode())
+
+
+class _Committed:
+    """A file written over time under its temporary name: `commit()` renames it to the
+    final name, `discard()` deletes it. Used as a context manager, an exception discards."""
+
+    def __init__(self, path: PathLike):
+        self.path = Path(path)
+        try:
+            self.tmp = temp_path(self.path)
+        except OSError as exc:
+            raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
+        self.done = False
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> Path:
+        if not self.done:
+            self._close()
+            try:
+                os.replace(self.tmp, self.path)
+            except OSError as exc:
+                remove(self.tmp)
+                raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
+            finally:
+                self.done = True
+        return self.path
+
+    def discard(self) -> None:
+        if not self.done:
+            self.done = True
+            self._close()
+            remove(self.tmp)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+class JsonLinesWriter(_Committed):
+    """One JSON object per line; each line is flushed so progress is visible on disk."""
+
+    def __init__(self, path: PathLike):
+        super().__init__(path)
+        try:
+            self._file = open(self.tmp, "w", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
+        self.lines = 0
+
+    def write(self, obj: object) -> None:
+        try:
+            self._file.write(dumps(obj) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
+        self.lines += 1
+
+    def _close(self) -> None:
+        self._file.close()
+
+
+class VideoFileWriter(_Committed):
+    """An .mp4 (MPEG-4 Part 2) of fixed frame size; frames of another size are resized."""
+
+    def __init__(self, path: PathLike, fps: float, size: Tuple[int, int]):
+        super().__init__(path)
+        self.size = (int(size[0]), int(size[1]))
+        self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*VIDEO_FOURCC),
+                                       float(fps), self.size)
+        if not self._writer.isOpened():
+            remove(self.tmp)
+            raise OutputError(f"cannot write video {display_path(self.path)} (OpenCV could not open "
+                              f"an {VIDEO_FOURCC} writer at {self.size[0]}x{self.size[1]}, {fps:g} fps)")
+        self.frames = 0
+
+    def write(self, frame: np.ndarray) -> None:
+        if (frame.shape[1], frame.shape[0]) != self.size:
+            frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)
+        self._writer.write(frame)
+        self.frames += 1
+
+    def _close(self) -> None:
+        self._writer.release()
+
+
+def read_jsonl(path: PathLike) -> list:
+    """Every object of a JSON Lines file (for tests and tools reading our output)."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]

@@ -1,0 +1,182 @@
+"""The OpenPose body network, described compactly and written as Caffe deploy files.
+
+`build_layers` lists the layers of the network for any model spec, stage cut and
+channel width; `to_prototxt` writes them in Caffe's text format. Layer names must match
+OpenPose's deploy files exactly: Caffe (and cv2.dnn) binds weights by layer name.
+
+Regenerate the committed deploy files with `python -m pose.model.architecture`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+from pose.spec import FULL_STAGES, MODELS, ModelSpec
+
+INPUT_NAME = "image"
+FEATURES = "conv4_4_CPM"  # the 128-channel map every stage reads
+
+# VGG-19 front up to conv4_2, then the two CPM layers: (name, channels) or a pool name.
+_FRONT: Tuple[object, ...] = (
+    ("conv1_1", 64), ("conv1_2", 64), "pool1_stage1",
+    ("conv2_1", 128), ("conv2_2", 128), "pool2_stage1",
+    ("conv3_1", 256), ("conv3_2", 256), ("conv3_3", 256), ("conv3_4", 256), "pool3_stage1",
+    ("conv4_1", 512), ("conv4_2", 512), ("conv4_3_CPM", 256), (FEATURES, 128),
+)
+# Stage 1 branch: conv5_1..conv5_5 as (channels or None for the branch output, kernel).
+_STAGE1 = ((128, 3), (128, 3), (128, 3), (512, 1), (None, 1))
+# Refinement-stage branch: Mconv1..Mconv7.
+_STAGE_T = ((128, 7), (128, 7), (128, 7), (128, 7), (128, 7), (128, 1), (None, 1))
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    type: str  # Convolution | ReLU | Pooling | Concat
+    bottoms: Tuple[str, ...]
+    top: str
+    num_output: Optional[int] = None
+    kernel: Optional[int] = None
+    pad: Optional[int] = None
+    stride: Optional[int] = None
+
+
+def _scaled(channels: int, width: float) -> int:
+    return max(1, int(round(channels * width)))
+
+
+def _conv(name: str, bottom: str, channels: int, kernel: int, relu: Optional[str]) -> List[Layer]:
+    layers = [Layer(name, "Convolution", (bottom,), name, channels, kernel, kernel // 2)]
+    if relu:
+        layers.append(Layer(relu, "ReLU", (name,), name))
+    return layers
+
+
+def _branches(names, relus, bottom: str, table, outputs: Tuple[int, int], width: float) -> List[Layer]:
+    """Both branches (L1 = PAFs, L2 = heatmaps) of one stage, interleaved as OpenPose lists them."""
+    layers: List[Layer] = []
+    prev = {1: bottom, 2: bottom}
+    for i, (channels, kernel) in enumerate(table, start=1):
+        for branch in (1, 2):
+            name = names(i, branch)
+            last = channels is None
+            out = outputs[branch - 1] if last else _scaled(channels, width)
+            layers += _conv(name, prev[branch], out, kernel, None if last else relus(i, branch))
+            prev[branch] = name
+    return layers
+
+
+def check_stages(stages: Optional[int], proto: Optional[object] = None) -> Optional[int]:
+    """A stage cut as users give it: None (the model's own) or 1..FULL_STAGES, and only
+    for the built-in definitions. ValueError otherwise."""
+    if stages is None:
+        return None
+    if isinstance(stages, bool) or not isinstance(stages, int) or not 1 <= stages <= FULL_STAGES:
+        raise ValueError(f"stages must be 1..{FULL_STAGES}, got {stages!r}")
+    if proto is not None:
+        raise ValueError("--stages cuts the built-in definitions; it cannot be combined with --proto")
+    return stages
+
+
+def build_layers(spec: ModelSpec, stages: Optional[int] = None, width: float = 1.0) -> List[Layer]:
+    """Every layer of `spec`'s network cut after `stages` (1..6), channels scaled by `width`.
+
+    The branch outputs (PAFs and heatmaps) keep their full channel counts so that any
+    cut or width gives the same output layout.
+    """
+    stages = spec.stages if stages is None else stages
+    if not 1 <= stages <= FULL_STAGES:
+        raise ValueError(f"stages must be 1..{FULL_STAGES}, got {stages}")
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    outputs = (spec.n_pafs, spec.n_heatmaps)
+    layers: List[Layer] = []
+    prev = INPUT_NAME
+    for item in _FRONT:
+        if isinstance(item, str):
+            layers.append(Layer(item, "Pooling", (prev,), item, kernel=2, stride=2))
+            prev = item
+        else:
+            name, channels = item
+            layers += _conv(name, prev, _scaled(channels, width), 3, "relu" + name[len("conv"):])
+            prev = name
+    layers += _branches(lambda i, b: f"conv5_{i}_CPM_L{b}", lambda i, b: f"relu5_{i}_CPM_L{b}",
+                        FEATURES, _STAGE1, outputs, width)
+    last = ("conv5_5_CPM_L1", "conv5_5_CPM_L2")
+    for t in range(2, stages + 1):
+        concat = f"concat_stage{t}"
+        layers.append(Layer(concat, "Concat", (*last, FEATURES), concat))
+        layers += _branches(lambda i, b, t=t: f"Mconv{i}_stage{t}_L{b}",
+                            lambda i, b, t=t: f"Mrelu{i}_stage{t}_L{b}", concat, _STAGE_T, outputs, width)
+        last = (f"Mconv7_stage{t}_L1", f"Mconv7_stage{t}_L2")
+    # Heatmaps (L2) first, then PAFs (L1): the layout every consumer of the output expects.
+    layers.append(Layer("concat_stage7", "Concat", (last[1], last[0]), spec.output_name))
+    return layers
+
+
+def to_prototxt(layers: Sequence[Layer], name: str, input_size: Tuple[int, int] = (368, 368)) -> str:
+    """Caffe deploy text for `layers`. The input size is only a default: cv2.dnn reshapes."""
+    w, h = input_size
+    out = [f'name: "{name}"', f'input: "{INPUT_NAME}"', "input_dim: 1", "input_dim: 3",
+           f"input_dim: {h}", f"input_dim: {w}"]
+    for layer in layers:
+        out += ["layer {", f'  name: "{layer.name}"', f'  type: "{layer.type}"']
+        out += [f'  bottom: "{b}"' for b in layer.bottoms]
+        out.append(f'  top: "{layer.top}"')
+        if layer.type == "Convolution":
+            out += ["  convolution_param {", f"    num_output: {layer.num_output}",
+                    f"    pad: {layer.pad}", f"    kernel_size: {layer.kernel}"]
+            out += [f"    stride: {layer.stride}"] if layer.stride else []
+            out.append("  }")
+        elif layer.type == "Pooling":
+            out += ["  pooling_param {", "    pool: MAX", f"    kernel_size: {layer.kernel}",
+                    f"    stride: {layer.stride}", "  }"]
+        elif layer.type == "Concat":
+            out += ["  concat_param {", "    axis: 1", "  }"]
+        out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def deploy_text(spec: ModelSpec, stages: Optional[int] = None, width: float = 1.0) -> str:
+    """The deploy file of a model, cut and narrowed as asked."""
+    stages = spec.stages if stages is None else stages
+    suffix = "" if width == 1.0 else f"_w{width:g}"
+    return to_prototxt(build_layers(spec, stages, width), f"OpenPose-{spec.name}-{stages}stages{suffix}")
+
+
+def write_deploy_files(root: Optional[Path] = None) -> List[Path]:
+    """(Re)write the committed deploy file of every model; returns the paths."""
+    written = []
+    for spec in MODELS.values():
+        path = spec.prototxt if root is None else Path(root) / spec.prototxt.relative_to(spec.prototxt.parents[1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(deploy_text(spec))
+        written.append(path)
+    return written
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pose.model.architecture",
+        description="Regenerate the OpenPose deploy files under pose/ (or print one model's).")
+    parser.add_argument("--print", metavar="MODEL", help="print MODEL's deploy file instead, e.g. COCO")
+    parser.add_argument("--stages", type=int, help="cut after this stage (1-6), with --print")
+    parser.add_argument("--width", type=float, default=1.0, help="channel width factor, with --print")
+    args = parser.parse_args(argv)
+    if args.print:
+        try:
+            sys.stdout.write(deploy_text(MODELS[args.print.upper()], args.stages, args.width))
+        except (KeyError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    for path in write_deploy_files():
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
