@@ -1,10 +1,11 @@
 """Download and verify the OpenPose weights files.
 
 `getModels.sh` is a thin wrapper over this module (`python -m pose.models --help`).
-The facts (paths, sizes, SHA-256, mirrors) live in pose.spec.DOWNLOADS; this module
+The facts (paths, sizes, checksums, mirrors) live in pose.spec.DOWNLOADS; this module
 holds only the procedure: try each mirror in order, stream to `<file>.part`, resume
-with an HTTP Range request where the server allows it, check size and SHA-256, then
-rename into place. Nothing lands at the final path unless it is the official file.
+with an HTTP Range request where the server allows it, check the size and every
+published checksum (SHA-256; for BODY_25 only an MD5 exists), then rename into place.
+Nothing lands at the final path unless it is the official file.
 """
 from __future__ import annotations
 
@@ -101,17 +102,46 @@ def part_path(weights: Weights) -> Path:
     return weights.path.with_name(weights.path.name + ".part")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+# hashlib name -> (what people call it, Linux command, macOS command, certutil's name):
+# how the hand-install instructions tell users to check a file.
+_CHECKSUM_TOOLS = {
+    "sha256": ("SHA-256", "sha256sum", "shasum -a 256", "SHA256"),
+    "md5": ("MD5", "md5sum", "md5", "MD5"),
+}
+
+
+def _hashers(weights: Weights) -> Dict[str, "hashlib._Hash"]:
+    """One running hash per checksum published for `weights`."""
+    # MD5 only recognises the file here; FIPS builds refuse it unless told so.
+    return {name: hashlib.new(name, usedforsecurity=False) for name in weights.checksums()}
+
+
+def _update(hashers: Mapping[str, "hashlib._Hash"], chunk: bytes) -> None:
+    for h in hashers.values():
+        h.update(chunk)
+
+
+def digests_of(path: Path, weights: Weights) -> Dict[str, str]:
+    """The hex digests of `path` for every checksum published for `weights`, in one read."""
+    hashers = _hashers(weights)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+            _update(hashers, chunk)
+    return {name: h.hexdigest() for name, h in hashers.items()}
+
+
+def _mismatch(weights: Weights, digests: Mapping[str, str]) -> Optional[Tuple[str, str, str]]:
+    """(label, got, expected) of the first published checksum `digests` contradicts."""
+    for name, expected in weights.checksums().items():
+        if digests[name] != expected:
+            return _CHECKSUM_TOOLS[name][0], digests[name], expected
+    return None
 
 
 # Hashing 200 MB takes 0.15-0.2 s here (benchmarks/models_download.py); the loader may ask
-# several times per process, and a file whose size, mtime and inode are unchanged is the same.
-_VERIFIED: Dict[Tuple[str, int, int, int], str] = {}
+# several times per process, and a file whose size, mtime and inode are unchanged is the same
+# (the key also holds which checksums were computed).
+_VERIFIED: Dict[Tuple[str, int, int, int, Tuple[str, ...]], Dict[str, str]] = {}
 
 
 def verify_file(weights: Weights) -> Tuple[bool, str]:
@@ -128,17 +158,20 @@ def verify_file(weights: Weights) -> Tuple[bool, str]:
     if st.st_size != weights.size:
         return False, (f"wrong size: {path} has {st.st_size} bytes, expected {weights.size} "
                        "(an incomplete or different file)")
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
-    digest = _VERIFIED.get(key)
-    if digest is None:
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, tuple(weights.checksums()))
+    digests = _VERIFIED.get(key)
+    if digests is None:
         try:
-            digest = sha256_of(path)
+            digests = digests_of(path, weights)
         except OSError as e:
             return False, f"cannot read {path}: {e.strerror or e}"
-        _VERIFIED[key] = digest
-    if digest != weights.sha256:
-        return False, f"checksum mismatch: {path} has SHA-256 {digest}, expected {weights.sha256}"
-    return True, f"verified: {path} (SHA-256 {weights.sha256[:16]}...)"
+        _VERIFIED[key] = digests
+    wrong = _mismatch(weights, digests)
+    if wrong:
+        label, got, expected = wrong
+        return False, f"checksum mismatch: {path} has {label} {got}, expected {expected}"
+    name, value = next(iter(weights.checksums().items()))
+    return True, f"verified: {path} ({_CHECKSUM_TOOLS[name][0]} {value[:16]}...)"
 
 
 # --------------------------------------------------------------------------- mirrors
@@ -376,7 +409,7 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
     """One request: append what the mirror sends to the .part until it holds the whole file.
 
     Raises _Transient (retry may help), _Restart (.part is unusable), _MirrorFailed.
-    Returns once the .part has exactly weights.size bytes with the right SHA-256.
+    Returns once the .part has exactly weights.size bytes with the right checksums.
     """
     part = part_path(weights)
     offset = _part_size(part)
@@ -393,9 +426,9 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
             raise _MirrorFailed("answered an HTML page, not the weights")
         if offset and not source.start:
             say("  the server does not resume downloads; starting again from byte 0")
-        digest = hashlib.sha256()
+        hashers = _hashers(weights)
         if source.start:
-            _hash_prefix(part, source.start, digest)
+            _hash_prefix(part, source.start, hashers)
         # "wb" only now that the first bytes look right: a bad answer never costs the .part.
         with _open_part(part, append=source.start > 0) as out, _bar(weights, source.start, policy) as bar:
             received = source.start
@@ -406,7 +439,7 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
                     out.close()
                     _remove(part)
                     raise _MirrorFailed(f"sent more than the expected {weights.size} bytes")
-                digest.update(chunk)
+                _update(hashers, chunk)
                 _write(out, chunk, part)
                 bar.update(len(chunk))
                 try:
@@ -418,14 +451,15 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
         source.close()
     if received < weights.size:
         raise _Transient(f"connection closed at byte {received} of {weights.size}")
-    if digest.hexdigest() != weights.sha256:
+    wrong = _mismatch(weights, {name: h.hexdigest() for name, h in hashers.items()})
+    if wrong:
         if source.start:
             raise _Restart("checksum mismatch after resuming; the old .part was bad")
         _remove(part)
-        raise _MirrorFailed(f"checksum mismatch: got SHA-256 {digest.hexdigest()}")
+        raise _MirrorFailed(f"checksum mismatch: got {wrong[0]} {wrong[1]}")
 
 
-def _hash_prefix(part: Path, length: int, digest: "hashlib._Hash") -> None:
+def _hash_prefix(part: Path, length: int, hashers: Mapping[str, "hashlib._Hash"]) -> None:
     try:
         with open(part, "rb") as f:
             remaining = length
@@ -433,7 +467,7 @@ def _hash_prefix(part: Path, length: int, digest: "hashlib._Hash") -> None:
                 chunk = f.read(min(1 << 20, remaining))
                 if not chunk:
                     raise _Restart(f"{part} shrank while resuming")
-                digest.update(chunk)
+                _update(hashers, chunk)
                 remaining -= len(chunk)
     except OSError as e:
         raise _DiskError(f"cannot read {part}: {e.strerror or e}")
@@ -560,7 +594,7 @@ def _adopt_complete_part(weights: Weights) -> bool:
     if size < weights.size:
         return False
     try:
-        complete = size == weights.size and sha256_of(part) == weights.sha256
+        complete = size == weights.size and _mismatch(weights, digests_of(part, weights)) is None
     except OSError as e:
         raise _DiskError(f"cannot read {part}: {e.strerror or e}")
     if complete:
@@ -604,11 +638,13 @@ def manual_instructions(weights: Weights, tried: Sequence[Tuple[str, str]]) -> s
     else:
         lines.append("No mirror was tried (none given, and --only-mirrors was set).")
     wrap = functools.partial(textwrap.fill, width=88, break_on_hyphens=False)
+    algorithm, checksum = next(iter(weights.checksums().items()))
+    label, linux, macos, certutil = _CHECKSUM_TOOLS[algorithm]
     lines += [
-        wrap(f"To install it by hand: get {name} ({weights.size} bytes, SHA-256 "
-             f"{weights.sha256}) from any of the URLs above or from someone who has it; check "
-             f"it with `sha256sum {name}` (macOS: `shasum -a 256 {name}`; Windows: "
-             f"`certutil -hashfile {name} SHA256`); put it at"),
+        wrap(f"To install it by hand: get {name} ({weights.size} bytes, {label} "
+             f"{checksum}) from any of the URLs above or from someone who has it; check "
+             f"it with `{linux} {name}` (macOS: `{macos} {name}`; Windows: "
+             f"`certutil -hashfile {name} {certutil}`); put it at"),
         f"  {weights.path}",
         wrap("and run `./getModels.sh --verify`. Or let this tool copy and check it: "
              "`./getModels.sh --mirror /directory/holding/the/file`."),
@@ -625,7 +661,7 @@ def manual_instructions(weights: Weights, tried: Sequence[Tuple[str, str]]) -> s
 
 _EPILOG = """\
 examples:
-  ./getModels.sh                      download COCO and MPI weights (same as "all")
+  ./getModels.sh                      download every model's weights (same as "all")
   ./getModels.sh COCO                 only the COCO weights
   ./getModels.sh --verify             check the files on disk; no network
   ./getModels.sh MPI --force          download MPI again even if it is present
@@ -654,7 +690,7 @@ def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="getModels.sh",
         description="Download the OpenPose weights, resuming and verifying them (size and\n"
-                    "SHA-256). `python -m pose.models` takes the same arguments.",
+                    "checksum). `python -m pose.models` takes the same arguments.",
         epilog=_EPILOG.format(env=MIRRORS_ENV, files=files),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="*", metavar="MODEL",
@@ -664,7 +700,7 @@ def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
                       help="download again even when a verified file is present; the old file "
                            "is replaced only once the new one is verified (e.g. --force COCO)")
     mode.add_argument("--verify", action="store_true",
-                      help="only check the files on disk (size and SHA-256), download nothing "
+                      help="only check the files on disk (size and checksum), download nothing "
                            "(e.g. --verify MPI)")
     p.add_argument("--mirror", action="append", default=[], metavar="URL",
                    help="a mirror to try before the built-in ones; repeatable. A base URL or "

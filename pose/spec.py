@@ -37,12 +37,25 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Weights:
-    """A published weights file: where it lives and how to recognise it."""
+    """A published weights file: where it lives and how to recognise it.
+
+    Only the checksums that were published are set: OpenPose gives nothing but an MD5
+    for BODY_25, and a checksum computed from an unverified copy would prove nothing.
+    """
 
     path: Path
     size: int
-    sha256: str
+    sha256: Optional[str]
     urls: Tuple[str, ...]
+    md5: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not self.checksums():
+            raise ValueError(f"{self.path.name}: a weights file needs a SHA-256 or an MD5")
+
+    def checksums(self) -> Dict[str, str]:
+        """The published checksums by hashlib name, strongest first."""
+        return {name: value for name, value in (("sha256", self.sha256), ("md5", self.md5)) if value}
 
 
 @dataclass(frozen=True)
