@@ -64,7 +64,7 @@ class ModelSpec:
     keypoints: Tuple[str, ...]  # without the background channel
     pairs: Tuple[Tuple[int, int], ...]  # limb pairs in OpenPose's order
     paf_channels: Tuple[Tuple[int, int], ...]  # (x, y) relative to the first PAF channel
-    drawn_pairs: int  # the first `drawn_pairs` pairs are rendered; the rest only group
+    grouping_only: Tuple[int, ...]  # indices of the pairs that group people but are not drawn
     thresholds: Thresholds
     prototxt: Path
     weights: Weights
@@ -88,6 +88,22 @@ class ModelSpec:
     def n_channels(self) -> int:
         """Channels of the network output: heatmaps first, then PAFs."""
         return self.n_heatmaps + self.n_pafs
+
+    @property
+    def drawn(self) -> Tuple[int, ...]:
+        """Indices of the pairs OpenPose draws, in pair order."""
+        return tuple(k for k in range(len(self.pairs)) if k not in self.grouping_only)
+
+    @property
+    def drawn_pairs(self) -> int:
+        """How many leading pairs are drawn, where the grouping-only pairs come last
+        (COCO, MPI). BODY_25's sit between drawn ones: a count cannot say which, so
+        asking is an error rather than a wrong drawing."""
+        n = len(self.drawn)
+        if self.drawn != tuple(range(n)):
+            raise ValueError(f"{self.name} does not draw a leading run of its pairs: use "
+                             "spec.drawn or spec.grouping_only")
+        return n
 
     def paf_channels_absolute(self) -> Tuple[Tuple[int, int], ...]:
         """(x, y) PAF channels of every pair, as indices into the network output."""
@@ -154,7 +170,7 @@ _MPI = ModelSpec(
     keypoints=MPI_KEYPOINTS,
     pairs=MPI_PAIRS,
     paf_channels=MPI_PAF,
-    drawn_pairs=len(MPI_PAIRS),
+    grouping_only=(),
     thresholds=Thresholds(peak=0.6, inter=0.01, inter_min_above=0.95, min_parts=3, min_score=0.4),
     prototxt=PACKAGE_DIR / "mpi" / "pose_deploy_linevec.prototxt",
     weights=MPI_WEIGHTS,
@@ -168,7 +184,7 @@ MODELS: Dict[str, ModelSpec] = {
         keypoints=COCO_KEYPOINTS,
         pairs=COCO_PAIRS,
         paf_channels=COCO_PAF,
-        drawn_pairs=17,  # RShoulder-REar and LShoulder-LEar only help grouping
+        grouping_only=(17, 18),  # RShoulder-REar and LShoulder-LEar
         thresholds=Thresholds(peak=0.05, inter=0.05, inter_min_above=0.95, min_parts=3, min_score=0.4),
         prototxt=PACKAGE_DIR / "coco" / "pose_deploy_linevec.prototxt",
         weights=COCO_WEIGHTS,
