@@ -217,8 +217,12 @@ def build_model(layers: Sequence[Layer], blobs: Dict[str, List[np.ndarray]], out
         if missing:
             raise ConversionError(f"layer {layer.name} reads {missing[0]}, which no earlier layer writes")
         src = [current[b] for b in layer.bottoms]
-        # Caffe's ReLU works in place (top == bottom); ONNX needs a fresh name each time.
+        # Caffe's ReLU works in place (top == bottom); ONNX needs a fresh name each time,
+        # and only the last node may write the output's name, which an in-place last
+        # layer shares with the layer before it.
         out = output_name if layer is layers[-1] else layer.name
+        if out == output_name and layer is not layers[-1]:
+            out = f"{layer.name}/before_in_place"
         if layer.type == "Convolution":
             if layer.name not in blobs:
                 raise WeightsMismatch(f"the weights have no layer {layer.name}")

@@ -146,6 +146,25 @@ def test_deploy_file_reader_legacy_and_rectangular_forms(tmp_path):
         onnx_export.read_prototxt(proto)
 
 
+def test_deploy_file_ending_in_an_in_place_layer(tmp_path):
+    """The last layer's top is an earlier layer's name: the ONNX graph must still be SSA."""
+    import onnx
+
+    proto = tmp_path / "relu_last.prototxt"
+    proto.write_text('input: "image"\nlayer { name: "c" type: "Convolution" bottom: "image" top: "c"\n'
+                     '  convolution_param { num_output: 4 kernel_size: 1 } }\n'
+                     'layer { name: "r" type: "ReLU" bottom: "c" top: "c" }\n')
+    _, layers = onnx_export.read_prototxt(proto)
+    weights = random_weights(layers, seed=1)
+    model = onnx_export.build_model(layers, weights)
+    onnx.checker.check_model(model, full_check=True)
+    path = write_caffemodel(tmp_path / "relu_last.caffemodel", [("c", "Convolution", ("image",), ("c",), weights["c"])])
+    blob = _blob(8, 8)
+    out = engines.open_engine("onnx", MODELS["COCO"], 6, path, proto).forward(blob)
+    _assert_close(out, reference_forward(layers, weights, blob))
+    assert out.min() == 0 and out.max() > 0
+
+
 # ---------------------------------------------------------------- legacy weights
 
 def _v1_blob(array):
