@@ -35,7 +35,7 @@ _STAGE_T = ((128, 7), (128, 7), (128, 7), (128, 7), (128, 7), (128, 1), (None, 1
 @dataclass(frozen=True)
 class Layer:
     name: str
-    type: str  # Convolution | ReLU | Pooling | Concat
+    type: str  # Convolution | ReLU | PReLU | Pooling | Concat
     bottoms: Tuple[str, ...]
     top: str
     num_output: Optional[int] = None

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pose.architecture import build_layers
+from pose.architecture import Layer, build_layers
 from pose.caffemodel import (CaffeModelError, _len_field, _varint, encode_blob, looks_like_caffemodel,
                              parse_caffemodel, random_weights, read_caffemodel, write_random_caffemodel)
 from pose.spec import MODELS
@@ -20,6 +20,18 @@ def test_random_weights_round_trip(tmp_path):
     assert back["conv1_1"][0].shape == (4, 3, 3, 3)
     assert back["Mconv7_stage4_L1"][0].shape == (28, 8, 1, 1)
     assert looks_like_caffemodel(path)
+
+
+def test_prelu_slopes_are_random_per_channel_and_round_trip(tmp_path):
+    layers = [Layer("c", "Convolution", ("image",), "c", 6, 3, 1), Layer("p", "PReLU", ("c",), "c")]
+    ref = random_weights(layers, seed=2)
+    (slope,) = ref["p"]
+    assert slope.shape == (6,) and slope.dtype == np.float32 and len(set(slope.tolist())) == 6
+    assert np.all((slope > 0) & (slope < 0.5))  # leaky, not a sign flip
+    back = read_caffemodel(write_random_caffemodel(tmp_path / "p.caffemodel", layers, seed=2))
+    np.testing.assert_array_equal(back["p"][0], slope)
+    # The PReLU draws come after the convolution's: a net without PReLU draws what it did.
+    np.testing.assert_array_equal(ref["c"][0], random_weights(layers[:1], seed=2)["c"][0])
 
 
 def test_legacy_layers_field_and_legacy_blob_dims():

@@ -146,6 +146,49 @@ def test_deploy_file_reader_legacy_and_rectangular_forms(tmp_path):
         onnx_export.read_prototxt(proto)
 
 
+_PRELU_DEPLOY = ('input: "image"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 8\ninput_dim: 8\n'
+                 'layer { name: "c1" type: "Convolution" bottom: "image" top: "c1"\n'
+                 '  convolution_param { num_output: 5 kernel_size: 3 pad: 1 } }\n'
+                 'layer { name: "p1" type: "PReLU" bottom: "c1" top: "c1" }\n'
+                 'layer { name: "c2" type: "Convolution" bottom: "c1" top: "c2"\n'
+                 '  convolution_param { num_output: 4 kernel_size: 1 } }\n'
+                 'layer { name: "p2" type: "PReLU" bottom: "c2" top: "c2" prelu_param { channel_shared: true } }\n')
+
+
+@pytest.mark.parametrize("engine", ONNX_ENGINES)
+def test_prelu_in_a_deploy_file_converts_per_channel_and_shared(engine, tmp_path):
+    import onnx
+
+    proto = tmp_path / "prelu.prototxt"
+    proto.write_text(_PRELU_DEPLOY)
+    _, layers = onnx_export.read_prototxt(proto)
+    assert [l.type for l in layers] == ["Convolution", "PReLU", "Convolution", "PReLU"]
+    weights = random_weights(layers, seed=7)
+    weights["p2"] = [np.array([0.3], np.float32)]  # channel_shared: one slope for all
+    path = write_caffemodel(tmp_path / "prelu.caffemodel", ((l.name, l.type, l.bottoms, (l.top,), weights[l.name])
+                                                           for l in layers))
+    blob = _blob(16, 8)
+    out = engines.open_engine(engine, MODELS["COCO"], 6, path, proto).forward(blob)
+    ref = reference_forward(layers, weights, blob)
+    _assert_close(out, ref)
+    assert (ref < 0).mean() > 0.2  # the negative side, where PReLU differs from ReLU, is tested
+    model = onnx.load(str(onnx_export.onnx_for(path, MODELS["COCO"], proto=proto)))
+    slopes = {i.name: tuple(i.dims) for i in model.graph.initializer if i.name.endswith(".slope")}
+    assert slopes == {"p1.slope": (5, 1, 1), "p2.slope": (1, 1, 1)}
+    if HAS_CAFFE:
+        _assert_close(out, network.forward(network.load_caffe(proto, path), blob))
+
+
+def test_prelu_slopes_that_fit_no_channel_count_are_refused(tmp_path):
+    proto = tmp_path / "prelu.prototxt"
+    proto.write_text(_PRELU_DEPLOY)
+    _, layers = onnx_export.read_prototxt(proto)
+    weights = random_weights(layers, seed=7)
+    weights["p1"] = [np.ones(3, np.float32)]
+    with pytest.raises(onnx_export.WeightsMismatch, match="layer p1: 3 slopes for 5 channels"):
+        onnx_export.build_model(layers, weights)
+
+
 def test_deploy_file_ending_in_an_in_place_layer(tmp_path):
     """The last layer's top is an earlier layer's name: the ONNX graph must still be SSA."""
     import onnx
