@@ -436,8 +436,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pose.onnx_export",
                                      description="Convert OpenPose Caffe weights to ONNX (no Caffe needed).")
     parser.add_argument("weights", help=".caffemodel file")
-    parser.add_argument("--model", default="COCO", help="COCO, MPI or MPI_4 (default COCO)")
-    parser.add_argument("--stages", type=int, help="cut after this stage, 1-6 (default: the model's)")
+    parser.add_argument("--model", default="COCO", help="COCO, MPI, MPI_4 or BODY_25 (default COCO)")
+    parser.add_argument("--stages", type=int, help="cut after this stage, 1-6, BODY_25 5-6 (default: the model's)")
     parser.add_argument("--proto", help="convert this Caffe deploy file instead of the built-in network")
     parser.add_argument("-o", "--output", help="write here instead of the cache file next to the weights")
     args = parser.parse_args(argv)

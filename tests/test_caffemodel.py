@@ -8,17 +8,22 @@ from pose.caffemodel import (CaffeModelError, _len_field, _varint, encode_blob, 
 from pose.spec import MODELS
 
 
-def test_random_weights_round_trip(tmp_path):
-    layers = build_layers(MODELS["MPI_4"], width=0.0625)
+@pytest.mark.parametrize("name, shapes", [
+    ("MPI_4", {"conv1_1": (4, 3, 3, 3), "Mconv7_stage4_L1": (28, 8, 1, 1)}),
+    ("BODY_25", {"conv1_1": (4, 3, 3, 3), "prelu4_2": (32,), "Mprelu1_stage0_L2_2": (6,),
+                 "Mconv1_stage1_L2_0": (8, 8 + 52, 3, 3), "Mconv7_stage1_L1": (26, 32, 1, 1)}),
+])
+def test_random_weights_round_trip(name, shapes, tmp_path):
+    layers = build_layers(MODELS[name], width=0.0625)
     path = write_random_caffemodel(tmp_path / "w.caffemodel", layers, seed=3)
     back = read_caffemodel(path)
     ref = random_weights(layers, seed=3)
     assert list(back) == list(ref)  # file order = layer order
-    for name, (w, b) in ref.items():
-        np.testing.assert_array_equal(back[name][0], w)
-        np.testing.assert_array_equal(back[name][1], b)
-    assert back["conv1_1"][0].shape == (4, 3, 3, 3)
-    assert back["Mconv7_stage4_L1"][0].shape == (28, 8, 1, 1)
+    for layer, blobs in ref.items():
+        assert len(back[layer]) == len(blobs)  # weights and bias, or PReLU's slopes
+        for got, want in zip(back[layer], blobs):
+            np.testing.assert_array_equal(got, want)
+    assert {layer: back[layer][0].shape for layer in shapes} == shapes
     assert looks_like_caffemodel(path)
 
 

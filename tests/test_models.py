@@ -453,7 +453,7 @@ def test_module_help_and_bad_arguments():
     bad = subprocess.run([str(ROOT / "getModels.sh"), "NOPE"], cwd=ROOT, capture_output=True,
                          text=True, timeout=30, env={**os.environ, "PATH": path})
     assert bad.returncode == 2
-    assert "unknown model 'NOPE': choose COCO, MPI or all" in bad.stderr
+    assert "unknown model 'NOPE': choose COCO, MPI, BODY_25 or all" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -515,3 +515,11 @@ def test_md5_only_hand_install_instructions_name_md5_tools(md5_weights):
     assert f"MD5 {MD5}" in text and f"md5sum {NAME}" in text and f"-hashfile {NAME} MD5" in text
     assert "SHA-256" not in text and "sha256sum" not in text
 
+
+def test_body25_is_a_download_choice():
+    from pose.spec import DOWNLOADS, MODELS
+
+    assert list(DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
+    assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
+    assert models._select(["body_25"], DOWNLOADS) == ["BODY_25"]
+    assert models._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
