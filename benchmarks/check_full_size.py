@@ -1,10 +1,11 @@
-"""Full-width check: the three deploy files load full-size random weights in cv2.dnn.
+"""Full-width check: the committed deploy files load full-size random weights in cv2.dnn.
 
-Writes ~200 MB random .caffemodel files of the exact architecture (the real weights are
-never downloaded here), loads each with the committed prototxt, and prints output
-shapes and the time of one forward pass. Not part of the test suite (slow).
+Writes random .caffemodel files of the exact architecture (~200 MB for COCO/MPI, ~105 MB
+for BODY_25; the real weights are never downloaded here), loads each once with the
+committed prototxt, and prints the file size, the output shape and the time of one
+forward pass. Not part of the test suite (slow).
 
-    python benchmarks/check_full_size.py [--size 368x368]
+    python benchmarks/check_full_size.py [--size 368x368] [--model BODY_25 ...]
 """
 import argparse
 import sys
@@ -24,10 +25,13 @@ from pose.spec import MODELS  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="368x368", help="net input WxH (multiples of 8)")
+    parser.add_argument("--model", action="append", choices=list(MODELS),
+                        help="check only this model; repeatable (default: every model)")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory() as tmp:
-        for name, spec in MODELS.items():
+        for name in args.model or MODELS:
+            spec = MODELS[name]
             weights = Path(tmp) / f"{name}.caffemodel"
             write_random_caffemodel(weights, build_layers(spec), seed=0)
             net = network.load_caffe(spec.prototxt, weights)
@@ -36,7 +40,7 @@ def main() -> int:
             out = network.forward(net, blob)
             dt = time.perf_counter() - t0
             ok = out.shape == (1, spec.n_channels, h // 8, w // 8) and np.isfinite(out).all()
-            print(f"{name:6s} weights {weights.stat().st_size:>11,d} B  output {out.shape}  "
+            print(f"{name:7s} weights {weights.stat().st_size:>11,d} B  output {out.shape}  "
                   f"first forward {dt:.2f} s  {'OK' if ok else 'WRONG'}")
             if not ok:
                 return 1

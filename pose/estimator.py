@@ -55,7 +55,7 @@ class PoseEstimator:
         self.resolution = (net_resolution if isinstance(net_resolution, NetResolution)
                            else parse_net_resolution(net_resolution))
         self.scales = parse_scales(scales)
-        stages = check_stages(stages, proto)
+        stages = check_stages(stages, proto, self.spec)
         self.stages = self.spec.stages if stages is None else stages
         self.decode_options = decode_options
         requested = engine_module.parse_engine(engine)

@@ -68,26 +68,31 @@ def sha256_of(path: PathLike) -> str:
     return digest.hexdigest()
 
 
-def md5_of(path: PathLike) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_HASH_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # Hashing 200 MB takes 0.15-0.2 s (benchmarks/models_download.py). A process hashes each
 # file once: the key includes the inode and ctime, which a replacement by rename or an
 # in-place rewrite changes even when size and mtime are forged back.
-_HASHED: Dict[Tuple[str, int, int, int, int], str] = {}
+_HASHED: Dict[Tuple[str, str, int, int, int, int], str] = {}
+
+
+def file_digest(path: PathLike, algorithm: str = "sha256") -> str:
+    """A file's hex digest (sha256, md5, ...), computed once per process per file version."""
+    path = Path(path)
+    st = path.stat()
+    key = (algorithm, str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    digest = _HASHED.get(key)
+    if digest is None:
+        if algorithm == "sha256":
+            digest = sha256_of(path)
+        else:  # MD5 only recognises a file here; FIPS builds refuse it unless told so
+            h = hashlib.new(algorithm, usedforsecurity=False)
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(_HASH_CHUNK), b""):
+                    h.update(chunk)
+            digest = h.hexdigest()
+        _HASHED[key] = digest
+    return digest
 
 
 def file_sha256(path: PathLike) -> str:
     """SHA-256 of a file, computed once per process per file version."""
-    path = Path(path)
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-    digest = _HASHED.get(key)
-    if digest is None:
-        digest = _HASHED[key] = sha256_of(path)
-    return digest
+    return file_digest(path, "sha256")

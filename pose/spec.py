@@ -12,6 +12,8 @@ from typing import Dict, Optional, Tuple
 
 from pose.paths import PACKAGE_DIR, models_dir
 
+RGB = Tuple[int, int, int]
+
 # OpenPose's network reduces the input by this factor (three 2x2/2 max pools).
 STRIDE = 8
 # The refinement stages of the published body networks.
@@ -37,12 +39,25 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Weights:
-    """A published weights file: where it lives and how to recognise it."""
+    """A published weights file: where it lives and how to recognise it.
+
+    Only the checksums that were published are set: OpenPose gives nothing but an MD5
+    for BODY_25, and a checksum computed from an unverified copy would prove nothing.
+    """
 
     relpath: Path  # below the models folder (pose.paths.models_dir), e.g. coco/x.caffemodel; or absolute
     size: int
-    sha256: str
+    sha256: Optional[str]
     urls: Tuple[str, ...]
+    md5: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not self.checksums():
+            raise ValueError(f"{self.path.name}: a weights file needs a SHA-256 or an MD5")
+
+    def checksums(self) -> Dict[str, str]:
+        """The published checksums by hashlib name, strongest first."""
+        return {name: value for name, value in (("sha256", self.sha256), ("md5", self.md5)) if value}
 
     @property
     def path(self) -> Path:
@@ -56,12 +71,18 @@ class ModelSpec:
     keypoints: Tuple[str, ...]  # without the background channel
     pairs: Tuple[Tuple[int, int], ...]  # limb pairs in OpenPose's order
     paf_channels: Tuple[Tuple[int, int], ...]  # (x, y) relative to the first PAF channel
-    drawn_pairs: int  # the first `drawn_pairs` pairs are rendered; the rest only group
+    grouping_only: Tuple[int, ...]  # indices of the pairs that group people but are not drawn
     thresholds: Thresholds
     prototxt: Path
     weights: Weights
     stages: int  # refinement stages of the deploy file
     output_name: str  # top of the final concat layer in OpenPose's deploy file
+    # "two_branch": COCO/MPI, every stage has a PAF (L1) and a heatmap (L2) branch;
+    # "body_25": PAF stages, then heatmap stages, PReLU (pose.architecture builds both).
+    topology: str = "two_branch"
+    # OpenPose's render colour per keypoint where this file holds it (BODY_25); None: the
+    # palette in pose.render.
+    colors_rgb: Optional[Tuple[RGB, ...]] = None
 
     @property
     def n_keypoints(self) -> int:
@@ -80,6 +101,22 @@ class ModelSpec:
     def n_channels(self) -> int:
         """Channels of the network output: heatmaps first, then PAFs."""
         return self.n_heatmaps + self.n_pafs
+
+    @property
+    def drawn(self) -> Tuple[int, ...]:
+        """Indices of the pairs OpenPose draws, in pair order."""
+        return tuple(k for k in range(len(self.pairs)) if k not in self.grouping_only)
+
+    @property
+    def drawn_pairs(self) -> int:
+        """How many leading pairs are drawn, where the grouping-only pairs come last
+        (COCO, MPI). BODY_25's sit between drawn ones: a count cannot say which, so
+        asking is an error rather than a wrong drawing."""
+        n = len(self.drawn)
+        if self.drawn != tuple(range(n)):
+            raise ValueError(f"{self.name} does not draw a leading run of its pairs: use "
+                             "spec.drawn or spec.grouping_only")
+        return n
 
     def paf_channels_absolute(self) -> Tuple[Tuple[int, int], ...]:
         """(x, y) PAF channels of every pair, as indices into the network output."""
@@ -117,6 +154,31 @@ MPI_PAIRS = (
 )
 MPI_PAF = tuple((2 * k, 2 * k + 1) for k in range(len(MPI_PAIRS)))
 
+BODY25_KEYPOINTS = (
+    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist", "MidHip",
+    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar",
+    "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel",
+)
+BODY25_PAIRS = (
+    (1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (8, 12),
+    (12, 13), (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (2, 17), (5, 18), (14, 19),
+    (19, 20), (14, 21), (11, 22), (22, 23), (11, 24),
+)
+BODY25_PAF = (
+    (0, 1), (14, 15), (22, 23), (16, 17), (18, 19), (24, 25), (26, 27), (6, 7), (2, 3), (4, 5),
+    (8, 9), (10, 11), (12, 13), (30, 31), (32, 33), (36, 37), (34, 35), (38, 39), (20, 21),
+    (28, 29), (40, 41), (42, 43), (44, 45), (46, 47), (48, 49), (50, 51),
+)
+# OpenPose's POSE_BODY_25_COLORS_RENDER_GPU (RGB), in keypoint order; a limb is drawn in
+# the colour of its second part.
+BODY25_COLORS_RGB: Tuple[RGB, ...] = (
+    (255, 0, 85), (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0),
+    (85, 255, 0), (0, 255, 0), (255, 0, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255),
+    (0, 170, 255), (0, 85, 255), (0, 0, 255), (255, 0, 170), (170, 0, 255), (255, 0, 255),
+    (85, 0, 255), (0, 0, 255), (0, 0, 255), (0, 0, 255), (0, 255, 255), (0, 255, 255),
+    (0, 255, 255),
+)
+
 COCO_WEIGHTS = Weights(
     relpath="coco/pose_iter_440000.caffemodel",
     size=209274056,
@@ -141,12 +203,23 @@ MPI_WEIGHTS = Weights(
     ),
 )
 
+BODY25_WEIGHTS = Weights(
+    relpath="body_25/pose_iter_584000.caffemodel",
+    size=104715850,
+    sha256=None,  # OpenPose publishes only the MD5 its CMake build checks
+    md5="78287b57cf85fa89c03f1393d368e5b7",
+    urls=(
+        "http://vcl.snu.ac.kr/OpenPose/models/pose/body_25/pose_iter_584000.caffemodel",
+        "http://posefs1.perception.cs.cmu.edu/OpenPose/models/pose/body_25/pose_iter_584000.caffemodel",
+    ),
+)
+
 _MPI = ModelSpec(
     name="MPI",
     keypoints=MPI_KEYPOINTS,
     pairs=MPI_PAIRS,
     paf_channels=MPI_PAF,
-    drawn_pairs=len(MPI_PAIRS),
+    grouping_only=(),
     thresholds=Thresholds(peak=0.6, inter=0.01, inter_min_above=0.95, min_parts=3, min_score=0.4),
     prototxt=PACKAGE_DIR / "mpi" / "pose_deploy_linevec.prototxt",
     weights=MPI_WEIGHTS,
@@ -160,7 +233,7 @@ MODELS: Dict[str, ModelSpec] = {
         keypoints=COCO_KEYPOINTS,
         pairs=COCO_PAIRS,
         paf_channels=COCO_PAF,
-        drawn_pairs=17,  # RShoulder-REar and LShoulder-LEar only help grouping
+        grouping_only=(17, 18),  # RShoulder-REar and LShoulder-LEar
         thresholds=Thresholds(peak=0.05, inter=0.05, inter_min_above=0.95, min_parts=3, min_score=0.4),
         prototxt=PACKAGE_DIR / "coco" / "pose_deploy_linevec.prototxt",
         weights=COCO_WEIGHTS,
@@ -176,10 +249,25 @@ MODELS: Dict[str, ModelSpec] = {
         prototxt=PACKAGE_DIR / "mpi" / "pose_deploy_linevec_faster_4_stages.prototxt",
         stages=4,
     ),
+    "BODY_25": ModelSpec(
+        name="BODY_25",
+        keypoints=BODY25_KEYPOINTS,
+        pairs=BODY25_PAIRS,
+        paf_channels=BODY25_PAF,
+        grouping_only=(18, 19),  # RShoulder-REar and LShoulder-LEar, between drawn pairs
+        # OpenPose's BODY_25 defaults, the same numbers as COCO's.
+        thresholds=Thresholds(peak=0.05, inter=0.05, inter_min_above=0.95, min_parts=3, min_score=0.4),
+        prototxt=PACKAGE_DIR / "body_25" / "pose_deploy.prototxt",
+        weights=BODY25_WEIGHTS,
+        stages=FULL_STAGES,  # 4 PAF stages, then 2 heatmap stages
+        output_name="net_output",
+        topology="body_25",
+        colors_rgb=BODY25_COLORS_RGB,
+    ),
 }
 
 # Weights files to download, by the name users give getModels.sh.
-DOWNLOADS: Dict[str, Weights] = {"COCO": COCO_WEIGHTS, "MPI": MPI_WEIGHTS}
+DOWNLOADS: Dict[str, Weights] = {"COCO": COCO_WEIGHTS, "MPI": MPI_WEIGHTS, "BODY_25": BODY25_WEIGHTS}
 
 
 def get_spec(name: str) -> ModelSpec:

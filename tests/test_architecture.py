@@ -1,11 +1,12 @@
 """The generated deploy files are OpenPose's networks, layer for layer."""
 import pytest
 
-from pose.model.architecture import build_layers, deploy_text, main as architecture_main
+from pose.model.architecture import build_layers, deploy_text, main as architecture_main, valid_stages
 from pose.spec import MODELS
 
 TABLES = {"COCO": "openpose-layers-coco.tsv", "MPI": "openpose-layers-mpi.tsv",
-          "MPI_4": "openpose-layers-mpi-4-stages.tsv"}
+          "MPI_4": "openpose-layers-mpi-4-stages.tsv", "BODY_25": "openpose-layers-body25.tsv"}
+BODY_25 = MODELS["BODY_25"]
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -39,6 +40,24 @@ def test_stage_cuts_keep_names_and_output(stages, convs):
         else final.bottoms == ("conv5_5_CPM_L2", "conv5_5_CPM_L1")
 
 
+def test_body25_cut_after_step_5_drops_the_second_heatmap_stage():
+    full, cut = build_layers(BODY_25), build_layers(BODY_25, stages=5)
+    assert [l.name for l in cut[:-1]] == [l.name for l in full if "stage1_L1" not in l.name][:-1]
+    assert cut[-1].name == "net_output" and cut[-1].bottoms == ("Mconv7_stage0_L1", "Mconv7_stage3_L2")
+    assert full[-1].bottoms == ("Mconv7_stage1_L1", "Mconv7_stage3_L2")
+    assert list(valid_stages(BODY_25)) == [5, 6] and list(valid_stages(MODELS["COCO"])) == list(range(1, 7))
+
+
+def test_body25_uses_prelu_past_conv4_1_and_keeps_the_output_width_when_narrowed():
+    layers = build_layers(BODY_25, width=0.125)
+    types = [l.type for l in layers]
+    assert types.count("PReLU") == 99 and types.count("ReLU") == 9
+    assert types.index("PReLU") == [l.name for l in layers].index("conv4_2") + 1
+    by_name = {l.name: l for l in layers}
+    assert by_name["Mconv1_stage0_L2_0"].num_output == 12 and by_name["Mconv6_stage3_L2"].num_output == 64
+    assert by_name["Mconv7_stage3_L2"].num_output == 52 and by_name["Mconv7_stage1_L1"].num_output == 26
+
+
 def test_narrow_width_scales_inner_layers_only():
     layers = {l.name: l for l in build_layers(MODELS["COCO"], width=0.125)}
     assert layers["conv1_1"].num_output == 8
@@ -52,9 +71,15 @@ def test_bad_cuts_are_refused():
         build_layers(MODELS["COCO"], stages=7)
     with pytest.raises(ValueError, match="width"):
         build_layers(MODELS["COCO"], width=0)
+    for stages in (4, 7):
+        with pytest.raises(ValueError, match=r"^stages must be 5..6, got \d \(BODY_25's heatmap stages follow"):
+            build_layers(BODY_25, stages=stages)
 
 
 def test_print_command(capsys):
     assert architecture_main(["--print", "mpi", "--stages", "2"]) == 0
     assert "Mconv7_stage2_L1" in capsys.readouterr().out
-    assert architecture_main(["--print", "BODY_25"]) == 2
+    assert architecture_main(["--print", "body_25", "--stages", "5"]) == 0
+    assert "Mconv7_stage0_L1" in capsys.readouterr().out
+    assert architecture_main(["--print", "BODY_25", "--stages", "4"]) == 2
+    assert architecture_main(["--print", "HAND"]) == 2

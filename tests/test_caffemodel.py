@@ -2,24 +2,41 @@
 import numpy as np
 import pytest
 
-from pose.model.architecture import build_layers
+from pose.model.architecture import Layer, build_layers
 from pose.model.caffemodel import (CaffeModelError, _len_field, _varint, encode_blob, looks_like_caffemodel,
                              parse_caffemodel, random_weights, read_caffemodel, write_random_caffemodel)
 from pose.spec import MODELS
 
 
-def test_random_weights_round_trip(tmp_path):
-    layers = build_layers(MODELS["MPI_4"], width=0.0625)
+@pytest.mark.parametrize("name, shapes", [
+    ("MPI_4", {"conv1_1": (4, 3, 3, 3), "Mconv7_stage4_L1": (28, 8, 1, 1)}),
+    ("BODY_25", {"conv1_1": (4, 3, 3, 3), "prelu4_2": (32,), "Mprelu1_stage0_L2_2": (6,),
+                 "Mconv1_stage1_L2_0": (8, 8 + 52, 3, 3), "Mconv7_stage1_L1": (26, 32, 1, 1)}),
+])
+def test_random_weights_round_trip(name, shapes, tmp_path):
+    layers = build_layers(MODELS[name], width=0.0625)
     path = write_random_caffemodel(tmp_path / "w.caffemodel", layers, seed=3)
     back = read_caffemodel(path)
     ref = random_weights(layers, seed=3)
     assert list(back) == list(ref)  # file order = layer order
-    for name, (w, b) in ref.items():
-        np.testing.assert_array_equal(back[name][0], w)
-        np.testing.assert_array_equal(back[name][1], b)
-    assert back["conv1_1"][0].shape == (4, 3, 3, 3)
-    assert back["Mconv7_stage4_L1"][0].shape == (28, 8, 1, 1)
+    for layer, blobs in ref.items():
+        assert len(back[layer]) == len(blobs)  # weights and bias, or PReLU's slopes
+        for got, want in zip(back[layer], blobs):
+            np.testing.assert_array_equal(got, want)
+    assert {layer: back[layer][0].shape for layer in shapes} == shapes
     assert looks_like_caffemodel(path)
+
+
+def test_prelu_slopes_are_random_per_channel_and_round_trip(tmp_path):
+    layers = [Layer("c", "Convolution", ("image",), "c", 6, 3, 1), Layer("p", "PReLU", ("c",), "c")]
+    ref = random_weights(layers, seed=2)
+    (slope,) = ref["p"]
+    assert slope.shape == (6,) and slope.dtype == np.float32 and len(set(slope.tolist())) == 6
+    assert np.all((slope > 0) & (slope < 0.5))  # leaky, not a sign flip
+    back = read_caffemodel(write_random_caffemodel(tmp_path / "p.caffemodel", layers, seed=2))
+    np.testing.assert_array_equal(back["p"][0], slope)
+    # The PReLU draws come after the convolution's: a net without PReLU draws what it did.
+    np.testing.assert_array_equal(ref["c"][0], random_weights(layers[:1], seed=2)["c"][0])
 
 
 def test_legacy_layers_field_and_legacy_blob_dims():

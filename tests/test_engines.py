@@ -58,16 +58,19 @@ def _assert_close(ours, ref):
 
 
 @pytest.mark.parametrize("engine", ONNX_ENGINES)
-@pytest.mark.parametrize("name,stages", [("COCO", 1), ("COCO", 3), ("COCO", 6), ("MPI", 2), ("MPI_4", 4)])
-def test_engine_agrees_with_caffe_route(engine, name, stages, model_dir):
+@pytest.mark.parametrize("name,stages,size", [
+    ("COCO", 1, (64, 48)), ("COCO", 3, (64, 48)), ("COCO", 6, (64, 48)), ("MPI", 2, (64, 48)),
+    ("MPI_4", 4, (64, 48)), ("BODY_25", 5, (64, 48)), ("BODY_25", 6, (64, 48)), ("BODY_25", 6, (96, 56)),
+])
+def test_engine_agrees_with_caffe_route(engine, name, stages, size, model_dir):
     spec = MODELS[name]
     proto, weights = write_model(model_dir, spec, stages=stages)
-    blob = _blob()
+    blob = _blob(*size)
     ref = _reference(spec, stages, weights, proto, blob)
     net = engines.open_engine(engine, spec, stages, weights)
     assert net.name == engine
     out = net.forward(blob)
-    assert out.shape == (1, spec.n_channels, 6, 8)
+    assert out.shape == (1, spec.n_channels, size[1] // 8, size[0] // 8)
     _assert_close(out, ref)
     assert out.std() > 0.01  # a real, non-constant output
 
@@ -85,23 +88,31 @@ def test_sides_not_multiple_of_8_pool_like_caffe(engine, model_dir):
 
 
 @requires_caffe
-def test_caffe_engine_is_the_caffe_route(model_dir):
-    spec = MODELS["COCO"]
-    proto, weights = write_model(model_dir, spec, stages=2)
-    net = engines.open_engine("caffe", spec, 2, weights, proto)
+@pytest.mark.parametrize("name,stages", [("COCO", 2), ("BODY_25", 5), ("BODY_25", 6)])
+def test_caffe_engine_is_the_caffe_route(name, stages, model_dir):
+    spec = MODELS[name]
+    proto, weights = write_model(model_dir, spec, stages=stages)
     blob = _blob()
+    net = engines.open_engine("caffe", spec, stages, weights, proto)
     np.testing.assert_array_equal(net.forward(blob), forward(load_caffe(proto, weights), blob))
 
 
-def test_converted_model_is_valid_onnx_with_free_input_size(model_dir):
+@pytest.mark.parametrize("name, convs, prelus", [
+    ("MPI_4", 12 + 2 * 5 + 3 * 2 * 7, 0),
+    ("BODY_25", 12 + 6 * (5 * 3 + 2), 3 + 6 * (5 * 3 + 1)),  # 3 in the front, all but Mconv7 after it
+])
+def test_converted_model_is_valid_onnx_with_free_input_size(name, convs, prelus, model_dir):
     import onnx
 
-    spec = MODELS["MPI_4"]
+    spec = MODELS[name]
     _, weights = write_model(model_dir, spec)
     model = onnx.load(str(convert_module.onnx_for(weights, spec)))
-    onnx.checker.check_model(model)
-    assert [n.op_type for n in model.graph.node].count("Conv") == 12 + 2 * 5 + 3 * 2 * 7
-    assert {n.op_type for n in model.graph.node} == {"Conv", "Relu", "MaxPool", "Concat"}
+    onnx.checker.check_model(model, full_check=True)
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count("Conv") == convs and ops.count("PRelu") == prelus
+    assert set(ops) == {"Conv", "Relu", "MaxPool", "Concat"} | ({"PRelu"} if prelus else set())
+    slopes = {i.name: tuple(i.dims) for i in model.graph.initializer if i.name.endswith(".slope")}
+    assert len(slopes) == prelus and all(len(d) == 3 and d[1:] == (1, 1) for d in slopes.values())
     dims = model.graph.input[0].type.tensor_type.shape.dim
     assert model.graph.input[0].name == "image" and [d.dim_param or d.dim_value for d in dims] == \
         ["batch", 3, "height", "width"]
@@ -109,13 +120,14 @@ def test_converted_model_is_valid_onnx_with_free_input_size(model_dir):
     assert model.model_version == onnx_export.CONVERTER_VERSION
 
 
-def test_custom_deploy_file_converts_like_the_builtin(model_dir):
-    spec = MODELS["COCO"]
-    proto, weights = write_model(model_dir, spec, stages=3)
-    builtin = engines.open_engine("onnx", spec, 3, weights).forward(_blob())
+@pytest.mark.parametrize("name,stages", [("COCO", 3), ("BODY_25", 5)])
+def test_custom_deploy_file_converts_like_the_builtin(name, stages, model_dir):
+    spec = MODELS[name]
+    proto, weights = write_model(model_dir, spec, stages=stages)
+    builtin = engines.open_engine("onnx", spec, stages, weights).forward(_blob())
     custom_path = convert_module.onnx_for(weights, spec, proto=proto)
     assert custom_path.name.split(".")[-2].startswith("p")
-    custom = engines.open_engine("onnx", spec, 3, weights, proto).forward(_blob())
+    custom = engines.open_engine("onnx", spec, stages, weights, proto).forward(_blob())
     np.testing.assert_array_equal(custom, builtin)
 
 
@@ -149,6 +161,68 @@ def test_deploy_file_reader_legacy_and_rectangular_forms(tmp_path):
     proto.write_text('nput: "image"\nlayer { name: "c" type: "ReLU" bottom: "image" top: "image" }\n')
     with pytest.raises(onnx_export.ConversionError, match="has no input"):  # the seed's broken file
         onnx_export.read_prototxt(proto)
+
+
+_PRELU_DEPLOY = ('input: "image"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 8\ninput_dim: 8\n'
+                 'layer { name: "c1" type: "Convolution" bottom: "image" top: "c1"\n'
+                 '  convolution_param { num_output: 5 kernel_size: 3 pad: 1 } }\n'
+                 'layer { name: "p1" type: "PReLU" bottom: "c1" top: "c1" }\n'
+                 'layer { name: "c2" type: "Convolution" bottom: "c1" top: "c2"\n'
+                 '  convolution_param { num_output: 4 kernel_size: 1 } }\n'
+                 'layer { name: "p2" type: "PReLU" bottom: "c2" top: "c2" prelu_param { channel_shared: true } }\n')
+
+
+@pytest.mark.parametrize("engine", ONNX_ENGINES)
+def test_prelu_in_a_deploy_file_converts_per_channel_and_shared(engine, tmp_path):
+    import onnx
+
+    proto = tmp_path / "prelu.prototxt"
+    proto.write_text(_PRELU_DEPLOY)
+    _, layers = onnx_export.read_prototxt(proto)
+    assert [l.type for l in layers] == ["Convolution", "PReLU", "Convolution", "PReLU"]
+    weights = random_weights(layers, seed=7)
+    weights["p2"] = [np.array([0.3], np.float32)]  # channel_shared: one slope for all
+    path = write_caffemodel(tmp_path / "prelu.caffemodel", ((l.name, l.type, l.bottoms, (l.top,), weights[l.name])
+                                                           for l in layers))
+    blob = _blob(16, 8)
+    out = engines.open_engine(engine, MODELS["COCO"], 6, path, proto).forward(blob)
+    ref = reference_forward(layers, weights, blob)
+    _assert_close(out, ref)
+    assert (ref < 0).mean() > 0.2  # the negative side, where PReLU differs from ReLU, is tested
+    model = onnx.load(str(convert_module.onnx_for(path, MODELS["COCO"], proto=proto)))
+    slopes = {i.name: tuple(i.dims) for i in model.graph.initializer if i.name.endswith(".slope")}
+    assert slopes == {"p1.slope": (5, 1, 1), "p2.slope": (1, 1, 1)}
+    if HAS_CAFFE:
+        _assert_close(out, forward(load_caffe(proto, path), blob))
+
+
+def test_prelu_slopes_that_fit_no_channel_count_are_refused(tmp_path):
+    proto = tmp_path / "prelu.prototxt"
+    proto.write_text(_PRELU_DEPLOY)
+    _, layers = onnx_export.read_prototxt(proto)
+    weights = random_weights(layers, seed=7)
+    weights["p1"] = [np.ones(3, np.float32)]
+    with pytest.raises(onnx_export.WeightsMismatch, match="layer p1: 3 slopes for 5 channels"):
+        onnx_export.build_model(layers, weights)
+
+
+def test_deploy_file_ending_in_an_in_place_layer(tmp_path):
+    """The last layer's top is an earlier layer's name: the ONNX graph must still be SSA."""
+    import onnx
+
+    proto = tmp_path / "relu_last.prototxt"
+    proto.write_text('input: "image"\nlayer { name: "c" type: "Convolution" bottom: "image" top: "c"\n'
+                     '  convolution_param { num_output: 4 kernel_size: 1 } }\n'
+                     'layer { name: "r" type: "ReLU" bottom: "c" top: "c" }\n')
+    _, layers = onnx_export.read_prototxt(proto)
+    weights = random_weights(layers, seed=1)
+    model = onnx_export.build_model(layers, weights)
+    onnx.checker.check_model(model, full_check=True)
+    path = write_caffemodel(tmp_path / "relu_last.caffemodel", [("c", "Convolution", ("image",), ("c",), weights["c"])])
+    blob = _blob(8, 8)
+    out = engines.open_engine("onnx", MODELS["COCO"], 6, path, proto).forward(blob)
+    _assert_close(out, reference_forward(layers, weights, blob))
+    assert out.min() == 0 and out.max() > 0
 
 
 # ---------------------------------------------------------------- legacy weights

@@ -22,6 +22,7 @@ from typing import List, Optional, Tuple
 import pytest
 
 from pose.download import fetch as models
+from pose.download import cli as download_cli
 from pose.download.cli import main
 from pose.download.fetch import Policy, download, mirror_url, part_path, urls_for, verify_file
 from pose.spec import Weights
@@ -402,6 +403,7 @@ def test_disk_error_is_one_line_and_stops(server, tmp_path):
 DRIVER = """
 import sys
 from pathlib import Path
+from pose.download import cli as download_cli
 from pose.download.cli import main
 from pose.spec import Weights
 path, size, sha256, url, *args = sys.argv[1:]
@@ -454,7 +456,7 @@ def test_module_help_and_bad_arguments():
     bad = subprocess.run([str(ROOT / "getModels.sh"), "NOPE"], cwd=ROOT, capture_output=True,
                          text=True, timeout=30, env={**os.environ, "PATH": path})
     assert bad.returncode == 2
-    assert "unknown model 'NOPE': choose COCO, MPI or all" in bad.stderr
+    assert "unknown model 'NOPE': choose COCO, MPI, BODY_25 or all" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -468,3 +470,59 @@ def test_a_complete_part_is_only_checked_and_renamed(server, weights):
     part_path(weights).write_bytes(PAYLOAD + b"junk")  # longer than the file: useless
     assert download(weights, [server.url("good")], policy=FAST).ok
     assert installed(weights) and server.ranges() == [None]
+
+
+# --------------------------------------------------------------------------- MD5-only weights
+
+MD5 = hashlib.md5(PAYLOAD).hexdigest()
+
+
+@pytest.fixture
+def md5_weights(tmp_path) -> Weights:
+    """Weights known only by an MD5, as OpenPose publishes BODY_25's."""
+    return Weights(tmp_path / "models" / NAME, size=SIZE, sha256=None, urls=(), md5=MD5)
+
+
+def test_md5_only_weights_download_resume_and_verify(server, md5_weights):
+    outcome = download(md5_weights, [server.url("cut")], policy=FAST)
+    assert outcome.ok and installed(md5_weights)
+    assert server.ranges() == [None, f"bytes={SIZE // 2}-"]  # the MD5 spans both requests
+    ok, reason = verify_file(md5_weights)
+    assert ok and f"MD5 {MD5[:16]}" in reason
+
+
+def test_md5_mismatch_is_named_and_the_mirror_skipped(server, md5_weights):
+    outcome = download(md5_weights, [server.url("corrupt"), server.url("good")], policy=FAST)
+    assert outcome.ok and installed(md5_weights)
+    bad = hashlib.md5(server.corrupt).hexdigest()
+    assert outcome.tried == [(server.url("corrupt"), f"checksum mismatch: got MD5 {bad}")]
+    md5_weights.path.write_bytes(server.corrupt)
+    assert verify_file(md5_weights) == (
+        False, f"checksum mismatch: {md5_weights.path} has MD5 {bad}, expected {MD5}")
+
+
+def test_every_published_checksum_must_match(tmp_path):
+    path = tmp_path / NAME
+    path.write_bytes(PAYLOAD)
+    both = Weights(path, SIZE, SHA256, (), md5=MD5)
+    assert verify_file(both)[0]
+    wrong_md5 = Weights(path, SIZE, SHA256, (), md5="0" * 32)
+    ok, reason = verify_file(wrong_md5)
+    assert not ok and reason.endswith(f"has MD5 {MD5}, expected {'0' * 32}")
+    with pytest.raises(ValueError, match="needs a SHA-256 or an MD5"):
+        Weights(path, SIZE, None, ())
+
+
+def test_md5_only_hand_install_instructions_name_md5_tools(md5_weights):
+    text = " ".join(models.manual_instructions(md5_weights, []).split())  # undo the wrapping
+    assert f"MD5 {MD5}" in text and f"md5sum {NAME}" in text and f"-hashfile {NAME} MD5" in text
+    assert "SHA-256" not in text and "sha256sum" not in text
+
+
+def test_body25_is_a_download_choice():
+    from pose.spec import DOWNLOADS, MODELS
+
+    assert list(DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
+    assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
+    assert download_cli._select(["body_25"], DOWNLOADS) == ["BODY_25"]
+    assert models._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25"]

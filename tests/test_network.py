@@ -14,6 +14,8 @@ from pose.spec import MODELS
 from tests.support.nets import reference_forward, reference_weights, requires_caffe, write_model
 
 SIZES = [(368, 368), (656, 368), (200, 96)]
+# Output channels by model, from OpenPose's documentation rather than from pose.spec.
+CHANNELS = {"COCO": 57, "MPI": 44, "MPI_4": 44, "BODY_25": 78}
 
 
 @requires_caffe
@@ -21,7 +23,7 @@ SIZES = [(368, 368), (656, 368), (200, 96)]
 def test_narrow_random_weights_load_and_give_openpose_output_shape(name, model_dir):
     spec = MODELS[name]
     net = load_caffe(*write_model(model_dir, spec))
-    channels = 57 if name == "COCO" else 44
+    channels = CHANNELS[name]
     assert spec.n_channels == channels
     for w, h in SIZES:
         out = forward(net, np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, h, w)).astype(np.float32))
@@ -30,17 +32,19 @@ def test_narrow_random_weights_load_and_give_openpose_output_shape(name, model_d
 
 
 @requires_caffe
-@pytest.mark.parametrize("stages", range(1, 7))
-def test_every_stage_cut_has_the_same_output_layout(stages, model_dir):
-    net = load_caffe(*write_model(model_dir, MODELS["COCO"], stages=stages))
+@pytest.mark.parametrize("name,stages", [*(("COCO", s) for s in range(1, 7)), ("BODY_25", 5), ("BODY_25", 6)])
+def test_every_stage_cut_has_the_same_output_layout(name, stages, model_dir):
+    net = load_caffe(*write_model(model_dir, MODELS[name], stages=stages))
     out = forward(net, np.zeros((1, 3, 64, 96), np.float32))
-    assert out.shape == (1, 57, 8, 12)
+    assert out.shape == (1, CHANNELS[name], 8, 12)
 
 
 @requires_caffe
-def test_cv2_applies_the_weights_we_wrote(model_dir):
-    """cv2.dnn output equals an independent NumPy forward pass: weights bind by name."""
-    spec, stages, width = MODELS["COCO"], 2, 0.0625
+@pytest.mark.parametrize("name,stages", [("COCO", 2), ("BODY_25", 6)])
+def test_cv2_applies_the_weights_we_wrote(name, stages, model_dir):
+    """cv2.dnn output equals an independent NumPy forward pass: weights bind by name
+    (BODY_25: PReLU slopes included)."""
+    spec, width = MODELS[name], 0.0625
     net = load_caffe(*write_model(model_dir, spec, stages=stages, width=width, seed=5))
     blob = np.random.default_rng(1).uniform(-0.5, 0.5, (1, 3, 48, 40)).astype(np.float32)
     ours = forward(net, blob)

@@ -15,7 +15,7 @@ from pose.spec import DOWNLOADS
 
 _EPILOG = """\
 examples:
-  ./getModels.sh                      download COCO and MPI weights (same as "all")
+  ./getModels.sh                      download every model's weights (same as "all")
   ./getModels.sh COCO                 only the COCO weights
   ./getModels.sh --verify             check the files on disk; no network
   ./getModels.sh MPI --force          download MPI again even if it is present
@@ -44,7 +44,7 @@ def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="getModels.sh",
         description="Download the OpenPose weights, resuming and verifying them (size and\n"
-                    "SHA-256). `python -m pose.download` takes the same arguments.",
+                    "checksum). `python -m pose.download` takes the same arguments.",
         epilog=_EPILOG.format(env=MIRRORS_ENV, files=files),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="*", metavar="MODEL",
@@ -54,7 +54,7 @@ def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
                       help="download again even when a verified file is present; the old file "
                            "is replaced only once the new one is verified (e.g. --force COCO)")
     mode.add_argument("--verify", action="store_true",
-                      help="only check the files on disk (size and SHA-256), download nothing "
+                      help="only check the files on disk (size and checksum), download nothing "
                            "(e.g. --verify MPI)")
     p.add_argument("--mirror", action="append", default=[], metavar="URL",
                    help="a mirror to try before the built-in ones; repeatable. A base URL or "

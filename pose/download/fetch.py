@@ -1,10 +1,11 @@
 """Download and verify the OpenPose weights files.
 
 `getModels.sh` runs this through pose.download.cli (`python -m pose.download --help`).
-The facts (paths, sizes, SHA-256, mirrors) live in pose.spec.DOWNLOADS; this module
+The facts (paths, sizes, checksums, mirrors) live in pose.spec.DOWNLOADS; this module
 holds only the procedure: try each mirror in order, stream to `<file>.part`, resume
-with an HTTP Range request where the server allows it, check size and SHA-256, then
-rename into place. Nothing lands at the final path unless it is the official file.
+with an HTTP Range request where the server allows it, check the size and every
+published checksum (SHA-256; for BODY_25 only an MD5 exists), then rename into place.
+Nothing lands at the final path unless it is the official file.
 """
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import BinaryIO, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import quote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
-from pose.files import file_sha256, sha256_of
+from pose.files import file_digest
 from pose.spec import Weights
 
 try:
@@ -97,6 +98,39 @@ def part_path(weights: Weights) -> Path:
     return weights.path.with_name(weights.path.name + ".part")
 
 
+# hashlib name -> (what people call it, Linux command, macOS command, certutil's name):
+# how the hand-install instructions tell users to check a file.
+_CHECKSUM_TOOLS = {
+    "sha256": ("SHA-256", "sha256sum", "shasum -a 256", "SHA256"),
+    "md5": ("MD5", "md5sum", "md5", "MD5"),
+}
+
+
+def _hashers(weights: Weights) -> Dict[str, "hashlib._Hash"]:
+    """One running hash per checksum published for `weights`."""
+    # MD5 only recognises the file here; FIPS builds refuse it unless told so.
+    return {name: hashlib.new(name, usedforsecurity=False) for name in weights.checksums()}
+
+
+def _update(hashers: Mapping[str, "hashlib._Hash"], chunk: bytes) -> None:
+    for h in hashers.values():
+        h.update(chunk)
+
+
+def digests_of(path: Path, weights: Weights) -> Dict[str, str]:
+    """The hex digests of `path` for every checksum published for `weights` (each computed
+    once per process and file version: pose.files)."""
+    return {name: file_digest(path, name) for name in weights.checksums()}
+
+
+def _mismatch(weights: Weights, digests: Mapping[str, str]) -> Optional[Tuple[str, str, str]]:
+    """(label, got, expected) of the first published checksum `digests` contradicts."""
+    for name, expected in weights.checksums().items():
+        if digests[name] != expected:
+            return _CHECKSUM_TOOLS[name][0], digests[name], expected
+    return None
+
+
 def verify_file(weights: Weights) -> Tuple[bool, str]:
     """Whether the file at weights.path is the official one, with a one-line reason."""
     path = weights.path
@@ -112,12 +146,15 @@ def verify_file(weights: Weights) -> Tuple[bool, str]:
         return False, (f"wrong size: {path} has {st.st_size} bytes, expected {weights.size} "
                        "(an incomplete or different file)")
     try:
-        digest = file_sha256(path)  # once per process and file version
+        digests = digests_of(path, weights)
     except OSError as e:
         return False, f"cannot read {path}: {e.strerror or e}"
-    if digest != weights.sha256:
-        return False, f"checksum mismatch: {path} has SHA-256 {digest}, expected {weights.sha256}"
-    return True, f"verified: {path} (SHA-256 {weights.sha256[:16]}...)"
+    wrong = _mismatch(weights, digests)
+    if wrong:
+        label, got, expected = wrong
+        return False, f"checksum mismatch: {path} has {label} {got}, expected {expected}"
+    name, value = next(iter(weights.checksums().items()))
+    return True, f"verified: {path} ({_CHECKSUM_TOOLS[name][0]} {value[:16]}...)"
 
 
 # --------------------------------------------------------------------------- mirrors
@@ -355,7 +392,7 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
     """One request: append what the mirror sends to the .part until it holds the whole file.
 
     Raises _Transient (retry may help), _Restart (.part is unusable), _MirrorFailed.
-    Returns once the .part has exactly weights.size bytes with the right SHA-256.
+    Returns once the .part has exactly weights.size bytes with the right checksums.
     """
     part = part_path(weights)
     offset = _part_size(part)
@@ -372,9 +409,9 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
             raise _MirrorFailed("answered an HTML page, not the weights")
         if offset and not source.start:
             say("  the server does not resume downloads; starting again from byte 0")
-        digest = hashlib.sha256()
+        hashers = _hashers(weights)
         if source.start:
-            _hash_prefix(part, source.start, digest)
+            _hash_prefix(part, source.start, hashers)
         # "wb" only now that the first bytes look right: a bad answer never costs the .part.
         with _open_part(part, append=source.start > 0) as out, _bar(weights, source.start, policy) as bar:
             received = source.start
@@ -385,7 +422,7 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
                     out.close()
                     _remove(part)
                     raise _MirrorFailed(f"sent more than the expected {weights.size} bytes")
-                digest.update(chunk)
+                _update(hashers, chunk)
                 _write(out, chunk, part)
                 bar.update(len(chunk))
                 try:
@@ -397,14 +434,15 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
         source.close()
     if received < weights.size:
         raise _Transient(f"connection closed at byte {received} of {weights.size}")
-    if digest.hexdigest() != weights.sha256:
+    wrong = _mismatch(weights, {name: h.hexdigest() for name, h in hashers.items()})
+    if wrong:
         if source.start:
             raise _Restart("checksum mismatch after resuming; the old .part was bad")
         _remove(part)
-        raise _MirrorFailed(f"checksum mismatch: got SHA-256 {digest.hexdigest()}")
+        raise _MirrorFailed(f"checksum mismatch: got {wrong[0]} {wrong[1]}")
 
 
-def _hash_prefix(part: Path, length: int, digest: "hashlib._Hash") -> None:
+def _hash_prefix(part: Path, length: int, hashers: Mapping[str, "hashlib._Hash"]) -> None:
     try:
         with open(part, "rb") as f:
             remaining = length
@@ -412,7 +450,7 @@ def _hash_prefix(part: Path, length: int, digest: "hashlib._Hash") -> None:
                 chunk = f.read(min(1 << 20, remaining))
                 if not chunk:
                     raise _Restart(f"{part} shrank while resuming")
-                digest.update(chunk)
+                _update(hashers, chunk)
                 remaining -= len(chunk)
     except OSError as e:
         raise _DiskError(f"cannot read {part}: {e.strerror or e}")
@@ -539,7 +577,7 @@ def _adopt_complete_part(weights: Weights) -> bool:
     if size < weights.size:
         return False
     try:
-        complete = size == weights.size and sha256_of(part) == weights.sha256
+        complete = size == weights.size and _mismatch(weights, digests_of(part, weights)) is None
     except OSError as e:
         raise _DiskError(f"cannot read {part}: {e.strerror or e}")
     if complete:
@@ -583,11 +621,13 @@ def manual_instructions(weights: Weights, tried: Sequence[Tuple[str, str]]) -> s
     else:
         lines.append("No mirror was tried (none given, and --only-mirrors was set).")
     wrap = functools.partial(textwrap.fill, width=88, break_on_hyphens=False)
+    algorithm, checksum = next(iter(weights.checksums().items()))
+    label, linux, macos, certutil = _CHECKSUM_TOOLS[algorithm]
     lines += [
-        wrap(f"To install it by hand: get {name} ({weights.size} bytes, SHA-256 "
-             f"{weights.sha256}) from any of the URLs above or from someone who has it; check "
-             f"it with `sha256sum {name}` (macOS: `shasum -a 256 {name}`; Windows: "
-             f"`certutil -hashfile {name} SHA256`); put it at"),
+        wrap(f"To install it by hand: get {name} ({weights.size} bytes, {label} "
+             f"{checksum}) from any of the URLs above or from someone who has it; check "
+             f"it with `{linux} {name}` (macOS: `{macos} {name}`; Windows: "
+             f"`certutil -hashfile {name} {certutil}`); put it at"),
         f"  {weights.path}",
         wrap("and run `./getModels.sh --verify`. Or let this tool copy and check it: "
              "`./getModels.sh --mirror /directory/holding/the/file`."),

@@ -1,5 +1,8 @@
-"""The OpenPose body network, described compactly and written as Caffe deploy files.
+"""The OpenPose body networks, described compactly and written as Caffe deploy files.
 
+Two topologies share the VGG front: COCO/MPI's, where every stage has a PAF (L1) and a
+heatmap (L2) branch, and BODY_25's, where four PAF stages (L2) come first, then two
+heatmap stages (L1) that read the last PAFs, with PReLU and blocks of 3x3 convolutions.
 `build_layers` lists the layers of the network for any model spec, stage cut and
 channel width; `to_prototxt` writes them in Caffe's text format. Layer names must match
 OpenPose's deploy files exactly: Caffe (and cv2.dnn) binds weights by layer name.
@@ -31,11 +34,21 @@ _STAGE1 = ((128, 3), (128, 3), (128, 3), (512, 1), (None, 1))
 # Refinement-stage branch: Mconv1..Mconv7.
 _STAGE_T = ((128, 7), (128, 7), (128, 7), (128, 7), (128, 7), (128, 1), (None, 1))
 
+# BODY_25: the same front, with PReLU instead of ReLU from this convolution on.
+_B25_PRELU_FROM = "conv4_2"
+# Its refinement steps: PAF stages first, then heatmap stages (6 = FULL_STAGES in all).
+_B25_PAF_STAGES, _B25_HEATMAP_STAGES = 4, 2
+# A stage: Mconv1..Mconv5, each a block of three chained 3x3 convolutions whose outputs
+# are concatenated, then Mconv6 (1x1) and Mconv7 (1x1, the stage's output).
+_B25_BLOCKS = 5
+# (channels of each 3x3 convolution, of Mconv6): a branch's first stage is narrower.
+_B25_FIRST_STAGE, _B25_LATER_STAGE = (96, 256), (128, 512)
+
 
 @dataclass(frozen=True)
 class Layer:
     name: str
-    type: str  # Convolution | ReLU | Pooling | Concat
+    type: str  # Convolution | ReLU | PReLU | Pooling | Concat
     bottoms: Tuple[str, ...]
     top: str
     num_output: Optional[int] = None
@@ -48,10 +61,29 @@ def _scaled(channels: int, width: float) -> int:
     return max(1, int(round(channels * width)))
 
 
-def _conv(name: str, bottom: str, channels: int, kernel: int, relu: Optional[str]) -> List[Layer]:
+def _conv(name: str, bottom: str, channels: int, kernel: int, relu: Optional[str],
+          activation: str = "ReLU") -> List[Layer]:
     layers = [Layer(name, "Convolution", (bottom,), name, channels, kernel, kernel // 2)]
     if relu:
-        layers.append(Layer(relu, "ReLU", (name,), name))
+        layers.append(Layer(relu, activation, (name,), name))
+    return layers
+
+
+def _front(width: float, prelu_from: Optional[str] = None) -> List[Layer]:
+    """The VGG front and the two CPM layers; PReLU instead of ReLU from `prelu_from` on."""
+    layers: List[Layer] = []
+    prev = INPUT_NAME
+    activation = "ReLU"
+    for item in _FRONT:
+        if isinstance(item, str):
+            layers.append(Layer(item, "Pooling", (prev,), item, kernel=2, stride=2))
+            prev = item
+        else:
+            name, channels = item
+            activation = "PReLU" if name == prelu_from else activation
+            relu = activation.lower() + name[len("conv"):]  # relu4_1, prelu4_2
+            layers += _conv(name, prev, _scaled(channels, width), 3, relu, activation)
+            prev = name
     return layers
 
 
@@ -69,40 +101,53 @@ def _branches(names, relus, bottom: str, table, outputs: Tuple[int, int], width:
     return layers
 
 
-def check_stages(stages: Optional[int], proto: Optional[object] = None) -> Optional[int]:
-    """A stage cut as users give it: None (the model's own) or 1..FULL_STAGES, and only
-    for the built-in definitions. ValueError otherwise."""
+def valid_stages(spec: ModelSpec) -> range:
+    """The stage cuts `spec`'s network allows.
+
+    COCO/MPI: any of 1..6, each stage was trained with its own loss. BODY_25 counts its
+    6 refinement steps in OpenPose's order, 4 PAF stages then 2 heatmap stages: a cut
+    after step 5 drops the second heatmap stage and feeds every remaining stage what it
+    was trained on; cutting any PAF stage would leave no heatmaps, or feed the heatmap
+    stages PAFs they never saw, so 1..4 are refused.
+    """
+    if spec.topology == "body_25":
+        return range(_B25_PAF_STAGES + 1, _B25_PAF_STAGES + _B25_HEATMAP_STAGES + 1)
+    if spec.topology == "two_branch":
+        return range(1, FULL_STAGES + 1)
+    raise ValueError(f"{spec.name}: unknown network topology {spec.topology!r}")
+
+
+def check_stages(stages: Optional[int], proto: Optional[object] = None,
+                 spec: Optional[ModelSpec] = None) -> Optional[int]:
+    """A stage cut as users give it: None (the model's own) or one of `valid_stages`
+    (1..FULL_STAGES when the model is not known yet), and only for the built-in
+    definitions. ValueError otherwise."""
     if stages is None:
         return None
-    if isinstance(stages, bool) or not isinstance(stages, int) or not 1 <= stages <= FULL_STAGES:
-        raise ValueError(f"stages must be 1..{FULL_STAGES}, got {stages!r}")
+    allowed = valid_stages(spec) if spec is not None else range(1, FULL_STAGES + 1)
+    if isinstance(stages, bool) or not isinstance(stages, int) or stages not in allowed:
+        why = (f" ({spec.name}'s heatmap stages follow all {_B25_PAF_STAGES} of its PAF stages)"
+               if spec is not None and spec.topology == "body_25" else "")
+        raise ValueError(f"stages must be {allowed[0]}..{allowed[-1]}, got {stages!r}{why}")
     if proto is not None:
         raise ValueError("--stages cuts the built-in definitions; it cannot be combined with --proto")
     return stages
 
 
 def build_layers(spec: ModelSpec, stages: Optional[int] = None, width: float = 1.0) -> List[Layer]:
-    """Every layer of `spec`'s network cut after `stages` (1..6), channels scaled by `width`.
+    """Every layer of `spec`'s network cut after `stages` (`valid_stages`), channels
+    scaled by `width`.
 
     The branch outputs (PAFs and heatmaps) keep their full channel counts so that any
     cut or width gives the same output layout.
     """
-    stages = spec.stages if stages is None else stages
-    if not 1 <= stages <= FULL_STAGES:
-        raise ValueError(f"stages must be 1..{FULL_STAGES}, got {stages}")
+    stages = check_stages(spec.stages if stages is None else stages, spec=spec)
     if width <= 0:
         raise ValueError(f"width must be positive, got {width}")
+    if spec.topology == "body_25":
+        return _body25_layers(spec, stages, width)
     outputs = (spec.n_pafs, spec.n_heatmaps)
-    layers: List[Layer] = []
-    prev = INPUT_NAME
-    for item in _FRONT:
-        if isinstance(item, str):
-            layers.append(Layer(item, "Pooling", (prev,), item, kernel=2, stride=2))
-            prev = item
-        else:
-            name, channels = item
-            layers += _conv(name, prev, _scaled(channels, width), 3, "relu" + name[len("conv"):])
-            prev = name
+    layers = _front(width)
     layers += _branches(lambda i, b: f"conv5_{i}_CPM_L{b}", lambda i, b: f"relu5_{i}_CPM_L{b}",
                         FEATURES, _STAGE1, outputs, width)
     last = ("conv5_5_CPM_L1", "conv5_5_CPM_L2")
@@ -114,6 +159,54 @@ def build_layers(spec: ModelSpec, stages: Optional[int] = None, width: float = 1
         last = (f"Mconv7_stage{t}_L1", f"Mconv7_stage{t}_L2")
     # Heatmaps (L2) first, then PAFs (L1): the layout every consumer of the output expects.
     layers.append(Layer("concat_stage7", "Concat", (last[1], last[0]), spec.output_name))
+    return layers
+
+
+def _body25_stage(stage: int, branch: int, bottom: str, channels: Tuple[int, int], outputs: int,
+                  width: float) -> List[Layer]:
+    """One BODY_25 stage of branch L`branch`, named as OpenPose names it."""
+    tag = f"stage{stage}_L{branch}"
+    block, mconv6 = (_scaled(c, width) for c in channels)
+    layers: List[Layer] = []
+    prev = bottom
+    for k in range(1, _B25_BLOCKS + 1):
+        parts = []
+        for j in range(3):
+            name = f"Mconv{k}_{tag}_{j}"
+            layers += _conv(name, prev, block, 3, f"Mprelu{k}_{tag}_{j}", "PReLU")
+            parts.append(name)
+            prev = name
+        concat = f"Mconv{k}_{tag}_concat"
+        layers.append(Layer(concat, "Concat", tuple(parts), concat))
+        prev = concat
+    six, seven = f"Mconv{_B25_BLOCKS + 1}_{tag}", f"Mconv{_B25_BLOCKS + 2}_{tag}"
+    layers += _conv(six, prev, mconv6, 1, f"Mprelu{_B25_BLOCKS + 1}_{tag}", "PReLU")
+    layers += _conv(seven, six, outputs, 1, None)
+    return layers
+
+
+def _body25_layers(spec: ModelSpec, stages: int, width: float) -> List[Layer]:
+    """BODY_25 cut after refinement step `stages`: PAF stages 0-3, heatmap stages from 0."""
+    layers = _front(width, _B25_PRELU_FROM)
+    paf = None
+    for t in range(_B25_PAF_STAGES):
+        bottom = FEATURES
+        if paf:  # later PAF stages read the features and the previous PAFs
+            bottom = f"concat_stage{t}_L2"
+            layers.append(Layer(bottom, "Concat", (FEATURES, paf), bottom))
+        widths = _B25_LATER_STAGE if paf else _B25_FIRST_STAGE
+        layers += _body25_stage(t, 2, bottom, widths, spec.n_pafs, width)
+        paf = layers[-1].top
+    heat = None
+    for t in range(stages - _B25_PAF_STAGES):
+        # Heatmap stages read the features, the previous heatmaps (if any) and the last PAFs.
+        bottom = f"concat_stage{t}_L1"
+        layers.append(Layer(bottom, "Concat", (FEATURES, *((heat,) if heat else ()), paf), bottom))
+        widths = _B25_LATER_STAGE if heat else _B25_FIRST_STAGE
+        layers += _body25_stage(t, 1, bottom, widths, spec.n_heatmaps, width)
+        heat = layers[-1].top
+    # OpenPose's output: heatmaps, then PAFs, as for COCO/MPI.
+    layers.append(Layer(spec.output_name, "Concat", (heat, paf), spec.output_name))
     return layers
 
 
@@ -163,7 +256,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         prog="python -m pose.model.architecture",
         description="Regenerate the OpenPose deploy files under pose/ (or print one model's).")
     parser.add_argument("--print", metavar="MODEL", help="print MODEL's deploy file instead, e.g. COCO")
-    parser.add_argument("--stages", type=int, help="cut after this stage (1-6), with --print")
+    parser.add_argument("--stages", type=int, help="cut after this stage (1-6; BODY_25 5-6), with --print")
     parser.add_argument("--width", type=float, default=1.0, help="channel width factor, with --print")
     args = parser.parse_args(argv)
     if args.print:

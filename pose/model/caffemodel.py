@@ -8,9 +8,8 @@ data, packed or not.
 """
 from __future__ import annotations
 
-import struct
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Mapping, Sequence, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -198,10 +197,13 @@ def looks_like_caffemodel(path: Union[str, Path]) -> bool:
 # ---------------------------------------------------------------- random weights
 
 def random_weights(layers: Sequence, seed: int = 0) -> Dict[str, List[np.ndarray]]:
-    """Seeded He-initialised weights and small biases for every convolution.
+    """Seeded He-initialised weights and small biases for every convolution, and a
+    negative slope per channel for every PReLU.
 
     He scaling keeps activations of the ~100-layer ReLU stack in a sane range, so the
-    random nets produce finite, non-trivial outputs for every stage cut.
+    random nets produce finite, non-trivial outputs for every stage cut. A PReLU passes
+    (1 + slope²) times the variance a ReLU would, compounding over BODY_25's ~100 of
+    them, so its slopes stay small; nets without PReLU draw exactly what they always did.
     """
     rng = np.random.default_rng(seed)
     channels = {"image": 3}
@@ -215,6 +217,10 @@ def random_weights(layers: Sequence, seed: int = 0) -> Dict[str, List[np.ndarray
             b = rng.uniform(-0.05, 0.05, layer.num_output).astype(np.float32)
             out[layer.name] = [w, b]
             channels[layer.top] = layer.num_output
+        elif layer.type == "PReLU":
+            # Caffe's blob for a per-channel PReLU: shape [channels].
+            out[layer.name] = [rng.uniform(0.05, 0.25, channels[layer.bottoms[0]]).astype(np.float32)]
+            channels[layer.top] = channels[layer.bottoms[0]]
         elif layer.type == "Concat":
             channels[layer.top] = sum(channels[b] for b in layer.bottoms)
         else:
@@ -223,7 +229,7 @@ def random_weights(layers: Sequence, seed: int = 0) -> Dict[str, List[np.ndarray
 
 
 def write_random_caffemodel(path: Union[str, Path], layers: Sequence, seed: int = 0) -> Path:
-    """A .caffemodel with random weights for every convolution of `layers`."""
+    """A .caffemodel with random weights for every convolution and PReLU of `layers`."""
     weights = random_weights(layers, seed)
     return write_caffemodel(path, ((l.name, l.type, l.bottoms, (l.top,), weights[l.name])
                                    for l in layers if l.name in weights))

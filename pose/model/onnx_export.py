@@ -1,12 +1,13 @@
 """Caffe weights -> ONNX graph, without Caffe and without OpenCV 4.
 
-The body networks use four Caffe layer types (Convolution with pad/stride, ReLU, 2x2/2
-max pooling, channel Concat); each maps to one ONNX node. The topology comes from
-`pose.model.architecture.build_layers` (any stage cut) or from a Caffe deploy file that
-uses only those types (`read_prototxt`), the numbers from the .caffemodel read by
-`pose.model.caffemodel` (both the `layer` and the legacy `layers` field), the channel
-counts from the weights themselves (so narrowed test nets convert too). Caching the
-converted files is pose.model.convert's job.
+The body networks use five Caffe layer types (Convolution with pad/stride, ReLU, PReLU
+in BODY_25, 2x2/2 max pooling, channel Concat); each maps to one ONNX node. The topology
+comes from `pose.model.architecture.build_layers` (any stage cut) or from a Caffe deploy file
+that uses only those types (`read_prototxt`), the numbers from the .caffemodel read by
+`pose.model.caffemodel` (both the `layer` and the legacy `layers` field), the channel counts
+from the weights themselves (so narrowed test nets convert too).
+
+Caching the converted files is pose.model.convert's job.
 """
 from __future__ import annotations
 
@@ -26,9 +27,8 @@ OPSET = 13
 IR_VERSION = 7
 # Stored as the model's model_version; bump it when the graph written here changes so
 # that cached files from an older converter are rebuilt.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # 2: deploy files ending in an in-place layer (ReLU, PReLU) convert correctly
 PRODUCER = "opencv-hpe"
-_MODEL_VERSION_FIELD, _MODEL_GRAPH_FIELD = 5, 7  # onnx.proto ModelProto
 
 
 class ConversionError(ValueError):
@@ -133,17 +133,21 @@ def _layer_from_text(fields: Dict[str, list]) -> Optional[Layer]:
         if float(_one(_one(fields, "relu_param", {}), "negative_slope", 0)) != 0:
             raise ConversionError(f"layer {name}: leaky ReLU is not supported")
         return Layer(name, type_, bottoms, tops[0])
+    if type_ == "PReLU":
+        # Per-channel or channel_shared: the slope blob's size tells, and is checked against
+        # the channels when converting.
+        return Layer(name, type_, bottoms, tops[0])
     if type_ == "Concat":
         param = _one(fields, "concat_param", {})
         if int(_one(param, "axis", _one(param, "concat_dim", 1))) != 1:
             raise ConversionError(f"layer {name}: only channel concatenation is supported")
         return Layer(name, type_, bottoms, tops[0])
     raise ConversionError(f"layer {name}: type {type_ or '?'} is not supported by the ONNX converter "
-                          "(only Convolution, ReLU, max Pooling and Concat are)")
+                          "(only Convolution, ReLU, PReLU, max Pooling and Concat are)")
 
 
 def read_prototxt(path: Union[str, Path]) -> Tuple[str, List[Layer]]:
-    """(input blob name, layers) of a Caffe deploy file that uses the four supported types."""
+    """(input blob name, layers) of a Caffe deploy file that uses the five supported types."""
     fields = _parse_text(Path(path).read_text(errors="replace"))
     layers = [layer for block in fields.get("layer", []) + fields.get("layers", [])
               if (layer := _layer_from_text(block)) is not None]
@@ -170,6 +174,17 @@ def _conv_params(layer: Layer, blobs: Sequence[np.ndarray], in_channels: int):
     if bias.size != out_channels:
         raise WeightsMismatch(f"layer {layer.name}: {bias.size} biases for {out_channels} filters")
     return np.ascontiguousarray(blobs[0].reshape(shape), np.float32), np.ascontiguousarray(bias, np.float32)
+
+
+def _prelu_slope(layer: Layer, blobs: Sequence[np.ndarray], channels: int) -> np.ndarray:
+    """Caffe's PReLU slopes ([C], or [1] when channel_shared) shaped (C, 1, 1) for ONNX
+    PRelu, whose slope broadcasts against (N, C, H, W) from the right."""
+    if not blobs:
+        raise WeightsMismatch(f"the weights have no blobs for layer {layer.name}")
+    slope = blobs[0].reshape(-1)
+    if slope.size not in (1, channels):
+        raise WeightsMismatch(f"layer {layer.name}: {slope.size} slopes for {channels} channels")
+    return np.ascontiguousarray(slope.reshape(-1, 1, 1), np.float32)
 
 
 def _width(blobs: Dict[str, List[np.ndarray]], layers: Sequence[Layer]) -> float:
@@ -201,8 +216,12 @@ def build_model(layers: Sequence[Layer], blobs: Dict[str, List[np.ndarray]], out
         if missing:
             raise ConversionError(f"layer {layer.name} reads {missing[0]}, which no earlier layer writes")
         src = [current[b] for b in layer.bottoms]
-        # Caffe's ReLU works in place (top == bottom); ONNX needs a fresh name each time.
+        # Caffe's ReLU works in place (top == bottom); ONNX needs a fresh name each time,
+        # and only the last node may write the output's name, which an in-place last
+        # layer shares with the layer before it.
         out = output_name if layer is layers[-1] else layer.name
+        if out == output_name and layer is not layers[-1]:
+            out = f"{layer.name}/before_in_place"
         if layer.type == "Convolution":
             if layer.name not in blobs:
                 raise WeightsMismatch(f"the weights have no layer {layer.name}")
@@ -215,6 +234,12 @@ def build_model(layers: Sequence[Layer], blobs: Dict[str, List[np.ndarray]], out
             channels[layer.top] = layer.num_output
         elif layer.type == "ReLU":
             nodes.append(helper.make_node("Relu", src, [out], name=layer.name))
+            channels[layer.top] = channels[layer.bottoms[0]]
+        elif layer.type == "PReLU":
+            slope = _prelu_slope(layer, blobs.get(layer.name, []), channels[layer.bottoms[0]])
+            s_name = f"{layer.name}.slope"
+            initializers.append(numpy_helper.from_array(slope, s_name))
+            nodes.append(helper.make_node("PRelu", [src[0], s_name], [out], name=layer.name))
             channels[layer.top] = channels[layer.bottoms[0]]
         elif layer.type == "Pooling":
             # Caffe rounds pooled sizes up; ceil_mode keeps odd sizes identical.

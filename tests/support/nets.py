@@ -53,6 +53,9 @@ def reference_forward(layers: List[Layer], weights: Dict[str, List[np.ndarray]],
             out = _conv2d(src[0], w.astype(np.float64), b.astype(np.float64), layer.pad)
         elif layer.type == "ReLU":
             out = np.maximum(src[0], 0)
+        elif layer.type == "PReLU":
+            slope = weights[layer.name][0].astype(np.float64).reshape(-1, 1, 1)  # [C] or shared [1]
+            out = np.where(src[0] > 0, src[0], slope * src[0])
         elif layer.type == "Pooling":
             c, h, w_ = src[0].shape
             out = src[0][:, :h // 2 * 2, :w_ // 2 * 2].reshape(c, h // 2, 2, w_ // 2, 2).max(axis=(2, 4))
