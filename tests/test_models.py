@@ -525,4 +525,4 @@ def test_body25_is_a_download_choice():
     assert list(DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
     assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
     assert download_cli._select(["body_25"], DOWNLOADS) == ["BODY_25"]
-    assert models._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
+    assert download_cli._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
