@@ -1,6 +1,6 @@
 """Time pose.decode on rendered network outputs of synthetic crowds.
 
-Usage: python benchmarks/bench_decode.py [--model COCO] [--people 10] [--frame 1280x720]
+Usage: python -m benchmarks.bench_decode [--model COCO] [--people 10] [--frame 1280x720]
        [--net-resolution 656x368] [--frames 20] [--repeats 20]
 
 The maps are rendered from real annotations (tests/render_fields.py) for crowds of
@@ -14,14 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+from pose.decode.people import decode
+from pose.decode.preprocess import compute_geometry, parse_net_resolution
+from pose.spec import get_spec
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-from pose.decode.people import decode  # noqa: E402
-from pose.decode.preprocess import compute_geometry, parse_net_resolution  # noqa: E402
-from pose.spec import get_spec  # noqa: E402
 
 
 def main(argv=None) -> int:

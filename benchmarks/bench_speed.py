@@ -16,7 +16,7 @@ Not part of the test suite (minutes, and timing-based). In one run on one machin
   time per frame with the network's time;
 - writes the tables to benchmarks/RESULTS.md.
 
-    python benchmarks/bench_speed.py --python .venv5/bin/python
+    python -m benchmarks.bench_speed --python .venv5/bin/python
 """
 from __future__ import annotations
 
@@ -36,7 +36,6 @@ from typing import List, Optional
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "benchmarks" / ".cache"
 SIZE = 368  # the seed's net input, square
 MODEL = "COCO"
@@ -63,6 +62,7 @@ class SeedLoop:
 
     def __init__(self, weights: Path):
         import cv2
+
         from pose.spec import get_spec
         spec = get_spec(MODEL)
         self.cv2, self.parts = cv2, spec.n_keypoints
@@ -133,6 +133,7 @@ def worker(route: str, weights: Path, stages: int) -> int:
 
 def probe() -> int:
     import cv2
+
     from pose.engine import backends as engines
     print(json.dumps({"opencv": cv2.__version__, "caffe": engines.has_caffe_importer(),
                       "engines": engines.available()}))
@@ -144,7 +145,7 @@ def probe() -> int:
 class Worker:
     def __init__(self, python: str, route: str, stages: int, weights: Path):
         self.python, self.route, self.stages = python, route, stages
-        self.proc = subprocess.Popen([python, __file__, "--worker", route, "--stages", str(stages),
+        self.proc = subprocess.Popen([python, "-m", "benchmarks.bench_speed", "--worker", route, "--stages", str(stages),
                                       "--weights", str(weights)], cwd=ROOT, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.label = self._reply()["label"]
@@ -190,14 +191,14 @@ class Worker:
 
 
 def _probe(python: str) -> dict:
-    out = subprocess.run([python, __file__, "--probe"], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run([python, "-m", "benchmarks.bench_speed", "--probe"], cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
 def full_size_weights() -> Path:
     from pose.model.architecture import build_layers
-    from pose.model.caffemodel import write_random_caffemodel
     from pose.spec import get_spec
+    from tests.support.random_weights import write_random_caffemodel
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / "coco_random_seed0.caffemodel"
     if not path.is_file():
@@ -394,7 +395,7 @@ def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dic
         lines.append(f"Video: get_hpe_video.py failed: {video['error']}")
     else:
         lines.append("Video: not timed (get_hpe_video.py is not in this checkout, or --video-frames 0).")
-    command = " ".join(["python benchmarks/bench_speed.py", *(f"--python {p}" for p in args.python)])
+    command = " ".join(["python -m benchmarks.bench_speed", *(f"--python {p}" for p in args.python)])
     lines += ["", f"Reproduce: `{command}` (see the README, Engines and speed)."]
     return "# Speed benchmark\n\n" + "\n".join(lines) + "\n"
 

@@ -5,7 +5,7 @@ for BODY_25; the real weights are never downloaded here), loads each once with t
 committed prototxt, and prints the file size, the output shape and the time of one
 forward pass. Not part of the test suite (slow).
 
-    python benchmarks/check_full_size.py [--size 368x368] [--model BODY_25 ...]
+    python -m benchmarks.check_full_size [--size 368x368] [--model BODY_25 ...]
 """
 import argparse
 import sys
@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose.engine import device as network  # noqa: E402
-from pose.model.architecture import build_layers  # noqa: E402
-from pose.model.caffemodel import write_random_caffemodel  # noqa: E402
-from pose.spec import MODELS  # noqa: E402
+from pose.engine import device as network
+from pose.model.architecture import build_layers
+from pose.spec import MODELS
+from tests.support.random_weights import write_random_caffemodel
 
 
 def main() -> int:

@@ -1,18 +1,15 @@
 """Time the classify and track stages on synthetic people (no network involved).
 
-Usage: python benchmarks/classify_track.py [people-per-frame] [frames]
+Usage: python -m benchmarks.classify_track [people-per-frame] [frames]
 """
 from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pose.analysis.classify import classify
-from pose.spec import MODELS
 from pose.analysis.track import Tracker
+from pose.spec import MODELS
 from tests.support import skeletons as S
 
 

@@ -1,6 +1,6 @@
 """How well pose.decode recovers annotated people from rendered network outputs.
 
-Usage: python benchmarks/eval_decode.py [--frames 50] [--seed 0]
+Usage: python -m benchmarks.eval_decode [--frames 50] [--seed 0]
 
 Prints, for the COCO and MPI layouts:
 - recall on every annotated sample (../shared/annotations, rendered by
@@ -19,15 +19,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from pose.decode import people as decode_module
+from pose.decode.peaks import input_to_grid
+from pose.decode.people import DecodeOptions
+from pose.spec import get_spec
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-from pose.decode import people as decode_module  # noqa: E402
-from pose.decode.people import DecodeOptions  # noqa: E402
-from pose.decode.peaks import input_to_grid  # noqa: E402
-from pose.spec import get_spec  # noqa: E402
 
 LAYOUTS = ("COCO", "MPI")
 

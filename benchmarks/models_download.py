@@ -5,7 +5,7 @@ a file:// mirror, and times download() and verify_file(). The network is out of 
 picture, so the figures are the tool's own overhead (hashing, writing, fsync), the
 floor under any real download.
 
-    python benchmarks/models_download.py [--bytes N]
+    python -m benchmarks.models_download [--bytes N]
 """
 from __future__ import annotations
 
@@ -13,17 +13,14 @@ import argparse
 import functools
 import hashlib
 import os
-import sys
 import tempfile
 import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from pose.download.fetch import Policy, _VERIFIED, download, verify_file  # noqa: E402
-from pose.spec import COCO_WEIGHTS, Weights  # noqa: E402
+from pose.download.fetch import _VERIFIED, Policy, download, verify_file
+from pose.spec import COCO_WEIGHTS, Weights
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

@@ -9,8 +9,8 @@ and, for both loops, "inference": the time the loop itself spent in estimate + t
 (what the tool's summary line reports), so wall minus it is the I/O left unhidden.
 Not part of the test suite (timings).
 
-    python benchmarks/video_pipeline.py                       # narrow model (fast)
-    python benchmarks/video_pipeline.py --full --frames 10    # the full-size COCO net
+    python -m benchmarks.video_pipeline                       # narrow model (fast)
+    python -m benchmarks.video_pipeline --full --frames 10    # the full-size COCO net
 """
 import argparse
 import sys
@@ -21,16 +21,16 @@ from pathlib import Path
 
 import cv2
 
+from pose.decode.people import DecodeOptions
+from pose.estimator import PoseEstimator
+from pose.io.inputs import open_video, quiet_native_logs
+from pose.io.video import VideoOptions, run_video
+from pose.model.architecture import build_layers
+from pose.spec import MODELS
+from tests.support.nets import write_model
+from tests.support.random_weights import write_random_caffemodel
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from pose.model.architecture import build_layers  # noqa: E402
-from pose.model.caffemodel import write_random_caffemodel  # noqa: E402
-from pose.decode.people import DecodeOptions  # noqa: E402
-from pose.estimator import PoseEstimator  # noqa: E402
-from pose.io.inputs import open_video, quiet_native_logs  # noqa: E402
-from pose.spec import MODELS  # noqa: E402
-from pose.io.video import VideoOptions, run_video  # noqa: E402
-from tests.support.nets import write_model  # noqa: E402
 
 
 def _model(folder: Path, full: bool):

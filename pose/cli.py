@@ -21,8 +21,7 @@ from typing import Callable, List, Optional, Sequence
 from pose.decode.people import DecodeOptions
 from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution, parse_scales
 from pose.engine import DEVICES, ENGINES, parse_device, parse_engine
-from pose.errors import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, PoseError,
-                         UsageError)
+from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, PoseError, UsageError
 from pose.estimator import PoseEstimator
 from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video, quiet_native_logs
@@ -30,7 +29,7 @@ from pose.io.video import VideoOptions, run_video, stop_on_interrupt
 from pose.io.writers import ensure_output_dir
 from pose.model.architecture import check_stages
 from pose.paths import PROJECT_DIR
-from pose.spec import MODELS, FULL_STAGES, get_spec
+from pose.spec import FULL_STAGES, MODELS, get_spec
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
 DEFAULT_VIDEO = PROJECT_DIR / "Input" / "example_video1.mp4"

@@ -12,3 +12,23 @@ def run(tool: str) -> int:
               file=sys.stderr)
         return 2
     return cli.image_main() if tool == "image" else cli.video_main()
+
+
+def image() -> int:
+    """The get-hpe-image console command (pip install .)."""
+    return run("image")
+
+
+def video() -> int:
+    """The get-hpe-video console command."""
+    return run("video")
+
+
+def models() -> int:
+    """The get-hpe-models console command: getModels.sh for installed packages."""
+    try:
+        from pose.download.cli import main
+    except ImportError as exc:
+        print(f"get-hpe-models: error: {exc} (pip install opencv-hpe)", file=sys.stderr)
+        return 2
+    return main()

@@ -17,11 +17,18 @@ import numpy as np
 
 from pose import engine as engine_module
 from pose.decode.people import DecodeOptions, NetOutput, decode, decode_multiscale
-from pose.decode.preprocess import (DEFAULT_NET_RESOLUTION, Geometry, NetResolution, parse_net_resolution,
-                                    parse_scales, prepare_input)
+from pose.decode.preprocess import (
+    DEFAULT_NET_RESOLUTION,
+    Geometry,
+    NetResolution,
+    parse_net_resolution,
+    parse_scales,
+    prepare_input,
+)
 from pose.errors import EXIT_USAGE, NetworkError
 from pose.model.architecture import check_stages
 from pose.model.weights import check_weights
+from pose.paths import models_command
 from pose.person import Person
 from pose.spec import DOWNLOADS, STRIDE, ModelSpec, get_spec
 
@@ -62,12 +69,12 @@ class PoseEstimator:
         engine_module.parse_device(device)
         weights = Path(weights) if weights else self.spec.weights.path
         official = weights == self.spec.weights.path
-        hint = f"./getModels.sh {self._download_name()}" if official else None
+        hint = f"{models_command()} {self._download_name()}" if official else None
         check_weights(weights, hint)  # before any device warning: the fix comes first
         self.placement = engine_module.select_placement(device, fp16)
         if official and weights.is_file() and weights.stat().st_size != self.spec.weights.size:
             log.warning(f"{weights.name} is {weights.stat().st_size} bytes, the published file is "
-                        f"{self.spec.weights.size}: not the official weights (check: ./getModels.sh --verify)")
+                        f"{self.spec.weights.size}: not the official weights (check: {models_command()} --verify)")
         # Loaded once; every frame reuses it (and its buffers).
         self.net = engine_module.load(requested, self.spec, self.stages, weights,
                                       Path(proto) if proto else None, self.placement, hint)

@@ -42,3 +42,9 @@ def display_path(path: os.PathLike) -> str:
         return str(Path(path).resolve().relative_to(PROJECT_DIR))
     except ValueError:
         return str(path)
+
+
+def models_command() -> str:
+    """How the user runs the downloader: the seed's script in a checkout, else the console
+    command that `pip install` made."""
+    return "./getModels.sh" if is_checkout() else "get-hpe-models"

@@ -1,7 +1,8 @@
 """The generated deploy files are OpenPose's networks, layer for layer."""
 import pytest
 
-from pose.model.architecture import build_layers, deploy_text, main as architecture_main, valid_stages
+from pose.model.architecture import build_layers, deploy_text, valid_stages
+from pose.model.architecture import main as architecture_main
 from pose.spec import MODELS
 
 TABLES = {"COCO": "openpose-layers-coco.tsv", "MPI": "openpose-layers-mpi.tsv",

@@ -3,9 +3,17 @@ import numpy as np
 import pytest
 
 from pose.model.architecture import Layer, build_layers
-from pose.model.caffemodel import (CaffeModelError, _len_field, _varint, encode_blob, looks_like_caffemodel,
-                             parse_caffemodel, random_weights, read_caffemodel, write_random_caffemodel)
+from pose.model.caffemodel import (
+    CaffeModelError,
+    _len_field,
+    _varint,
+    encode_blob,
+    looks_like_caffemodel,
+    parse_caffemodel,
+    read_caffemodel,
+)
 from pose.spec import MODELS
+from tests.support.random_weights import random_weights, write_random_caffemodel
 
 
 @pytest.mark.parametrize("name, shapes", [

@@ -2,9 +2,18 @@
 import numpy as np
 import pytest
 
-from pose.analysis.classify import (DEFAULT_THRESHOLDS, GESTURES, POSTURES, SEED_THRESHOLDS,
-                           ClassifyThresholds, classify, forearm_angle, knee_angle,
-                           label_text, pose_class_json)
+from pose.analysis.classify import (
+    DEFAULT_THRESHOLDS,
+    GESTURES,
+    POSTURES,
+    SEED_THRESHOLDS,
+    ClassifyThresholds,
+    classify,
+    forearm_angle,
+    knee_angle,
+    label_text,
+    pose_class_json,
+)
 from pose.person import Person, PoseClass
 from pose.spec import MODELS
 from tests.support import skeletons as S

@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 
 from pose.spec import MODELS
-from tests.support.cli_tools import (FAST, SCRIPTS, ROOT, assert_one_line_error, leftovers, load_json, make_image,
-                             make_video, model_args, run_tool)
+from tests.support.cli_tools import (
+    FAST,
+    ROOT,
+    SCRIPTS,
+    assert_one_line_error,
+    leftovers,
+    load_json,
+    make_image,
+    make_video,
+    model_args,
+    run_tool,
+)
 from tests.support.nets import write_model
 
 

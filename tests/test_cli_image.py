@@ -5,8 +5,17 @@ import pytest
 from pose.engine import select as engines
 from pose.io.formats import EMPTY_FIELDS
 from pose.spec import MODELS
-from tests.support.cli_tools import (FAST, ROOT, assert_one_line_error, leftovers, load_json, make_image,
-                             model_args, run_tool, sandbox_project)
+from tests.support.cli_tools import (
+    FAST,
+    ROOT,
+    assert_one_line_error,
+    leftovers,
+    load_json,
+    make_image,
+    model_args,
+    run_tool,
+    sandbox_project,
+)
 from tests.support.nets import write_model
 
 

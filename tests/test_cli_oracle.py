@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pose.analysis.classify import classify, pose_class_json
+from pose.decode.preprocess import NetResolution, compute_geometry
 from pose.io.writers import read_jsonl
 from pose.person import Person
-from pose.decode.preprocess import NetResolution, compute_geometry
 from pose.spec import MODELS, ModelSpec
 from tests.support import skeletons
 from tests.support.annotations import load_all

@@ -8,8 +8,17 @@ import pytest
 
 from pose.io.writers import read_jsonl
 from pose.spec import MODELS
-from tests.support.cli_tools import (FAST, ROOT, SCRIPTS, leftovers, make_video, model_args,
-                             run_tool, sandbox_project, video_facts)
+from tests.support.cli_tools import (
+    FAST,
+    ROOT,
+    SCRIPTS,
+    leftovers,
+    make_video,
+    model_args,
+    run_tool,
+    sandbox_project,
+    video_facts,
+)
 from tests.support.nets import write_model
 
 

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from pose.decode import people as decode_module
-from pose.decode.people import (DecodeOptions, average_outputs, connect_limbs, decode,
-                         decode_multiscale)
 from pose.decode.peaks import Peaks, cubic_matrix, cubic_weights, find_peaks, input_to_grid
+from pose.decode.people import DecodeOptions, average_outputs, connect_limbs, decode, decode_multiscale
 from pose.decode.preprocess import NetResolution, compute_geometry, parse_net_resolution
 from pose.spec import SINGLE_PERSON_THRESHOLD, get_spec
 from tests.support.annotations import load_all

@@ -10,19 +10,19 @@ import numpy as np
 import pytest
 
 from pose import files
+from pose.decode.preprocess import prepare_input
 from pose.engine import device as network
 from pose.engine import select as engines
 from pose.engine.backends import cpu_cores, forward, load_caffe
+from pose.errors import NetworkError
+from pose.estimator import PoseEstimator
 from pose.model import convert as convert_module
 from pose.model import onnx_export
 from pose.model.architecture import build_layers
-from pose.model.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, random_weights, write_caffemodel
-from pose.estimator import PoseEstimator
-from pose.errors import NetworkError
-from pose.decode.preprocess import prepare_input
+from pose.model.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, write_caffemodel
 from pose.spec import MODELS
-
 from tests.support.nets import reference_forward, requires_caffe, write_model
+from tests.support.random_weights import random_weights
 
 HAS_CAFFE = engines.has_caffe_importer()
 HAS_ORT = engines.has_module("onnxruntime")

@@ -21,8 +21,8 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from pose.download import fetch as models
 from pose.download import cli as download_cli
+from pose.download import fetch as models
 from pose.download.cli import main
 from pose.download.fetch import Policy, download, mirror_url, part_path, urls_for, verify_file
 from pose.spec import Weights

@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 
 from pose.engine import device as network
-from pose.model.architecture import build_layers
-from pose.estimator import PoseEstimator
 from pose.engine.backends import forward, load_caffe
 from pose.engine.device import select_placement
 from pose.errors import NetworkError
+from pose.estimator import PoseEstimator
+from pose.model.architecture import build_layers
 from pose.spec import MODELS
-
 from tests.support.nets import reference_forward, reference_weights, requires_caffe, write_model
 
 SIZES = [(368, 368), (656, 368), (200, 96)]

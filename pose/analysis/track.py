@@ -24,8 +24,7 @@ from typing import Deque, List, Tuple
 
 import numpy as np
 
-from pose.analysis.classify import (DEFAULT_THRESHOLDS, SILENT_LABELS, ClassifyThresholds,
-                           classify)
+from pose.analysis.classify import DEFAULT_THRESHOLDS, SILENT_LABELS, ClassifyThresholds, classify
 from pose.person import Person, PoseClass
 from pose.spec import ModelSpec
 

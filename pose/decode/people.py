@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 
 from pose.decode.peaks import Peaks, cubic_matrix, find_peaks, grid_to_input, input_to_grid
-from pose.person import Person
 from pose.decode.preprocess import Geometry
+from pose.person import Person
 from pose.spec import LIMB_LENGTH_PRIOR, PAF_SAMPLES, SINGLE_PERSON_THRESHOLD, STRIDE, ModelSpec
 
 

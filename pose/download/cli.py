@@ -8,8 +8,20 @@ import argparse
 import sys
 from typing import List, Mapping, Optional, Sequence, Set
 
-from pose.download.fetch import (_MISSING, MIRRORS_ENV, Policy, Weights, _as_url, _check_file_mirrors,
-                                 _part_size, download, mirrors_from_env, part_path, urls_for, verify_file)
+from pose.download.fetch import (
+    _MISSING,
+    MIRRORS_ENV,
+    Policy,
+    Weights,
+    _as_url,
+    _check_file_mirrors,
+    _part_size,
+    download,
+    mirrors_from_env,
+    part_path,
+    urls_for,
+    verify_file,
+)
 from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pose.spec import DOWNLOADS
 

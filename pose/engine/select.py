@@ -9,9 +9,16 @@ from typing import List, Optional
 
 import cv2
 
-from pose.engine.backends import (Engine, OnnxRuntimeEngine, OpenCVEngine, has_caffe_importer,
-                                  load_caffe_cut, load_onnx_cv2, require_caffe_importer,
-                                  set_opencv_threads)
+from pose.engine.backends import (
+    Engine,
+    OnnxRuntimeEngine,
+    OpenCVEngine,
+    has_caffe_importer,
+    load_caffe_cut,
+    load_onnx_cv2,
+    require_caffe_importer,
+    set_opencv_threads,
+)
 from pose.engine.device import CPU, Placement
 from pose.errors import EXIT_USAGE, NetworkError, UsageError
 from pose.model.convert import UnsupportedDefinition, converted

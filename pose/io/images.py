@@ -10,14 +10,14 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from pose.analysis.classify import classify_people
+from pose.errors import InputError
 from pose.io import display
 from pose.io import writers as output
-from pose.errors import InputError
-from pose.io.inputs import read_image
-from pose.paths import display_path
-from pose.analysis.classify import classify_people
 from pose.io.formats import result_json
+from pose.io.inputs import read_image
 from pose.io.render import keypoints_view, skeleton_view
+from pose.paths import display_path
 
 Say = Callable[[str], None]
 

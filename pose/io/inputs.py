@@ -19,9 +19,9 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from pose.decode.preprocess import to_bgr
 from pose.errors import InputError
 from pose.paths import display_path
-from pose.decode.preprocess import to_bgr
 
 IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm")
 # Keep the bit depth (16-bit PNG/TIFF) and colour layout as stored; unlike

@@ -23,16 +23,15 @@ from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from pose.io import display
+from pose.analysis.track import Tracker
+from pose.decode.preprocess import to_bgr
+from pose.io import display, render
 from pose.io import writers as output
-from pose.io import render
+from pose.io.formats import result_json
 from pose.io.inputs import VideoSource
+from pose.io.render import skeleton_view
 from pose.paths import display_path
 from pose.person import Person
-from pose.decode.preprocess import to_bgr
-from pose.io.formats import result_json
-from pose.io.render import skeleton_view
-from pose.analysis.track import Tracker
 
 Say = Callable[[str], None]
 log = logging.getLogger("pose")
@@ -228,9 +227,10 @@ def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int
         index += 1
 
 
-class _FrameWriter:
-    """Decodes and tracks one frame's people, draws them with the caption and labels, and
-    writes the frame and its JSON. It runs in the writer thread, so decoding overlaps the
+class _FrameFinisher:
+    """Finishes one frame after the network: decodes and tracks its people, draws them with
+    the caption and labels, and hands the frame and its JSON to the writers (which only
+    write). It runs in the writer thread, so decoding overlaps the
     network's work on the next frame; frames arrive in order, as the tracker needs."""
 
     def __init__(self, estimator, tracker: Tracker, video: output.VideoFileWriter,
@@ -243,16 +243,16 @@ class _FrameWriter:
         self.most_people = 0
 
     def __call__(self, item: Tuple[int, np.ndarray, Optional[list], Optional[float]]) -> None:
-        index, frame, runs, seconds = item
-        if runs is not None:
-            self.people = self.tracker.update(self.estimator.people_from(runs), index / self.fps)
+        index, frame, outputs, seconds = item
+        if outputs is not None:
+            self.people = self.tracker.update(self.estimator.people_from(outputs), index / self.fps)
         people = self.people
         self.people_total += len(people)
         self.most_people = max(self.most_people, len(people))
         h, w = frame.shape[:2]
         if self.jsonl is not None:
             self.jsonl.write(result_json(people, self.spec, (w, h), tracked=True, frame=index,
-                                         time_s=round(index / self.fps, 3), inferred=runs is not None))
+                                         time_s=round(index / self.fps, 3), inferred=outputs is not None))
         skeleton_view(frame, people, self.spec, with_ids=True)
         of = f"/{self.total}" if self.total else ""
         timing = f"{1000 * seconds:.0f} ms" if seconds is not None else "reused"
@@ -283,28 +283,28 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     summary = VideoSummary()
     video = output.VideoFileWriter(paths["video"], fps, source.size)
     jsonl = output.JsonLinesWriter(paths["jsonl"]) if options.write_json else None
-    writer = _FrameWriter(estimator, tracker, video, jsonl, fps, shown_total)
+    finisher = _FrameFinisher(estimator, tracker, video, jsonl, fps, shown_total)
     viewer = display.Viewer(options.display)
     reader_stop = threading.Event()
     frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop) if options.pipelined \
         else read_frames(source, limit)
-    sink = (Drain if options.pipelined else Inline)(writer, QUEUE_DEPTH)
+    sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
                dynamic_ncols=True, leave=False)
     t_start = time.perf_counter()
     try:
         for k, (index, frame) in enumerate(frames):
-            runs, seconds = None, None
+            outputs, seconds = None, None
             if k % options.every == 0:
                 t0 = time.perf_counter()
-                runs = estimator.infer(frame)
+                outputs = estimator.infer(frame)
                 seconds = time.perf_counter() - t0
                 summary.inferred += 1
                 summary.inference_s += seconds
-            sink.put((index, frame, runs, seconds))
+            sink.put((index, frame, outputs, seconds))
             summary.frames += 1
             bar.update(1)
-            if viewer.enabled and writer.latest is not None and not viewer.show({"Skeleton": writer.latest}):
+            if viewer.enabled and finisher.latest is not None and not viewer.show({"Skeleton": finisher.latest}):
                 break  # q or Esc: the user ends the run, not an interruption
             if stop.is_set():
                 summary.interrupted = True
@@ -328,7 +328,7 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
         viewer.close()
         source.capture.release()
     summary.wall_s = time.perf_counter() - t_start
-    summary.people, summary.most_people = writer.people_total, writer.most_people
+    summary.people, summary.most_people = finisher.people_total, finisher.most_people
     summary.timeline = tracker.timeline()
     return summary
 

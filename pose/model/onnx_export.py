@@ -17,8 +17,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from pose.model.architecture import INPUT_NAME, Layer, build_layers
 from pose.files import write_atomic
+from pose.model.architecture import INPUT_NAME, Layer, build_layers
 from pose.model.caffemodel import CaffeModelError, read_caffemodel
 from pose.spec import ModelSpec
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from pose.model.architecture import Layer, build_layers, deploy_text
-from pose.model.caffemodel import random_weights, write_random_caffemodel
 from pose.spec import ModelSpec
+from tests.support.random_weights import random_weights, write_random_caffemodel
 
 NARROW = 0.125  # ~3-5 MB of weights instead of ~200 MB
 

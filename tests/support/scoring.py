@@ -7,8 +7,8 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from pose.decode.people import DecodeOptions, decode
-from pose.person import Person
 from pose.decode.preprocess import compute_geometry, parse_net_resolution
+from pose.person import Person
 from pose.spec import ModelSpec
 from tests.support.annotations import AnnotatedImage
 from tests.support.crowd import compose_crowd, people_pool
