@@ -46,7 +46,7 @@ class Weights:
     """
 
     relpath: Path  # below the models folder (pose.paths.models_dir), e.g. coco/x.caffemodel; or absolute
-    size: int
+    size: Optional[int]  # bytes; None where no exact size is published (then the checksum alone decides)
     sha256: Optional[str]
     urls: Tuple[str, ...]
     md5: Optional[str] = None
@@ -276,3 +276,146 @@ def get_spec(name: str) -> ModelSpec:
     if key not in MODELS:
         raise ValueError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}")
     return MODELS[key]
+
+
+# ---------------------------------------------------------------- hands and faces
+# OpenPose's --hand and --face: two more 6-stage CPM networks (heatmaps only, no PAFs),
+# run on square crops derived from each person's body keypoints. Facts from
+# shared/docs/openpose-reference.md ("Hand and face models") and OpenPose's
+# handParameters.hpp / faceParameters.hpp, handDetector.cpp / faceDetector.cpp.
+
+# Shown wherever weights are downloaded (the reference's "Licence of the weights").
+WEIGHTS_LICENCE = ("OpenPose's models are licensed for academic or non-profit non-commercial "
+                   "research use only (CMU OpenPose licence); commercial use needs a licence from CMU")
+PART_NET_SIDE = 368  # OpenPose's default --hand_net_resolution / --face_net_resolution (square)
+
+# 1 = base of the finger, 4 = its tip; "right"/"left" hands are the person's.
+HAND_KEYPOINTS = ("Wrist",) + tuple(f"{finger}{k}" for finger in ("Thumb", "Index", "Middle", "Ring", "Pinky")
+                                    for k in range(1, 5))
+# HAND_PAIRS_RENDER: each finger from the wrist, base to tip.
+HAND_BONES = tuple(pair for f in range(5) for pair in ((0, 4 * f + 1), (4 * f + 1, 4 * f + 2),
+                                                        (4 * f + 2, 4 * f + 3), (4 * f + 3, 4 * f + 4)))
+# HAND_COLORS_RENDER (RGB) per keypoint: grey wrist, then red, yellow, green, blue and
+# magenta fingers, darker at the base. A bone takes its second keypoint's colour.
+HAND_COLORS_RGB: Tuple[RGB, ...] = (
+    (100, 100, 100),
+    (100, 0, 0), (150, 0, 0), (200, 0, 0), (255, 0, 0),
+    (100, 100, 0), (150, 150, 0), (200, 200, 0), (255, 255, 0),
+    (0, 100, 50), (0, 150, 75), (0, 200, 100), (0, 255, 125),
+    (0, 50, 100), (0, 75, 150), (0, 100, 200), (0, 125, 255),
+    (100, 0, 100), (150, 0, 150), (200, 0, 200), (255, 0, 255),
+)
+# The 68 landmarks of the iBUG 300-W layout, then the two pupils; "R" is the person's
+# right, on the image's left for a face looking at the camera.
+FACE_KEYPOINTS = (tuple(f"Jaw{k}" for k in range(17)) + tuple(f"RBrow{k}" for k in range(5))
+                  + tuple(f"LBrow{k}" for k in range(5)) + tuple(f"NoseBridge{k}" for k in range(4))
+                  + tuple(f"Nostrils{k}" for k in range(5)) + tuple(f"REye{k}" for k in range(6))
+                  + tuple(f"LEye{k}" for k in range(6)) + tuple(f"OuterLip{k}" for k in range(12))
+                  + tuple(f"InnerLip{k}" for k in range(8)) + ("RPupil", "LPupil"))
+
+
+def _chain(first: int, last: int, closed: bool = False) -> Tuple[Tuple[int, int], ...]:
+    links = tuple((k, k + 1) for k in range(first, last))
+    return links + ((last, first),) if closed else links
+
+
+# FACE_PAIRS_RENDER: jaw, brows, nose bridge and nostrils open; eyes and lips closed.
+FACE_BONES = (_chain(0, 16) + _chain(17, 21) + _chain(22, 26) + _chain(27, 30) + _chain(31, 35)
+              + _chain(36, 41, True) + _chain(42, 47, True) + _chain(48, 59, True) + _chain(60, 67, True))
+FACE_COLORS_RGB: Tuple[RGB, ...] = ((255, 255, 255),) * len(FACE_KEYPOINTS)  # FACE_COLORS_RENDER: all white
+
+
+@dataclass(frozen=True)
+class HandBoxRule:
+    """OpenPose's hand box from the body (handDetector.cpp): square, centred ahead of the
+    wrist along the forearm, sized by the forearm or the upper arm, whichever is longer."""
+
+    min_confidence: float = 0.03  # wrist, elbow and shoulder must all be above it
+    ahead: float = 0.33  # centre = wrist + ahead * (wrist - elbow)
+    side: float = 1.5  # side = side * max(|wrist - elbow|, upper_arm * |elbow - shoulder|)
+    upper_arm: float = 0.9
+    # handExtractorCaffe.cpp runs the net only on boxes wider than 1 px and over 10 px².
+    min_side: float = 1.0
+    min_area: float = 10.0
+
+
+@dataclass(frozen=True)
+class FaceBoxRule:
+    """OpenPose's face box from the body (faceDetector.cpp): the mean of the estimates the
+    visible head parts allow, each a centre and a side."""
+
+    min_confidence: float = 0.25  # a part counts when above it
+    neck_nose: float = 2.0  # centre between neck and nose, side 2 |neck - nose|
+    eyes: float = 3.0  # centre between the eyes, side 3 |eye distance|
+    ears: float = 2.0  # centre between the ears, side 2 |ear distance|
+    # Profile (the eye and ear of one side only): centre = mean of that eye, ear and the
+    # nose, side 0.85 (|nose - eye| + |nose - ear| + |neck - nose|), instead of neck_nose.
+    profile: float = 0.85
+    head: float = 1.33  # MPI (a head point, no face parts): centred on it, side 1.33 |neck - head|
+    min_side: float = 40.0  # faceExtractorCaffe.cpp skips smaller faces
+
+
+HAND_BOX = HandBoxRule()
+FACE_BOX = FaceBoxRule()
+
+
+@dataclass(frozen=True)
+class PartSpec(ModelSpec):
+    """A hand or face network: heatmaps only (pairs and PAFs empty), run on square crops.
+
+    `thresholds.peak` is the confidence a keypoint must exceed to be reported and drawn
+    (OpenPose's --hand_render_threshold / --face_render_threshold defaults); the other
+    thresholds belong to PAF grouping and are unused. `bones` are the drawn segments.
+    """
+
+    bones: Tuple[Tuple[int, int], ...] = ()
+    net_side: int = PART_NET_SIDE
+
+
+def _heatmaps_only(peak: float) -> Thresholds:
+    return Thresholds(peak=peak, inter=0.0, inter_min_above=0.0, min_parts=0, min_score=0.0)
+
+
+HAND_WEIGHTS = Weights(
+    relpath="hand/pose_iter_102000.caffemodel",
+    # The reference gives only "~147 MB" (36.8 M parameters): no exact size is published,
+    # so the MD5 OpenPose's CMake checks is the whole proof.
+    size=None,
+    sha256=None,
+    md5="a82cfc3fea7c62f159e11bd3674c1531",
+    urls=(
+        "http://vcl.snu.ac.kr/OpenPose/models/hand/pose_iter_102000.caffemodel",
+        "http://posefs1.perception.cs.cmu.edu/OpenPose/models/hand/pose_iter_102000.caffemodel",
+        "https://huggingface.co/camenduru/openpose/resolve/main/models/hand/pose_iter_102000.caffemodel",
+    ),
+)
+FACE_WEIGHTS = Weights(
+    relpath="face/pose_iter_116000.caffemodel",
+    size=None,  # "~154 MB" (38.4 M parameters); MD5 only, as for the hand
+    sha256=None,
+    md5="e747180d728fa4e4418c465828384333",
+    urls=(
+        "http://vcl.snu.ac.kr/OpenPose/models/face/pose_iter_116000.caffemodel",
+        "http://posefs1.perception.cs.cmu.edu/OpenPose/models/face/pose_iter_116000.caffemodel",
+        "https://huggingface.co/camenduru/openpose/resolve/main/models/face/pose_iter_116000.caffemodel",
+    ),
+)
+
+PARTS: Dict[str, PartSpec] = {
+    "HAND": PartSpec(
+        name="HAND", keypoints=HAND_KEYPOINTS, pairs=(), paf_channels=(), grouping_only=(),
+        thresholds=_heatmaps_only(0.2),  # --hand_render_threshold
+        prototxt=PACKAGE_DIR / "hand" / "pose_deploy.prototxt", weights=HAND_WEIGHTS,
+        stages=FULL_STAGES, output_name="net_output", topology="hand",
+        colors_rgb=HAND_COLORS_RGB, bones=HAND_BONES,
+    ),
+    "FACE": PartSpec(
+        name="FACE", keypoints=FACE_KEYPOINTS, pairs=(), paf_channels=(), grouping_only=(),
+        thresholds=_heatmaps_only(0.4),  # --face_render_threshold
+        prototxt=PACKAGE_DIR / "face" / "pose_deploy.prototxt", weights=FACE_WEIGHTS,
+        stages=FULL_STAGES, output_name="net_output", topology="face",
+        colors_rgb=FACE_COLORS_RGB, bones=FACE_BONES,
+    ),
+}
+# `./getModels.sh hand face` (and "all"); added after the body models, whose order stays.
+DOWNLOADS.update({"HAND": HAND_WEIGHTS, "FACE": FACE_WEIGHTS})

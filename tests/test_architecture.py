@@ -3,25 +3,27 @@ import pytest
 
 from pose.model.architecture import build_layers, deploy_text, valid_stages
 from pose.model.architecture import main as architecture_main
-from pose.spec import MODELS
+from pose.spec import MODELS, PARTS
 
 TABLES = {"COCO": "openpose-layers-coco.tsv", "MPI": "openpose-layers-mpi.tsv",
-          "MPI_4": "openpose-layers-mpi-4-stages.tsv", "BODY_25": "openpose-layers-body25.tsv"}
+          "MPI_4": "openpose-layers-mpi-4-stages.tsv", "BODY_25": "openpose-layers-body25.tsv",
+          "HAND": "openpose-layers-hand.tsv", "FACE": "openpose-layers-face.tsv"}
 BODY_25 = MODELS["BODY_25"]
+ALL = {**MODELS, **PARTS}
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", ALL)
 def test_committed_deploy_files_regenerate_byte_for_byte(name):
-    spec = MODELS[name]
+    spec = ALL[name]
     assert spec.prototxt.read_text() == deploy_text(spec)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", ALL)
 def test_layers_equal_openpose_tables(name, shared_dir):
     rows = [l.rstrip("\n").split("\t") for l in (shared_dir / "docs" / TABLES[name]).open()][1:]
     dash = lambda v: "-" if v is None else str(v)
     mine = [[l.name, l.type, ",".join(l.bottoms), l.top, dash(l.num_output), dash(l.kernel),
-             dash(l.pad), dash(l.stride)] for l in build_layers(MODELS[name])]
+             dash(l.pad), dash(l.stride)] for l in build_layers(ALL[name])]
     assert len(mine) == len(rows)
     for theirs, ours in zip(rows, mine):
         assert ours == theirs
@@ -83,4 +85,21 @@ def test_print_command(capsys):
     assert architecture_main(["--print", "body_25", "--stages", "5"]) == 0
     assert "Mconv7_stage0_L1" in capsys.readouterr().out
     assert architecture_main(["--print", "BODY_25", "--stages", "4"]) == 2
-    assert architecture_main(["--print", "HAND"]) == 2
+    assert architecture_main(["--print", "hand"]) == 0
+    assert 'top: "net_output"' in capsys.readouterr().out
+    assert architecture_main(["--print", "FOOT"]) == 2
+
+
+@pytest.mark.parametrize("name, outputs", [("HAND", 22), ("FACE", 71)])
+def test_hand_and_face_nets_keep_their_output_when_cut_or_narrowed(name, outputs):
+    spec = PARTS[name]
+    for stages in (1, 2, 6):
+        layers = {l.name: l for l in build_layers(spec, stages=stages, width=0.125)}
+        last = "conv6_2_CPM" if stages == 1 else f"Mconv7_stage{stages}"
+        assert layers[last].num_output == outputs and layers[last].top == "net_output"
+        assert list(layers)[-1] == last
+    narrow = {l.name: l for l in build_layers(spec, width=0.125)}
+    assert narrow["conv4_4"].num_output == 64 and narrow["conv5_3_CPM"].num_output == 16
+    concats = [l for l in narrow.values() if l.type == "Concat"]
+    assert len(concats) == 5 and concats[0].bottoms == ("conv6_2_CPM", "conv5_3_CPM")
+    assert list(valid_stages(spec)) == list(range(1, 7))

@@ -3,6 +3,8 @@
 Two topologies share the VGG front: COCO/MPI's, where every stage has a PAF (L1) and a
 heatmap (L2) branch, and BODY_25's, where four PAF stages (L2) come first, then two
 heatmap stages (L1) that read the last PAFs, with PReLU and blocks of 3x3 convolutions.
+The hand and face networks (topologies "hand" and "face") are single-branch
+convolutional pose machines: heatmaps only, identical shapes, different layer names.
 `build_layers` lists the layers of the network for any model spec, stage cut and
 channel width; `to_prototxt` writes them in Caffe's text format. Layer names must match
 OpenPose's deploy files exactly: Caffe (and cv2.dnn) binds weights by layer name.
@@ -13,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from pose.spec import FULL_STAGES, MODELS, ModelSpec
+from pose.spec import FULL_STAGES, MODELS, PARTS, ModelSpec
 
 INPUT_NAME = "image"
 FEATURES = "conv4_4_CPM"  # the 128-channel map every stage reads
@@ -43,6 +45,39 @@ _B25_PAF_STAGES, _B25_HEATMAP_STAGES = 4, 2
 _B25_BLOCKS = 5
 # (channels of each 3x3 convolution, of Mconv6): a branch's first stage is narrower.
 _B25_FIRST_STAGE, _B25_LATER_STAGE = (96, 256), (128, 512)
+
+# Hand and face: VGG-19 up to conv5_2 at full width ("pool" marks the 2x2/2 poolings),
+# then conv5_3_CPM, the 128-channel map every stage reads. Stage 1 is conv6_1_CPM (1x1)
+# and conv6_2_CPM (1x1, the heatmaps); stages 2..6 run _STAGE_T on [previous heatmaps,
+# conv5_3_CPM].
+_CPM_FEATURES = "conv5_3_CPM"
+_CPM_FRONT: Tuple[object, ...] = (
+    ("conv1_1", 64), ("conv1_2", 64), "pool",
+    ("conv2_1", 128), ("conv2_2", 128), "pool",
+    ("conv3_1", 256), ("conv3_2", 256), ("conv3_3", 256), ("conv3_4", 256), "pool",
+    ("conv4_1", 512), ("conv4_2", 512), ("conv4_3", 512), ("conv4_4", 512),
+    ("conv5_1", 512), ("conv5_2", 512), (_CPM_FEATURES, 128),
+)
+_CPM_STAGE1 = (("conv6_1_CPM", 512), ("conv6_2_CPM", None))
+
+
+@dataclass(frozen=True)
+class _CpmNames:
+    """How one CPM deploy file names what carries no weights (ReLUs, pools, concats).
+    Only weighted layers bind by name, but the tables and regenerated files must match."""
+
+    pool: str  # the k-th pooling, k = 1..3
+    relu: str  # after a front or stage-1 convolution {conv}; {num} is its name without "conv"
+    stage_relu: str  # after Mconv{i} of stage {t}; {j} = i + 1
+    concat: str  # stage t's input
+    renamed: Tuple[Tuple[str, str], ...] = ()  # (convolution, its ReLU) off the pattern
+
+
+_CPM_NAMES = {
+    "hand": _CpmNames("pool{k}_stage1", "relu{num}", "Mrelu1_{j}_stage{t}_{i}", "concat_stage{t}",
+                      renamed=((_CPM_FEATURES, "relu5_4_stage1_3"), ("conv6_1_CPM", "relu6_4_stage1_1"))),
+    "face": _CpmNames("pool{k}", "{conv}_re", "Mconv{i}_stage{t}_re", "features_in_stage_{t}"),
+}
 
 
 @dataclass(frozen=True)
@@ -112,7 +147,7 @@ def valid_stages(spec: ModelSpec) -> range:
     """
     if spec.topology == "body_25":
         return range(_B25_PAF_STAGES + 1, _B25_PAF_STAGES + _B25_HEATMAP_STAGES + 1)
-    if spec.topology == "two_branch":
+    if spec.topology in ("two_branch", *_CPM_NAMES):  # every CPM stage has its own loss too
         return range(1, FULL_STAGES + 1)
     raise ValueError(f"{spec.name}: unknown network topology {spec.topology!r}")
 
@@ -146,6 +181,8 @@ def build_layers(spec: ModelSpec, stages: Optional[int] = None, width: float = 1
         raise ValueError(f"width must be positive, got {width}")
     if spec.topology == "body_25":
         return _body25_layers(spec, stages, width)
+    if spec.topology in _CPM_NAMES:
+        return _cpm_layers(spec, stages, width)
     outputs = (spec.n_pafs, spec.n_heatmaps)
     layers = _front(width)
     layers += _branches(lambda i, b: f"conv5_{i}_CPM_L{b}", lambda i, b: f"relu5_{i}_CPM_L{b}",
@@ -210,6 +247,45 @@ def _body25_layers(spec: ModelSpec, stages: int, width: float) -> List[Layer]:
     return layers
 
 
+def _cpm_layers(spec: ModelSpec, stages: int, width: float) -> List[Layer]:
+    """The hand or face network cut after `stages`; the last convolution writes spec.output_name."""
+    names = _CPM_NAMES[spec.topology]
+    renamed = dict(names.renamed)
+
+    def relu(conv: str) -> str:
+        return renamed.get(conv) or names.relu.format(conv=conv, num=conv[len("conv"):])
+
+    layers: List[Layer] = []
+    prev, pools = INPUT_NAME, 0
+    for item in _CPM_FRONT:
+        if item == "pool":
+            pools += 1
+            name = names.pool.format(k=pools)
+            layers.append(Layer(name, "Pooling", (prev,), name, kernel=2, stride=2))
+            prev = name
+        else:
+            conv, channels = item
+            layers += _conv(conv, prev, _scaled(channels, width), 3, relu(conv))
+            prev = conv
+    for conv, channels in _CPM_STAGE1:
+        last = channels is None
+        layers += _conv(conv, prev, spec.n_heatmaps if last else _scaled(channels, width), 1,
+                        None if last else relu(conv))
+        prev = conv
+    for t in range(2, stages + 1):
+        concat = names.concat.format(t=t)
+        layers.append(Layer(concat, "Concat", (prev, _CPM_FEATURES), concat))
+        prev = concat
+        for i, (channels, kernel) in enumerate(_STAGE_T, start=1):
+            conv, last = f"Mconv{i}_stage{t}", channels is None
+            layers += _conv(conv, prev, spec.n_heatmaps if last else _scaled(channels, width), kernel,
+                            None if last else names.stage_relu.format(i=i, j=i + 1, t=t))
+            prev = conv
+    # OpenPose names the output blob, not the layer: Mconv7_stage6 writes net_output.
+    layers[-1] = replace(layers[-1], top=spec.output_name)
+    return layers
+
+
 def to_prototxt(layers: Sequence[Layer], name: str, input_size: Tuple[int, int] = (368, 368)) -> str:
     """Caffe deploy text for `layers`. The input size is only a default: cv2.dnn reshapes."""
     w, h = input_size
@@ -243,7 +319,7 @@ def deploy_text(spec: ModelSpec, stages: Optional[int] = None, width: float = 1.
 def write_deploy_files(root: Optional[Path] = None) -> List[Path]:
     """(Re)write the committed deploy file of every model; returns the paths."""
     written = []
-    for spec in MODELS.values():
+    for spec in (*MODELS.values(), *PARTS.values()):
         path = spec.prototxt if root is None else Path(root) / spec.prototxt.relative_to(spec.prototxt.parents[1])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(deploy_text(spec))
@@ -255,13 +331,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pose.model.architecture",
         description="Regenerate the OpenPose deploy files under pose/ (or print one model's).")
-    parser.add_argument("--print", metavar="MODEL", help="print MODEL's deploy file instead, e.g. COCO")
+    parser.add_argument("--print", metavar="MODEL", help="print MODEL's deploy file instead, e.g. COCO or HAND")
     parser.add_argument("--stages", type=int, help="cut after this stage (1-6; BODY_25 5-6), with --print")
     parser.add_argument("--width", type=float, default=1.0, help="channel width factor, with --print")
     args = parser.parse_args(argv)
     if args.print:
         try:
-            sys.stdout.write(deploy_text(MODELS[args.print.upper()], args.stages, args.width))
+            sys.stdout.write(deploy_text({**MODELS, **PARTS}[args.print.upper()], args.stages, args.width))
         except (KeyError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
