@@ -456,7 +456,7 @@ def test_module_help_and_bad_arguments():
     bad = subprocess.run([str(ROOT / "getModels.sh"), "NOPE"], cwd=ROOT, capture_output=True,
                          text=True, timeout=30, env={**os.environ, "PATH": path})
     assert bad.returncode == 2
-    assert "unknown model 'NOPE': choose COCO, MPI, BODY_25 or all" in bad.stderr
+    assert "unknown model 'NOPE': choose COCO, MPI, BODY_25, HAND, FACE or all" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -522,7 +522,69 @@ def test_md5_only_hand_install_instructions_name_md5_tools(md5_weights):
 def test_body25_is_a_download_choice():
     from pose.spec import DOWNLOADS, MODELS
 
-    assert list(DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
+    assert list(DOWNLOADS) == ["COCO", "MPI", "BODY_25", "HAND", "FACE"]
     assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
     assert download_cli._select(["body_25"], DOWNLOADS) == ["BODY_25"]
-    assert download_cli._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
+    assert download_cli._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25", "HAND", "FACE"]
+
+
+# --------------------------------------------------------------------------- weights without a size
+
+@pytest.fixture
+def sizeless(tmp_path) -> Weights:
+    """Weights known by an MD5 and no size, as OpenPose publishes the hand and face files."""
+    return Weights(tmp_path / "models" / NAME, size=None, sha256=None, urls=(), md5=MD5)
+
+
+def test_hand_and_face_are_download_choices_with_openposes_md5():
+    from pose.spec import DOWNLOADS, PARTS
+
+    assert download_cli._select(["hand", "Face"], DOWNLOADS) == ["HAND", "FACE"]
+    hand, face = DOWNLOADS["HAND"], DOWNLOADS["FACE"]
+    assert hand is PARTS["HAND"].weights and face is PARTS["FACE"].weights
+    assert (hand.path.parent.name, hand.path.name) == ("hand", "pose_iter_102000.caffemodel")
+    assert (face.path.parent.name, face.path.name) == ("face", "pose_iter_116000.caffemodel")
+    assert hand.checksums() == {"md5": "a82cfc3fea7c62f159e11bd3674c1531"}
+    assert face.checksums() == {"md5": "e747180d728fa4e4418c465828384333"}
+    assert hand.size is None and face.size is None  # the reference publishes ~147 / ~154 MB only
+
+
+def test_sizeless_weights_resume_with_the_servers_length_and_verify_by_md5(server, sizeless):
+    outcome = download(sizeless, [server.url("cut")], policy=FAST)
+    assert outcome.ok and installed(sizeless)
+    assert server.ranges() == [None, f"bytes={SIZE // 2}-"]
+    ok, reason = verify_file(sizeless)
+    assert ok and f"MD5 {MD5[:16]}" in reason
+    sizeless.path.write_bytes(PAYLOAD[:1000])  # no size to compare: the checksum says it
+    ok, reason = verify_file(sizeless)
+    assert not ok and reason.startswith("checksum mismatch")
+
+
+def test_sizeless_weights_reject_wrong_files(server, sizeless):
+    outcome = download(sizeless, [server.url("htmlbin"), server.url("corrupt"), server.url("good")], policy=FAST)
+    assert outcome.ok and installed(sizeless)
+    assert "HTML page" in outcome.tried[0][1]
+    assert outcome.tried[1] == (server.url("corrupt"), f"checksum mismatch: got MD5 {hashlib.md5(server.corrupt).hexdigest()}")
+
+
+def test_sizeless_part_is_adopted_when_whole_and_resumed_when_not(server, sizeless):
+    sizeless.path.parent.mkdir(parents=True)
+    part_path(sizeless).write_bytes(PAYLOAD)
+    outcome = download(sizeless, [server.url("good")], policy=FAST)
+    assert outcome.detail == "completed from an earlier run's .part, verified" and installed(sizeless)
+    sizeless.path.unlink()
+    part_path(sizeless).write_bytes(PAYLOAD[:700_000])
+    assert download(sizeless, [server.url("good")], policy=FAST).ok and installed(sizeless)
+    assert server.ranges() == ["bytes=700000-"]
+
+
+def test_sizeless_instructions_and_the_licence_line(server, sizeless, capsys):
+    text = " ".join(models.manual_instructions(sizeless, []).split())
+    assert f"get {NAME} (MD5 {MD5})" in text and "bytes" not in text.split("put it at")[0]
+    good = Weights(sizeless.path, None, None, (server.url("good"),), md5=MD5)
+    assert main(["--quiet"], downloads={"TEST": good}) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("licence: OpenPose's models are licensed for academic or "
+                                          "non-profit non-commercial research use only")
+    assert main(["--verify"], downloads={"TEST": good}) == 0
+    assert "licence" not in capsys.readouterr().out  # nothing downloaded, nothing to tell

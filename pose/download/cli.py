@@ -23,7 +23,7 @@ from pose.download.fetch import (
     verify_file,
 )
 from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from pose.spec import DOWNLOADS
+from pose.spec import DOWNLOADS, WEIGHTS_LICENCE
 
 _EPILOG = """\
 examples:
@@ -145,6 +145,8 @@ def main(argv: Optional[Sequence[str]] = None,
     policy = Policy(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout,
                     retries=args.retries, backoff=args.backoff, progress=not args.quiet)
     say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
+    # The licence must reach whoever downloads the weights, --quiet or not.
+    print(f"licence: {WEIGHTS_LICENCE}", flush=True)
     unreachable: Set[str] = set()
     failed = []
     current: Optional[Weights] = None
@@ -173,7 +175,8 @@ def main(argv: Optional[Sequence[str]] = None,
 def _interrupted(weights: Optional[Weights]) -> str:
     part = part_path(weights) if weights else None
     if part is not None and part.exists():
-        return (f"interrupted: {_part_size(part)} of {weights.size} bytes kept in {part}; "
+        of = "" if weights.size is None else f" of {weights.size}"
+        return (f"interrupted: {_part_size(part)}{of} bytes kept in {part}; "
                 "run the same command again to resume")
     return "interrupted"
 

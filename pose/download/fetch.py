@@ -4,7 +4,9 @@
 The facts (paths, sizes, checksums, mirrors) live in pose.spec.DOWNLOADS; this module
 holds only the procedure: try each mirror in order, stream to `<file>.part`, resume
 with an HTTP Range request where the server allows it, check the size and every
-published checksum (SHA-256; for BODY_25 only an MD5 exists), then rename into place.
+published checksum (SHA-256; for BODY_25, the hand and the face only an MD5 exists, and
+the hand and face files have no published size: there the checksum alone decides),
+then rename into place.
 Nothing lands at the final path unless it is the official file.
 """
 from __future__ import annotations
@@ -142,7 +144,7 @@ def verify_file(weights: Weights) -> Tuple[bool, str]:
         return False, f"cannot read {path}: {e.strerror or e}"
     if not path.is_file():
         return False, f"not a regular file: {path}"
-    if st.st_size != weights.size:
+    if weights.size is not None and st.st_size != weights.size:
         return False, (f"wrong size: {path} has {st.st_size} bytes, expected {weights.size} "
                        "(an incomplete or different file)")
     try:
@@ -285,7 +287,7 @@ def _accept(response: requests.Response, offset: int, weights: Weights,
         start, total = _content_range(response.headers.get("Content-Range", ""))
         if start != offset:
             raise _Restart(f"server resumed at byte {start}, asked for {offset}")
-    if total is not None and total != weights.size:
+    if total is not None and weights.size is not None and total != weights.size:
         raise _MirrorFailed(f"wrong size: server announces {total} bytes, expected {weights.size}")
     chunks = response.iter_content(_CHUNK)
     return _Source(start=start, total=total, chunks=_http_chunks(chunks, read_timeout),
@@ -332,7 +334,7 @@ def _open_file(url: str, offset: int, weights: Weights) -> _Source:
         raise _MirrorFailed(f"is a directory: {path}")
     except OSError as e:
         raise _MirrorFailed(f"cannot read {path}: {e.strerror or e}")
-    if size != weights.size:
+    if weights.size is not None and size != weights.size:
         f.close()
         raise _MirrorFailed(f"wrong size: {path} has {size} bytes, expected {weights.size}")
     f.seek(offset)
@@ -392,11 +394,12 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
     """One request: append what the mirror sends to the .part until it holds the whole file.
 
     Raises _Transient (retry may help), _Restart (.part is unusable), _MirrorFailed.
-    Returns once the .part has exactly weights.size bytes with the right checksums.
+    Returns once the .part has exactly weights.size bytes (where published; else what
+    the server announced, if it did) with the right checksums.
     """
     part = part_path(weights)
     offset = _part_size(part)
-    if offset >= weights.size:  # a whole .part would have been checked already: it is junk
+    if weights.size is not None and offset >= weights.size:  # a whole .part would have been checked: junk
         _remove(part)
         offset = 0
     if url.lower().startswith("file:"):
@@ -410,30 +413,31 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
         if offset and not source.start:
             say("  the server does not resume downloads; starting again from byte 0")
         hashers = _hashers(weights)
+        expected = weights.size if weights.size is not None else source.total
         if source.start:
             _hash_prefix(part, source.start, hashers)
         # "wb" only now that the first bytes look right: a bad answer never costs the .part.
-        with _open_part(part, append=source.start > 0) as out, _bar(weights, source.start, policy) as bar:
+        with _open_part(part, append=source.start > 0) as out, _bar(weights, source.start, policy, expected) as bar:
             received = source.start
             chunk = first
             while chunk:
                 received += len(chunk)
-                if received > weights.size:
+                if expected is not None and received > expected:
                     out.close()
                     _remove(part)
-                    raise _MirrorFailed(f"sent more than the expected {weights.size} bytes")
+                    raise _MirrorFailed(f"sent more than the expected {expected} bytes")
                 _update(hashers, chunk)
                 _write(out, chunk, part)
                 bar.update(len(chunk))
                 try:
                     chunk = next(source.chunks, b"")
                 except _Transient as e:
-                    raise _Transient(f"{e} (after byte {received} of {weights.size})") from None
+                    raise _Transient(f"{e} (after byte {received}{_of(expected)})") from None
             _sync(out, part)
     finally:
         source.close()
-    if received < weights.size:
-        raise _Transient(f"connection closed at byte {received} of {weights.size}")
+    if expected is not None and received < expected:
+        raise _Transient(f"connection closed at byte {received} of {expected}")
     wrong = _mismatch(weights, {name: h.hexdigest() for name, h in hashers.items()})
     if wrong:
         if source.start:
@@ -478,8 +482,12 @@ def _sync(out: BinaryIO, part: Path) -> None:
         raise _DiskError(f"cannot write {part}: {e.strerror or e}")
 
 
-def _bar(weights: Weights, start: int, policy: Policy) -> tqdm:
-    return tqdm(total=weights.size, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
+def _of(total: Optional[int]) -> str:
+    return "" if total is None else f" of {total}"
+
+
+def _bar(weights: Weights, start: int, policy: Policy, total: Optional[int] = None) -> tqdm:
+    return tqdm(total=weights.size or total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
                 desc=weights.path.name, disable=not policy.progress, leave=True, dynamic_ncols=True,
                 file=sys.stderr)
 
@@ -574,6 +582,16 @@ def _adopt_complete_part(weights: Weights) -> bool:
     """A .part that already holds the whole official file only needs renaming."""
     part = part_path(weights)
     size = _part_size(part)
+    if weights.size is None:
+        # No published size: only the checksum tells a whole file from a partial one, and a
+        # partial one is kept for resuming (a bad one fails its checksum there and restarts).
+        try:
+            complete = size > 0 and _mismatch(weights, digests_of(part, weights)) is None
+        except OSError as e:
+            raise _DiskError(f"cannot read {part}: {e.strerror or e}")
+        if complete:
+            _install(weights)
+        return complete
     if size < weights.size:
         return False
     try:
@@ -611,6 +629,10 @@ def _install(weights: Weights) -> None:
         pass
 
 
+def _bytes(weights: Weights) -> str:
+    return "" if weights.size is None else f"{weights.size} bytes, "
+
+
 def manual_instructions(weights: Weights, tried: Sequence[Tuple[str, str]]) -> str:
     """The paragraph shown when no mirror delivered the file."""
     name = weights.path.name
@@ -624,7 +646,7 @@ def manual_instructions(weights: Weights, tried: Sequence[Tuple[str, str]]) -> s
     algorithm, checksum = next(iter(weights.checksums().items()))
     label, linux, macos, certutil = _CHECKSUM_TOOLS[algorithm]
     lines += [
-        wrap(f"To install it by hand: get {name} ({weights.size} bytes, {label} "
+        wrap(f"To install it by hand: get {name} ({_bytes(weights)}{label} "
              f"{checksum}) from any of the URLs above or from someone who has it; check "
              f"it with `{linux} {name}` (macOS: `{macos} {name}`; Windows: "
              f"`certutil -hashfile {name} {certutil}`); put it at"),
