@@ -26,6 +26,7 @@ from pose.decode.preprocess import (
     prepare_input,
 )
 from pose.errors import EXIT_USAGE, NetworkError
+from pose.handface import HandFaceEstimator, check_downloaded
 from pose.model.architecture import check_stages
 from pose.model.weights import check_weights
 from pose.paths import models_command
@@ -50,14 +51,19 @@ class PoseEstimator:
     layout still from `model`). device: cpu | gpu | opencl | auto. stages: cut the
     built-in definition after stage 1..6 (default: the model's). scales: multi-scale
     averaging factors, e.g. (1.0, 0.75, 0.5). engine: auto | caffe | onnx | onnxruntime;
-    `self.engine` and `self.engine_label` say which one runs. Bad values raise ValueError.
+    `self.engine` and `self.engine_label` say which one runs. hand / face: also run
+    OpenPose's hand and face networks on crops of each person (pose.handface; their crop
+    sizes hand_net_resolution / face_net_resolution, default 368x368), on the same
+    engine and device; `self.parts` holds them. Bad values raise ValueError.
     """
 
     def __init__(self, model: Union[str, ModelSpec] = "COCO", *, proto: Optional[Union[str, Path]] = None,
                  weights: Optional[Union[str, Path]] = None, device: str = "cpu", fp16: bool = False,
                  net_resolution: Union[str, NetResolution] = DEFAULT_NET_RESOLUTION,
                  stages: Optional[int] = None, scales: Union[str, Sequence[float]] = (1.0,),
-                 engine: str = "auto", decode_options: Optional[DecodeOptions] = None):
+                 engine: str = "auto", decode_options: Optional[DecodeOptions] = None,
+                 hand: bool = False, face: bool = False, hand_net_resolution: Union[int, str] = "368x368",
+                 face_net_resolution: Union[int, str] = "368x368"):
         self.spec = model if isinstance(model, ModelSpec) else get_spec(model)
         self.resolution = (net_resolution if isinstance(net_resolution, NetResolution)
                            else parse_net_resolution(net_resolution))
@@ -71,6 +77,7 @@ class PoseEstimator:
         official = weights == self.spec.weights.path
         hint = f"{models_command()} {self._download_name()}" if official else None
         check_weights(weights, hint)  # before any device warning: the fix comes first
+        check_downloaded(hand, face)
         self.placement = engine_module.select_placement(device, fp16)
         if official and weights.is_file() and weights.stat().st_size != self.spec.weights.size:
             log.warning(f"{weights.name} is {weights.stat().st_size} bytes, the published file is "
@@ -81,6 +88,9 @@ class PoseEstimator:
         self.engine = self.net.name  # the engine that runs: caffe | onnx | onnxruntime
         self.engine_label = self.net.label  # what runs it, for the tools' first output line
         self._probe(weights)
+        self.parts = (HandFaceEstimator(self.spec, hand=hand, face=face, hand_net_resolution=hand_net_resolution,
+                                        face_net_resolution=face_net_resolution, engine=self.engine,
+                                        placement=self.placement) if hand or face else None)
         self._geometries: dict = {}
         self._blobs: dict = {}  # net resolution -> the last blob, refilled in place
 
@@ -125,16 +135,22 @@ class PoseEstimator:
         """The network's output at every scale: the costly half of `estimate`."""
         return [self.forward(image, s) for s in self.scales]
 
-    def people_from(self, outputs: Sequence[NetOutput]) -> List[Person]:
+    def people_from(self, outputs: Sequence[NetOutput], image: Optional[np.ndarray] = None) -> List[Person]:
         """Decode what `infer` returned (a separate step so video can decode off the
-        inference thread)."""
+        inference thread). With hand or face on, `image` (the frame `infer` saw) gives
+        the people their hand and face keypoints; without it they stay None."""
         if len(outputs) == 1:
-            return decode(outputs[0].maps, outputs[0].geometry, self.spec, self.decode_options)
-        return decode_multiscale(outputs, self.spec, self.decode_options)
+            people = decode(outputs[0].maps, outputs[0].geometry, self.spec, self.decode_options)
+        else:
+            people = decode_multiscale(outputs, self.spec, self.decode_options)
+        if self.parts is not None and image is not None:
+            self.parts(image, people)
+        return people
 
     def estimate(self, image: np.ndarray) -> List[Person]:
-        """Every person in a BGR image, best first (see pose.decode)."""
-        return self.people_from(self.infer(image))
+        """Every person in a BGR image, best first (see pose.decode), with hand and face
+        keypoints when those are on."""
+        return self.people_from(self.infer(image), image)
 
     __call__ = estimate
 

@@ -15,6 +15,9 @@ class PoseClass:
     gesture_confidence: float = 0.0
     posture: str = "unknown"  # sitting | standing | lying | unknown
     posture_confidence: float = 0.0
+    # Which gesture rule decided, where hand keypoints were estimated: "hands" (open hand,
+    # palm) or "arms" (the hands told nothing); None without --hand.
+    gesture_rule: Optional[str] = None
 
 
 @dataclass
@@ -29,6 +32,12 @@ class Person:
     score: float
     track_id: int = -1
     pose_class: Optional[PoseClass] = None
+    # OpenPose's --hand / --face results (pose.handface): (21, 3) per hand and (70, 3) for
+    # the face, image pixels, (0, 0, 0) where not found (all zeros when the body gave no
+    # box); None when not estimated at all.
+    hand_left_keypoints: Optional[np.ndarray] = None
+    hand_right_keypoints: Optional[np.ndarray] = None
+    face_keypoints: Optional[np.ndarray] = None
 
     def visible(self, min_confidence: float = 0.0) -> np.ndarray:
         """Boolean mask of the parts that were found (confidence above the bound)."""
