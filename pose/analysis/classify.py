@@ -11,6 +11,12 @@ product of
   from it.
 A rule whose joints are missing or below `min_keypoint_confidence` answers None and
 the label that needs it is "unknown" with confidence 0: never a guess.
+
+With hand keypoints (--hand), the gesture also looks at the raised arms' hands
+(`hand_gesture`): hello needs a raised open hand, stop both arms raised and an open hand
+showing its palm; raised fists are "none". Where the hands cannot tell (not found, too
+few points, a palm seen edge-on) the arm rules decide; `PoseClass.gesture_rule` says
+which did.
 """
 from __future__ import annotations
 
@@ -66,6 +72,17 @@ class ClassifyThresholds:
     angle_band_deg: float = 15.0
     ratio_band: float = 0.3
     length_band: float = 0.25  # in upper-arm lengths (wrist height), torso lengths (knee drop)
+    # Hands (--hand). A finger is extended when its tip is at least `finger_reach` times
+    # as far from the wrist as the finger's base, and its joints nearly in line: the
+    # base-to-tip distance at least `finger_straightness` of the summed segments (1 =
+    # straight). An open hand has at least `open_fingers` of its 5 fingers extended.
+    finger_reach: float = 1.3
+    finger_straightness: float = 0.85
+    open_fingers: int = 4
+    # The palm faces the camera when, seen from the wrist, the turn from the index
+    # finger's base to the little finger's has a palm's sense for that hand, with a sine
+    # of at least `palm_turn`; less is a hand seen edge-on (unknown).
+    palm_turn: float = 0.15
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_keypoint_confidence <= 1.0:
@@ -77,6 +94,8 @@ class ClassifyThresholds:
         for band in ("angle_band_deg", "ratio_band", "length_band"):
             if getattr(self, band) <= 0:
                 raise ValueError(f"{band} must be positive, got {getattr(self, band)}")
+        if not 1 <= self.open_fingers <= 5:
+            raise ValueError(f"open_fingers must be 1..5, got {self.open_fingers}")
 
 
 DEFAULT_THRESHOLDS = ClassifyThresholds()
@@ -228,6 +247,99 @@ def gesture(j: Joints, th: ClassifyThresholds) -> Tuple[str, float]:
     return ("none", "hello", "stop")[raised], conf
 
 
+# Hand keypoint indices (pose.spec.HAND_KEYPOINTS): the wrist, then 4 per finger, base to tip.
+_WRIST, _FINGERS = 0, tuple(tuple(range(1 + 4 * f, 5 + 4 * f)) for f in range(5))
+_INDEX_BASE, _PINKY_BASE = _FINGERS[1][0], _FINGERS[4][0]
+
+
+def _hand_points(hand: Optional[np.ndarray], th: ClassifyThresholds) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """(xy (21, 2), found (21,)) of a hand's keypoints, None when not estimated."""
+    if hand is None:
+        return None
+    kp = np.asarray(hand, dtype=np.float64)
+    return kp[:, :2], (kp[:, 2] > 0) & (kp[:, 2] >= th.min_keypoint_confidence)
+
+
+def finger_extended(hand: np.ndarray, finger: int, th: ClassifyThresholds) -> Decision:
+    """Is finger 0 (thumb) .. 4 (little) of (21, 3) hand keypoints stretched out?"""
+    points = _hand_points(hand, th)
+    idx = (_WRIST, *_FINGERS[finger])
+    if points is None or not points[1][list(idx)].all():
+        return UNKNOWN
+    xy = points[0][list(idx)]
+    conf = float(np.clip(np.asarray(hand)[list(idx), 2].min(), 0.0, 1.0))
+    wrist, base, tip = xy[0], xy[1], xy[-1]
+    path = float(np.linalg.norm(np.diff(xy[1:], axis=0), axis=1).sum())
+    reach = np.linalg.norm(tip - wrist) / max(float(np.linalg.norm(base - wrist)), 1e-6)
+    straight = np.linalg.norm(tip - base) / max(path, 1e-6)
+    return _all([_at_least(float(reach), th.finger_reach, th.ratio_band, conf),
+                 _at_least(float(straight), th.finger_straightness, 0.1, conf)])
+
+
+def hand_open(hand: Optional[np.ndarray], th: ClassifyThresholds) -> Decision:
+    """At least `open_fingers` fingers extended; unknown until enough fingers are seen."""
+    if hand is None:
+        return UNKNOWN
+    fingers = [finger_extended(hand, f, th) for f in range(5)]
+    extended = sorted((d.confidence for d in fingers if d.value), reverse=True)
+    bent = sorted((d.confidence for d in fingers if d.value is False), reverse=True)
+    if len(extended) >= th.open_fingers:
+        return Decision(True, extended[th.open_fingers - 1])  # the weakest of the needed ones
+    if len(bent) > 5 - th.open_fingers:
+        return Decision(False, bent[5 - th.open_fingers])
+    return UNKNOWN
+
+
+def palm_facing(hand: Optional[np.ndarray], side: str, th: ClassifyThresholds) -> Decision:
+    """Does hand `side` ("R"/"L", the person's) show its palm to the camera?
+
+    Seen from the wrist, a right palm facing the camera has its index base on one side
+    of the little finger's and the back of the hand the other; a left hand, mirrored,
+    the reverse (image y points down: a right palm turns negatively). Any rotation of
+    the hand in the image keeps the sense.
+    """
+    points = _hand_points(hand, th)
+    idx = [_WRIST, _INDEX_BASE, _PINKY_BASE]
+    if points is None or not points[1][idx].all():
+        return UNKNOWN
+    xy = points[0]
+    a, b = xy[_INDEX_BASE] - xy[_WRIST], xy[_PINKY_BASE] - xy[_WRIST]
+    turn = float(a[0] * b[1] - a[1] * b[0]) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
+    palm = -turn if side == "R" else turn
+    if abs(palm) < th.palm_turn:
+        return UNKNOWN  # edge-on: which side shows cannot be told
+    conf = float(np.clip(np.asarray(hand)[idx, 2].min(), 0.0, 1.0))
+    return Decision(palm > 0, conf * _margin(abs(palm) - th.palm_turn, 0.3))
+
+
+def hand_gesture(person: Person, j: Joints, th: ClassifyThresholds) -> Optional[Tuple[str, float]]:
+    """The gesture by the hands of the raised arms, None where they cannot tell (the arm
+    rule then stands): hello = a raised open hand; stop = both arms raised and an open
+    hand showing its palm; none = only closed hands raised."""
+    arms = {side: arm_raised(j, side, th) for side in "RL"}
+    raised = [side for side in "RL" if arms[side].value]
+    if any(d.value is None for d in arms.values()) or not raised:
+        return None  # unknown arms, or none raised: nothing for the hands to add
+    hands = {"R": person.hand_right_keypoints, "L": person.hand_left_keypoints}
+    opened = {side: hand_open(hands[side], th) for side in raised}
+    if any(d.value is None for d in opened.values()):
+        return None
+    arm_conf = min(d.confidence for d in arms.values())
+    open_sides = [side for side in raised if opened[side].value]
+    if not open_sides:
+        return "none", min(arm_conf, max(opened[side].confidence for side in raised))
+    conf = min(arm_conf, max(opened[side].confidence for side in open_sides))
+    if len(raised) < 2:
+        return "hello", conf
+    palms = {side: palm_facing(hands[side], side, th) for side in open_sides}
+    facing = [side for side in open_sides if palms[side].value]
+    if facing:
+        return "stop", min(conf, max(palms[side].confidence for side in facing))
+    if any(palms[side].value is None for side in open_sides):
+        return None
+    return "hello", min(conf, max(palms[side].confidence for side in open_sides))
+
+
 def leg_sitting(j: Joints, side: str, th: ClassifyThresholds) -> Decision:
     """The seed's per-leg test: foreshortened thigh or a clearly bent knee."""
     parts = [j.get(side + p) for p in ("Hip", "Knee", "Ankle")]
@@ -311,8 +423,13 @@ def classify(person: Person, spec: ModelSpec,
     """Gesture and posture of one person, each with a confidence in [0, 1]."""
     j = Joints(person, spec, thresholds.min_keypoint_confidence)
     g, gc = gesture(j, thresholds)
+    rule = None
+    if person.hand_left_keypoints is not None or person.hand_right_keypoints is not None:
+        by_hands = hand_gesture(person, j, thresholds)
+        rule = "arms" if by_hands is None else "hands"
+        g, gc = by_hands or (g, gc)
     p, pc = posture(j, thresholds)
-    return PoseClass(gesture=g, gesture_confidence=gc, posture=p, posture_confidence=pc)
+    return PoseClass(gesture=g, gesture_confidence=gc, posture=p, posture_confidence=pc, gesture_rule=rule)
 
 
 def label_text(pc: Optional[PoseClass]) -> str:
@@ -325,12 +442,15 @@ def label_text(pc: Optional[PoseClass]) -> str:
 
 def pose_class_json(pc: PoseClass) -> Dict[str, object]:
     """The "pose_class" object of the JSON output."""
-    return {
+    out: Dict[str, object] = {
         "gesture": pc.gesture,
         "gesture_confidence": round(float(pc.gesture_confidence), 3),
         "posture": pc.posture,
         "posture_confidence": round(float(pc.posture_confidence), 3),
     }
+    if pc.gesture_rule is not None:  # hands were estimated: say whether they decided
+        out["gesture_rule"] = pc.gesture_rule
+    return out
 
 
 def classify_people(people: Iterable[Person], spec: ModelSpec) -> None:

@@ -221,7 +221,7 @@ class Tracker:
         raw = person.pose_class or classify(person, self.spec, self.thresholds)
         g, gc = track.gesture.push(raw.gesture, raw.gesture_confidence)
         p, pc = track.posture.push(raw.posture, raw.posture_confidence)
-        person.pose_class = PoseClass(g, gc, p, pc)
+        person.pose_class = PoseClass(g, gc, p, pc, gesture_rule=raw.gesture_rule)
         track.seen.append((frame, g, p))
 
     def timeline(self) -> List[str]:

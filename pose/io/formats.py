@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from pose.analysis.classify import pose_class_json
 from pose.person import Person
 from pose.spec import ModelSpec
@@ -19,14 +21,23 @@ OPENPOSE_JSON_VERSION = 1.3
 EMPTY_FIELDS = ("face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d",
                 "pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d",
                 "hand_right_keypoints_3d")
+# The fields --hand / --face fill (21 x 3 per hand, 70 x 3 for the face), and the Person
+# attribute each comes from; None there (not estimated) keeps the field empty.
+PART_FIELDS = (("face_keypoints_2d", "face_keypoints"), ("hand_left_keypoints_2d", "hand_left_keypoints"),
+               ("hand_right_keypoints_2d", "hand_right_keypoints"))
 XY_DECIMALS, SCORE_DECIMALS = 2, 4
 UNTRACKED = -1  # OpenPose's person_id when people are not tracked
 
 
 def flat_keypoints(person: Person) -> List[float]:
     """x0, y0, c0, x1, ... rounded; missing parts stay 0, 0, 0."""
+    return flat_array(person.keypoints)
+
+
+def flat_array(keypoints: np.ndarray) -> List[float]:
+    """(N, 3) keypoints as OpenPose lists them: x0, y0, c0, x1, ... rounded."""
     out: List[float] = []
-    for x, y, c in person.keypoints.tolist():
+    for x, y, c in np.asarray(keypoints).tolist():
         out += [round(x, XY_DECIMALS), round(y, XY_DECIMALS), round(c, SCORE_DECIMALS)]
     return out
 
@@ -36,6 +47,9 @@ def person_json(person: Person, person_id: int = UNTRACKED,
     """One person in OpenPose's layout plus "score" (and "pose_class" when classified)."""
     out: Dict[str, object] = {"person_id": [int(person_id)], "pose_keypoints_2d": flat_keypoints(person)}
     out.update({name: [] for name in EMPTY_FIELDS})
+    for name, attribute in PART_FIELDS:
+        if getattr(person, attribute) is not None:
+            out[name] = flat_array(getattr(person, attribute))
     out["score"] = round(float(person.score), SCORE_DECIMALS)
     if person.pose_class is not None and pose_class_json is not None:
         out["pose_class"] = pose_class_json(person.pose_class)
