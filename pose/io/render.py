@@ -14,7 +14,7 @@ import numpy as np
 
 from pose.analysis.classify import label_text
 from pose.person import Person
-from pose.spec import COCO_KEYPOINTS, MPI_KEYPOINTS, ModelSpec
+from pose.spec import COCO_KEYPOINTS, MPI_KEYPOINTS, PARTS, ModelSpec
 
 # RGB per keypoint, in the layout's keypoint order (OpenPose's POSE_*_COLORS_RENDER_GPU).
 PALETTES_RGB = {
@@ -34,6 +34,11 @@ PALETTES_RGB = {
 CIRCLE_RATIO = 1 / 75
 LINE_RATIO_OF_CIRCLE = 0.75
 MIN_THICKNESS = 2
+# OpenPose's hand and face renderers (renderHand.cpp, renderFace.cpp): (circle ratio,
+# line ratio of the circle), sized by the part's own extent; a part under 5% of the
+# frame gets small filled dots.
+PART_RATIOS = {"HAND": (1 / 50, 0.75), "FACE": (1 / 75, 0.334)}
+SMALL_PART_SHARE = 0.05
 # The seed's numbered-keypoint look: yellow dots, red indices, sized for ~600 px images.
 NUMBER_DOT_BGR = (0, 255, 255)
 NUMBER_TEXT_BGR = (0, 0, 255)
@@ -70,13 +75,18 @@ def _points(person: Person) -> np.ndarray:
 
 def person_thickness(person: Person, image_size: tuple) -> int:
     """OpenPose's circle thickness for one person in a frame of `image_size` (w, h)."""
+    return keypoints_thickness(person.keypoints[person.visible(), :2], image_size)[0]
+
+
+def keypoints_thickness(found: np.ndarray, image_size: tuple, ratio: float = CIRCLE_RATIO) -> tuple:
+    """(OpenPose's circle thickness, share of the frame) for the found keypoints (K, 2) of
+    one body, hand or face: sqrt(frame area) * ratio * share, at least MIN_THICKNESS."""
     w, h = image_size
-    found = person.keypoints[person.visible(), :2]
     if len(found) == 0:
-        return MIN_THICKNESS
+        return MIN_THICKNESS, 0.0
     extent = found.max(axis=0) - found.min(axis=0)
     share = min(1.0, max(extent[0] / w, extent[1] / h))
-    return max(int(round(np.sqrt(w * h) * CIRCLE_RATIO * share)), MIN_THICKNESS)
+    return max(int(round(np.sqrt(w * h) * ratio * share)), MIN_THICKNESS), share
 
 
 def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) -> np.ndarray:
@@ -94,6 +104,37 @@ def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) 
         for j in np.flatnonzero(visible):
             # OpenPose draws a ring of radius t/2 and thickness t: a disc of radius t
             cv2.circle(image, tuple(pts[j]), circle, _color(colors[j]), -1, cv2.LINE_AA)
+    return image
+
+
+def _draw_part(image: np.ndarray, keypoints: np.ndarray, spec: ModelSpec) -> None:
+    """One hand or face in OpenPose's style: bones in their second keypoint's colour, dots."""
+    h, w = image.shape[:2]
+    visible = keypoints[:, 2] > 0
+    if not visible.any():
+        return
+    pts = np.rint(keypoints[:, :2]).astype(np.int64)
+    circle_ratio, line_ratio = PART_RATIOS[spec.name]
+    t, share = keypoints_thickness(keypoints[visible, :2], (w, h), circle_ratio)
+    line = max(1, int(round(t * line_ratio)))
+    colors = np.asarray(spec.colors_rgb, dtype=np.uint8)[:, ::-1]
+    for a, b in spec.bones:
+        if visible[a] and visible[b]:
+            cv2.line(image, tuple(pts[a]), tuple(pts[b]), _color(colors[b]), line, cv2.LINE_AA)
+    # OpenPose: a ring of radius t/2 and thickness t (a disc of radius t); small parts
+    # get filled dots of radius t/2.
+    radius = t if share > SMALL_PART_SHARE else max(1, t // 2)
+    for j in np.flatnonzero(visible):
+        cv2.circle(image, tuple(pts[j]), radius, _color(colors[j]), -1, cv2.LINE_AA)
+
+
+def draw_hands_and_faces(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+    """Every person's hand skeletons and face points (those estimated), OpenPose style."""
+    for person in people:
+        for keypoints, part in ((person.hand_left_keypoints, "HAND"), (person.hand_right_keypoints, "HAND"),
+                                (person.face_keypoints, "FACE")):
+            if keypoints is not None:
+                _draw_part(image, np.asarray(keypoints, dtype=np.float64), PARTS[part])
     return image
 
 
@@ -175,8 +216,9 @@ def person_labels(people: Sequence[Person], with_ids: bool) -> List[str]:
 
 def skeleton_view(image: np.ndarray, people: Sequence[Person], spec: ModelSpec,
                   with_ids: bool = False) -> np.ndarray:
-    """Limbs, keypoints and labels drawn on `image` (in place)."""
+    """Limbs, keypoints, hands and faces (where estimated) and labels drawn on `image` (in place)."""
     draw_skeleton(image, people, spec)
+    draw_hands_and_faces(image, people)
     return draw_labels(image, people, person_labels(people, with_ids), spec)
 
 
