@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from pose.decode.crops import parse_crop_resolution
 from pose.decode.people import DecodeOptions
 from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution, parse_scales
 from pose.engine import DEVICES, ENGINES, parse_device, parse_engine
@@ -66,6 +67,7 @@ _scales = _checked(parse_scales, "scales")
 _device = _checked(parse_device, "device")
 _stages = _checked(lambda text: check_stages(_whole(text)), "stages")
 _engine = _checked(parse_engine, "engine")
+_crop_resolution = _checked(parse_crop_resolution, "crop_resolution", keep_text=True)
 
 
 def _whole(text: str) -> int:
@@ -182,6 +184,19 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                        help="average the network over several input scales (slower, steadier); "
                             "e.g. --scales 1.0,0.75,0.5 (default: 1.0 only)")
 
+    parts = p.add_argument_group("hands and faces (OpenPose's --hand and --face; off by default)")
+    parts.add_argument("--hand", action="store_true",
+                       help="also find 21 keypoints on each hand: OpenPose's hand network on a crop "
+                            "ahead of each wrist (up to 2 more network runs per person; weights: "
+                            "./getModels.sh hand)")
+    parts.add_argument("--face", action="store_true",
+                       help="also find 70 face keypoints: OpenPose's face network on a crop round "
+                            "each head (1 more network run per person; weights: ./getModels.sh face)")
+    for part in ("hand", "face"):
+        parts.add_argument(f"--{part}_net_resolution", type=_crop_resolution, default="368x368", metavar="SxS",
+                           help=f"the {part} network's square crop, a multiple of 8; smaller is faster and "
+                                f"coarser; e.g. --{part}_net_resolution 256x256 (default: 368x368)")
+
     dec = p.add_argument_group("decoding")
     dec.add_argument("--threshold", type=_threshold, metavar="T",
                      help="heatmap peak threshold in (0, 1); lower finds more, less certain parts; "
@@ -259,11 +274,14 @@ def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda
                                 single_person=args.single_person)
         estimator = PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=args.device,
                                   net_resolution=args.net_resolution, stages=args.stages,
-                                  scales=args.scales, engine=args.engine, decode_options=options)
+                                  scales=args.scales, engine=args.engine, decode_options=options,
+                                  hand=args.hand, face=args.face, hand_net_resolution=args.hand_net_resolution,
+                                  face_net_resolution=args.face_net_resolution)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     net = f"{estimator.stages} stages" if args.proto is None else f"definition {Path(args.proto).name}"
-    say(f"{estimator.spec.name}, {net}, on {estimator.placement.label} with {estimator.engine_label}")
+    parts = f" + {estimator.parts.label()}" if estimator.parts is not None else ""
+    say(f"{estimator.spec.name}{parts}, {net}, on {estimator.placement.label} with {estimator.engine_label}")
     return estimator
 
 

@@ -35,7 +35,11 @@ def parse_crop_resolution(text: str) -> int:
     value = str(text).strip()
     if value.isdigit():
         value = f"{value}x{value}"
-    res = parse_net_resolution(value)
+    try:
+        res = parse_net_resolution(value)
+    except ValueError as exc:  # its words, for a crop
+        raise ValueError(str(exc).replace("bad net resolution", "bad crop resolution")
+                         .replace("such as -1x368 or 656x368", "such as 368x368")) from None
     if res.width != res.height:
         raise ValueError(f"bad crop resolution {text!r}: the hand and face nets take square crops, "
                          "e.g. 368x368 or 256x256")

@@ -245,7 +245,8 @@ class _FrameFinisher:
     def __call__(self, item: Tuple[int, np.ndarray, Optional[list], Optional[float]]) -> None:
         index, frame, outputs, seconds = item
         if outputs is not None:
-            self.people = self.tracker.update(self.estimator.people_from(outputs), index / self.fps)
+            # The frame too: hands and faces (when on) are found on crops of it.
+            self.people = self.tracker.update(self.estimator.people_from(outputs, frame), index / self.fps)
         people = self.people
         self.people_total += len(people)
         self.most_people = max(self.most_people, len(people))
