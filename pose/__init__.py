@@ -16,6 +16,8 @@ from importlib import import_module
 # entry scripts' import guard in pose.entry) works before cv2 and NumPy are imported.
 _EXPORTS = {
     "PoseEstimator": ("pose.estimator", "PoseEstimator"),
+    "HandFaceEstimator": ("pose.handface", "HandFaceEstimator"),
+    "draw_hands_and_faces": ("pose.io.render", "draw_hands_and_faces"),
     "Person": ("pose.person", "Person"),
     "PoseClass": ("pose.person", "PoseClass"),
     "DecodeOptions": ("pose.decode.people", "DecodeOptions"),

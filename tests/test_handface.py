@@ -249,6 +249,8 @@ def test_hands_and_faces_fill_each_person(nets):
             assert (found[:, 2] > HAND.thresholds.peak).all()
             assert ((found[:, :2] >= box[:2]) & (found[:, :2] <= box[:2] + box[2])).all()
     assert est.label() == f"hands {SIDE}x{SIDE} + face {SIDE}x{SIDE}"
+    assert est(_image(), []) == []  # nobody: no crops, no network run
+    assert est.hand.crops == 3
 
 
 def test_left_hands_are_mirrored_for_the_net(nets):
