@@ -161,7 +161,8 @@ class HandFaceEstimator:
         if self.hand is not None:
             boxes = hand_boxes(body, self.body_spec)  # (P, 2, 3): left, right
             mirror = np.tile([True, False], len(people))  # the net knows right hands only
-            found = self.hand.keypoints(image, boxes.reshape(-1, 3), mirror).reshape(len(people), 2, -1, 3)
+            found = self.hand.keypoints(image, boxes.reshape(-1, 3), mirror).reshape(
+                len(people), 2, self.hand.spec.n_keypoints, 3)
             for person, (left, right) in zip(people, found):
                 person.hand_left_keypoints, person.hand_right_keypoints = left, right
         if self.face is not None:

@@ -13,6 +13,7 @@ from pose.decode.preprocess import Geometry
 from pose.engine import select as engines
 from pose.errors import NetworkError, UsageError
 from pose.handface import HandFaceEstimator, PartNetwork
+from pose.model.architecture import build_layers
 from pose.person import Person
 from pose.spec import FACE_BOX, MODELS, PARTS, FaceBoxRule
 from tests.support import skeletons, wholebody
@@ -31,6 +32,30 @@ def body(spec, **named):
     for name, xy in named.items():
         kp[0, spec.index(name)] = (*xy, 0.9)
     return kp
+
+
+# --------------------------------------------------------------------------- facts
+
+def test_hand_and_face_facts_match_the_reference(shared_dir):
+    reference = (shared_dir / "docs" / "openpose-reference.md").read_text()
+    for spec, keypoints, millions in ((HAND, 21, 36.8), (FACE, 70, 38.4)):
+        assert spec.n_keypoints == keypoints and spec.n_channels == keypoints + 1 and spec.n_pafs == 0
+        assert str(spec.weights.relpath) in reference and spec.weights.md5 in reference
+        assert f"{millions} M parameters" in reference
+        channels, params = {"image": 3}, 0
+        for l in build_layers(spec):  # weights and biases of every convolution
+            if l.type == "Convolution":
+                params += l.num_output * (channels[l.bottoms[0]] * l.kernel ** 2 + 1)
+            channels[l.top] = (l.num_output if l.type == "Convolution" else
+                               sum(channels[b] for b in l.bottoms) if l.type == "Concat" else channels[l.bottoms[0]])
+        assert round(params / 1e6, 1) == millions
+        assert all(0 <= a < keypoints and 0 <= b < keypoints for a, b in spec.bones)
+        assert len(spec.colors_rgb) == keypoints and spec.output_name == "net_output"
+    assert len(HAND.bones) == 20 and len(FACE.bones) == 63
+    assert (HAND.thresholds.peak, FACE.thresholds.peak) == (0.2, 0.4)  # OpenPose's render thresholds
+    assert "wrist, then thumb, index, middle, ring, little finger" in " ".join(reference.split())
+    assert HAND.keypoints[:2] == ("Wrist", "Thumb1") and HAND.keypoints[-1] == "Pinky4"
+    assert FACE.keypoints[68:] == ("RPupil", "LPupil")
 
 
 # --------------------------------------------------------------------------- boxes
