@@ -2,43 +2,46 @@
 
 Not part of the test suite (minutes, and timing-based). In one run it:
 - writes random weights of the exact hand and face architectures (the real ones are
-  never downloadable here; ~147 and ~154 MB, cached in the git-ignored
-  benchmarks/.cache/, their converted ONNX beside them);
+  never downloadable here; ~147 and ~154 MB) and of COCO's body network (the yardstick,
+  shared with bench_speed), cached in the git-ignored benchmarks/.cache/, their
+  converted ONNX beside them;
 - for every engine this install runs (pose.engine.available), loads the hand and face
-  networks ONCE through HandFaceEstimator, as the tools do, and checks that a 368x368
-  crop gives OpenPose's output layout (22 / 71 channels at 46x46, finite);
-- times, on the loaded networks: one crop (batch 1); batches of 2 and 8 crops (per
-  crop); and the whole per-person step (boxes, crops, both hands in one batch, the face,
-  peaks) on a 640x480 frame with 2 people, at 368x368 and 256x256 crops;
-- writes the tables to benchmarks/RESULTS_handface.md.
+  networks ONCE through HandFaceEstimator, as the tools do, checks that a 368x368 crop
+  gives OpenPose's output layout (22 / 71 channels at 46x46, finite), and loads the COCO
+  body network on the same engine;
+- times, in interleaved rounds (each item once per round, the order rotating, so load
+  from other processes hits every item alike): the body network on a 368x368 frame; one
+  hand crop and one face crop; batches of 2 and 4 hand crops; the whole per-person step
+  (boxes, crops, both hands in one batch, the face, peaks) on a 640x480 frame with 2
+  people, at 368x368 and 256x256 crops;
+- reports medians, in seconds and in body frames (the ratio is what carries over to
+  another machine, or to this one under another load), and writes
+  benchmarks/RESULTS_handface.md.
 
-Each figure is given twice: wall seconds, and CPU seconds (all threads of this process).
-On a machine shared with other jobs the wall time grows with their load while the CPU
-time stays close to the work done; on an idle machine, wall = CPU / cores at best.
+    python -m benchmarks.bench_handface [--rounds 3] [--engine onnxruntime ...]
 
-    python -m benchmarks.bench_handface [--repeat 3] [--engine onnxruntime ...]
-
-Precision: on the CPU every engine computes in float32; the FP16 placements are CUDA
-and OpenCL targets (--device gpu/opencl), which this machine does not have.
+Precision: on the CPU every engine here computes in float32; the FP16 placements are the
+CUDA and OpenCL targets (--device gpu / opencl), which this machine does not have.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List
 
 import cv2
 import numpy as np
 
+from benchmarks.bench_speed import full_size_weights, machine
 from pose.engine import select as engines
+from pose.estimator import PoseEstimator
 from pose.handface import HandFaceEstimator
-from pose.model.architecture import build_layers
+from pose.model.architecture import build_layers, cost
 from pose.spec import MODELS, PARTS
 from tests.support import skeletons
 from tests.support.random_weights import write_random_caffemodel
@@ -48,6 +51,8 @@ CACHE = ROOT / "benchmarks" / ".cache"
 RESULTS = ROOT / "benchmarks" / "RESULTS_handface.md"
 SIDE = 368
 COCO = MODELS["COCO"]
+ITEMS = ("body frame 368x368", "hand crop", "face crop", "2 hand crops, one batch", "4 hand crops, one batch",
+         "per person, 368 crops", "per person, 256 crops")
 
 
 def weights_for(name: str) -> Path:
@@ -59,21 +64,6 @@ def weights_for(name: str) -> Path:
     return path
 
 
-def median_seconds(run: Callable[[], object], repeat: int) -> Tuple[float, float]:
-    """Median (wall, CPU) seconds of `repeat` calls."""
-    wall, cpu = [], []
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        run()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), statistics.median(cpu)
-
-
-def _per(pair: Tuple[float, float], n: int) -> Tuple[float, float]:
-    return pair[0] / n, pair[1] / n
-
-
 def frame_and_people():
     """A 640x480 photo and two people whose hands and faces all get boxes."""
     photo = cv2.imread(str(ROOT / "Input" / "example_image1.png"))
@@ -83,91 +73,122 @@ def frame_and_people():
     return image, people
 
 
-def bench_engine(engine: str, repeat: int, hand_w: Path, face_w: Path) -> Dict[str, object]:
+def load_engine(engine: str, hand_w: Path, face_w: Path, body_w: Path) -> Dict[str, object]:
+    """Both part networks and the body network on `engine`, each loaded once."""
     t0 = time.perf_counter()
-    est = HandFaceEstimator(COCO, engine=engine, hand_weights=hand_w, face_weights=face_w)
+    parts = HandFaceEstimator(COCO, engine=engine, hand_weights=hand_w, face_weights=face_w)
     load = time.perf_counter() - t0
+    body = PoseEstimator("COCO", weights=body_w, engine=engine, net_resolution=f"{SIDE}x{SIDE}")
     rng = np.random.default_rng(0)
-    crops = rng.uniform(-0.5, 0.5, (8, 3, SIDE, SIDE)).astype(np.float32)
-    row: Dict[str, object] = {"engine": engine, "label": est.hand.net.label, "load_s": load}
-    for name, net in (("hand", est.hand), ("face", est.face)):
+    crops = rng.uniform(-0.5, 0.5, (4, 3, SIDE, SIDE)).astype(np.float32)
+    layouts = {}
+    for name, net in (("hand", parts.hand), ("face", parts.face)):
         out = net.net.forward(crops[:1])
         ok = out.shape == (1, net.spec.n_channels, SIDE // 8, SIDE // 8) and np.isfinite(out).all()
-        row[f"{name}_layout"] = f"{tuple(out.shape)} {'OK' if ok else 'WRONG'}"
-        row[f"{name}_1"] = median_seconds(lambda: net.net.forward(crops[:1]), repeat)
-    row["hand_2"] = _per(median_seconds(lambda: est.hand.net.forward(crops[:2]), repeat), 2)
-    row["hand_8"] = _per(median_seconds(lambda: est.hand.net.forward(crops), max(1, repeat // 2)), 8)
+        layouts[name] = f"{tuple(out.shape)} {'OK' if ok else 'WRONG'}"
     image, people = frame_and_people()
-    for side in (368, 256):
-        est.hand.side = est.face.side = side
-        est(image, people)  # warm-up: first calls at a new size allocate
-        row[f"person_{side}"] = _per(median_seconds(lambda: est(image, people), repeat), len(people))
-    row["crops_per_person"] = (est.hand.crops + est.face.crops) / ((1 + repeat) * 2 * len(people))
-    return row
+
+    def person(side: int) -> Callable[[], object]:
+        def run():
+            parts.hand.side = parts.face.side = side
+            parts(image, people)
+        run()  # warm-up: the first call at a new input size allocates
+        return run
+
+    run = {ITEMS[0]: lambda: body.net.forward(crops[:1]),
+           ITEMS[1]: lambda: parts.hand.net.forward(crops[:1]),
+           ITEMS[2]: lambda: parts.face.net.forward(crops[:1]),
+           ITEMS[3]: lambda: parts.hand.net.forward(crops[:2]),
+           ITEMS[4]: lambda: parts.hand.net.forward(crops),
+           ITEMS[5]: person(368),
+           ITEMS[6]: person(256)}
+    for item in ITEMS[:5]:
+        run[item]()  # warm-up
+    return {"engine": engine, "label": parts.hand.net.label, "load_s": load, "layouts": layouts, "run": run,
+            "people": len(people), "times": {item: [] for item in ITEMS}}
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+def interleave(loaded: List[Dict[str, object]], rounds: int) -> None:
+    jobs = [(e, item) for e in loaded for item in ITEMS]
+    for r in range(rounds):
+        shift = (r * 5) % len(jobs)
+        for e, item in jobs[shift:] + jobs[:shift]:
+            t0 = time.perf_counter()
+            e["run"][item]()
+            e["times"][item].append(time.perf_counter() - t0)
+        print(f"round {r + 1}/{rounds} done", flush=True)
 
 
-def report(rows: List[Dict[str, object]], repeat: int, load: tuple) -> str:
-    now = datetime.date.today().isoformat()
+def per_unit(e: Dict[str, object], item: str) -> float:
+    """Median seconds per crop (batches) or per person (the whole step)."""
+    t = statistics.median(e["times"][item])
+    if item.startswith(("2 ", "4 ")):
+        return t / int(item[0])
+    if item.startswith("per person"):
+        return t / e["people"]
+    return t
+
+
+def report(loaded: List[Dict[str, object]], rounds: int, load: tuple) -> str:
+    work = {"body": cost(build_layers(COCO), SIDE)[1], "hand": cost(build_layers(PARTS["HAND"]), SIDE)[1],
+            "face": cost(build_layers(PARTS["FACE"]), SIDE)[1],
+            "hand256": cost(build_layers(PARTS["HAND"]), 256)[1], "face256": cost(build_layers(PARTS["FACE"]), 256)[1]}
+    person = {368: 2 * work["hand"] + work["face"], 256: 2 * work["hand256"] + work["face256"]}
     lines = [
         "# Hands and faces: per-person cost",
         "",
-        f"Measured {now} on {cpu_name()}, {os.cpu_count()} cores, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}, OpenCV {cv2.__version__}: "
-        f"full-size hand and face networks with random weights of the exact architecture, "
-        f"median of {repeat} runs. Other processes shared the cores (load average "
-        f"{load[0]:.1f} at the start, {load[1]:.1f} at the end): compare rows of one run.",
+        f"Measured {datetime.date.today().isoformat()} on {machine()}, OpenCV {cv2.__version__}: full-size hand, "
+        f"face and COCO body networks with random weights of the exact architectures, {rounds} interleaved "
+        f"rounds, medians. Other processes shared the cores (load average {load[0]:.1f} at the start, "
+        f"{load[1]:.1f} at the end): the seconds are inflated by that load; the ratios to the body frame, "
+        "measured in the same rounds, are what to compare.",
         "",
-        "Seconds as wall / CPU (CPU: every thread of the process; see the script's docstring).",
+        f"Work (GFLOP): body frame 368x368 {work['body']:.0f}; hand crop {work['hand']:.0f} at 368x368, "
+        f"{work['hand256']:.0f} at 256x256; face crop {work['face']:.0f} / {work['face256']:.0f}; a person "
+        f"with both hands and the face {person[368]:.0f} at 368x368 crops ({person[368] / work['body']:.2f} body "
+        f"frames), {person[256]:.0f} at 256x256 ({person[256] / work['body']:.2f}).",
         "",
-        "| engine | load both nets, wall s | hand crop | face crop | hand, per crop in a batch of 2 | of 8 | "
-        "per person, 368 crops | per person, 256 crops |",
-        "|---|---|---|---|---|---|---|---|",
+        "| engine | load hand + face, s | " + " | ".join(ITEMS) + " |",
+        "|---" * (len(ITEMS) + 2) + "|",
     ]
-    pair = lambda v: f"{v[0]:.2f} / {v[1]:.2f}"  # noqa: E731
-    for r in rows:
-        lines.append(f"| {r['label']} | {r['load_s']:.1f} | {pair(r['hand_1'])} | {pair(r['face_1'])} | "
-                     f"{pair(r['hand_2'])} | {pair(r['hand_8'])} | {pair(r['person_368'])} | {pair(r['person_256'])} |")
-    lines += ["", "Output layouts of a 368x368 crop: " + "; ".join(
-        f"{r['engine']}: hand {r['hand_layout']}, face {r['face_layout']}" for r in rows),
+    for e in loaded:
+        body = per_unit(e, ITEMS[0])
+        cells = [f"{per_unit(e, item):.2f} s" + ("" if item == ITEMS[0] else f" ({per_unit(e, item) / body:.2f})")
+                 for item in ITEMS]
+        lines.append(f"| {e['label']} | {e['load_s']:.1f} | " + " | ".join(cells) + " |")
+    lines += [
         "",
-        "Per person = one run of HandFaceEstimator on a 640x480 frame with 2 people, divided by 2:"
-        f" {rows[0]['crops_per_person']:.0f} crops per person (2 hands in one batch, the face), "
-        "boxes, cropping and peak finding included.",
+        "In brackets: the same time in body frames. Batches: seconds per crop. Per person: one run of "
+        "HandFaceEstimator on a 640x480 frame with 2 people (4 hand crops in one batch, then 2 face crops), "
+        "boxes, cropping and peak finding included, divided by 2.",
         "",
-        "Reproduce: `python -m benchmarks.bench_handface` (about 200 MB of random weights go to "
-        "the git-ignored benchmarks/.cache/)."]
+        "Output layouts of a 368x368 crop: " + "; ".join(
+            f"{e['engine']}: hand {e['layouts']['hand']}, face {e['layouts']['face']}" for e in loaded) + ".",
+        "",
+        "Reproduce: `python -m benchmarks.bench_handface` (about 500 MB of random weights go to the git-ignored "
+        "benchmarks/.cache/).",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per figure (median)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (median)")
     parser.add_argument("--engine", action="append", choices=list(engines.ENGINES[1:]),
                         help="only this engine; repeatable (default: every one available)")
     args = parser.parse_args()
-    names = args.engine or engines.available()
-    hand_w, face_w = weights_for("HAND"), weights_for("FACE")
+    hand_w, face_w, body_w = weights_for("HAND"), weights_for("FACE"), full_size_weights()
     print(f"weights: {hand_w.stat().st_size:,} B (hand), {face_w.stat().st_size:,} B (face)", flush=True)
     start_load = os.getloadavg()[0]
-    rows = []
-    for engine in names:
-        row = bench_engine(engine, args.repeat, hand_w, face_w)
-        print(row, flush=True)
-        rows.append(row)
-    text = report(rows, args.repeat, (start_load, os.getloadavg()[0]))
+    loaded = []
+    for engine in args.engine or engines.available():
+        loaded.append(load_engine(engine, hand_w, face_w, body_w))
+        print(f"{engine}: loaded in {loaded[-1]['load_s']:.1f} s, {loaded[-1]['layouts']}", flush=True)
+    interleave(loaded, args.rounds)
+    text = report(loaded, args.rounds, (start_load, os.getloadavg()[0]))
     RESULTS.write_text(text)
     print(text)
-    return 0 if all("OK" in r["hand_layout"] and "OK" in r["face_layout"] for r in rows) else 1
+    return 0 if all("OK" in v for e in loaded for v in e["layouts"].values()) else 1
 
 
 if __name__ == "__main__":

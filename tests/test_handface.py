@@ -13,7 +13,7 @@ from pose.decode.preprocess import Geometry
 from pose.engine import select as engines
 from pose.errors import NetworkError, UsageError
 from pose.handface import HandFaceEstimator, PartNetwork
-from pose.model.architecture import build_layers
+from pose.model.architecture import build_layers, cost
 from pose.person import Person
 from pose.spec import FACE_BOX, MODELS, PARTS, FaceBoxRule
 from tests.support import skeletons, wholebody
@@ -42,15 +42,12 @@ def test_hand_and_face_facts_match_the_reference(shared_dir):
         assert spec.n_keypoints == keypoints and spec.n_channels == keypoints + 1 and spec.n_pafs == 0
         assert str(spec.weights.relpath) in reference and spec.weights.md5 in reference
         assert f"{millions} M parameters" in reference
-        channels, params = {"image": 3}, 0
-        for l in build_layers(spec):  # weights and biases of every convolution
-            if l.type == "Convolution":
-                params += l.num_output * (channels[l.bottoms[0]] * l.kernel ** 2 + 1)
-            channels[l.top] = (l.num_output if l.type == "Convolution" else
-                               sum(channels[b] for b in l.bottoms) if l.type == "Concat" else channels[l.bottoms[0]])
+        params, gflop = cost(build_layers(spec), 368)
         assert round(params / 1e6, 1) == millions
+        assert 200 < gflop < 220  # per 368x368 crop; COCO's body frame at 368x368: 272
         assert all(0 <= a < keypoints and 0 <= b < keypoints for a, b in spec.bones)
         assert len(spec.colors_rgb) == keypoints and spec.output_name == "net_output"
+    assert round(cost(build_layers(COCO), 368)[1]) == 272  # as benchmarks/RESULTS.md says
     assert len(HAND.bones) == 20 and len(FACE.bones) == 63
     assert (HAND.thresholds.peak, FACE.thresholds.peak) == (0.2, 0.4)  # OpenPose's render thresholds
     assert "wrist, then thumb, index, middle, ring, little finger" in " ".join(reference.split())

@@ -286,6 +286,25 @@ def _cpm_layers(spec: ModelSpec, stages: int, width: float) -> List[Layer]:
     return layers
 
 
+def cost(layers: Sequence[Layer], side: int) -> Tuple[int, float]:
+    """(parameters, GFLOP) of a network on one side x side input: weights and biases of
+    every convolution, and 2 x its multiply-adds (what the benchmarks compare)."""
+    channels, size = {INPUT_NAME: 3}, {INPUT_NAME: side}
+    params, flop = 0, 0.0
+    for layer in layers:
+        src = layer.bottoms[0]
+        if layer.type == "Convolution":
+            params += layer.num_output * (channels[src] * layer.kernel ** 2 + 1)
+            flop += 2.0 * channels[src] * layer.num_output * layer.kernel ** 2 * size[src] ** 2
+            channels[layer.top] = layer.num_output
+        elif layer.type == "Concat":
+            channels[layer.top] = sum(channels[b] for b in layer.bottoms)
+        else:
+            channels[layer.top] = channels[src]
+        size[layer.top] = -(-size[src] // 2) if layer.type == "Pooling" else size[src]  # Caffe rounds up
+    return params, flop / 1e9
+
+
 def to_prototxt(layers: Sequence[Layer], name: str, input_size: Tuple[int, int] = (368, 368)) -> str:
     """Caffe deploy text for `layers`. The input size is only a default: cv2.dnn reshapes."""
     w, h = input_size
