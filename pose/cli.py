@@ -70,6 +70,13 @@ _engine = _checked(parse_engine, "engine")
 _precision = _checked(parse_precision, "precision")
 
 
+def _on_off_auto(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in ("auto", "on", "off"):
+        raise ValueError(f"{text!r}: choose one of auto, on, off")
+    return value
+
+
 def _whole(text: str) -> int:
     try:
         return int(text)
@@ -154,6 +161,11 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                          help="skip to frame N (0-based) first; e.g. --start_frame 100")
         src.add_argument("--max_frames", type=_int_in(1), metavar="N",
                          help="stop after N frames; e.g. --max_frames 50")
+        src.add_argument("--throughput", type=_checked(_on_off_auto, "throughput"), default="auto",
+                         metavar="auto|on|off",
+                         help="keep several frames in the network at once (OpenVINO's throughput mode): "
+                              "more frames per second on many cores, each frame later; auto = on for "
+                              "files without --display, off for cameras and streams (default: auto)")
         src.add_argument("--every", type=_int_in(1), default=1, metavar="N",
                          help="run the network on every Nth frame and reuse its result on the "
                               "frames between (all frames are still written); e.g. --every 3")
@@ -313,7 +325,9 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
     source = open_video(args.video_file, args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
-        estimator = make_estimator(args, say)
+        throughput = args.throughput == "on" or (args.throughput == "auto" and not source.is_live
+                                                 and not args.display)
+        estimator = make_estimator(args, say, throughput)
         options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
                                display=args.display, max_frames=args.max_frames, every=args.every,
                                progress=not args.quiet)

@@ -91,6 +91,7 @@ class PoseEstimator:
         self._probe(weights)
         self._geometries: dict = {}
         self._blobs: dict = {}  # net resolution -> the last blob, refilled in place
+        self._partial: dict = {}  # submitted tag -> the scales' outputs collected so far
 
     def _download_name(self) -> str:
         return next((n for n, w in DOWNLOADS.items() if w == self.spec.weights), "all")
@@ -119,15 +120,42 @@ class PoseEstimator:
     def _geometry_cached(self, image: np.ndarray, res: NetResolution) -> Optional[Geometry]:
         return self._geometries.get((image.shape[1], image.shape[0], res))
 
-    def forward(self, image: np.ndarray, scale: float = 1.0) -> NetOutput:
-        """Network output (1, C, H/8, W/8) for one BGR image, and its geometry."""
+    def _prepare(self, image: np.ndarray, scale: float):
         res = self.resolution if scale == 1.0 else _scaled_resolution(self.resolution, scale)
         blob, geometry = prepare_input(image, res, self._geometry_cached(image, res),
                                        self._blobs.get(res))
         self._geometries[(image.shape[1], image.shape[0], res)] = geometry
-        # The engines consume the blob before returning, so the next frame refills it.
+        # The engines consume (or copy) the blob before returning, so the next frame refills it.
         self._blobs[res] = blob
+        return blob, geometry
+
+    def forward(self, image: np.ndarray, scale: float = 1.0) -> NetOutput:
+        """Network output (1, C, H/8, W/8) for one BGR image, and its geometry."""
+        blob, geometry = self._prepare(image, scale)
         return NetOutput(self.net.forward(blob), geometry)
+
+    @property
+    def in_flight(self) -> int:
+        """How many images `submit` keeps in the network at once (1 unless throughput mode)."""
+        return max(1, self.net.requests // len(self.scales))
+
+    def submit(self, image: np.ndarray, tag: object) -> None:
+        """Start `infer(image)` without waiting; `collect` returns it under `tag`. Engines
+        with asynchronous requests keep several images in flight; results keep their order."""
+        for scale in self.scales:
+            blob, geometry = self._prepare(image, scale)
+            self.net.submit(blob, (tag, geometry))
+
+    def collect(self, wait: bool = False) -> List[tuple]:
+        """(tag, [NetOutput per scale]) of the submitted images that are done, in order;
+        `wait`: every image still in flight."""
+        done = []
+        for (tag, geometry), maps in self.net.collect(wait):
+            outputs = self._partial.setdefault(tag, [])
+            outputs.append(NetOutput(maps, geometry))
+            if len(outputs) == len(self.scales):
+                done.append((tag, self._partial.pop(tag)))
+        return done
 
     def infer(self, image: np.ndarray) -> List[NetOutput]:
         """The network's output at every scale: the costly half of `estimate`."""
