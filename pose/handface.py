@@ -7,7 +7,7 @@ from two more networks run on crops the body keypoints locate.
 
 or, beside an existing body estimator:
 
-    parts = pose.HandFaceEstimator(est.spec, engine=est.engine, placement=est.placement)
+    parts = pose.HandFaceEstimator(est.spec, plan=est.plan)   # the body's engine, device, precision
     parts(image, people)                                       # fills the people in place
 
 For every person: a square box per hand and for the face (pose.decode.crops, OpenPose's
@@ -17,7 +17,8 @@ all crops of one kind in a frame go through their network in batches of up to
 model's threshold becomes a keypoint (pose.decode.parts). A person whose body gives no
 box gets all-zero keypoints for that part, as OpenPose writes them.
 
-The networks run on the body's engine and device, so a run never mixes engines.
+Inside PoseEstimator the networks follow the body's plan (engine, device, precision:
+pose.engine.plan), so a run never mixes engines or precisions.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ import numpy as np
 from pose import engine as engine_module
 from pose.decode.crops import crop_affines, crop_batch, face_boxes, hand_boxes, parse_crop_resolution
 from pose.decode.parts import keypoints_from_maps
-from pose.engine import CPU, Placement
+from pose.engine import Plan
 from pose.errors import EXIT_USAGE, NetworkError, UsageError
 from pose.model.weights import check_weights
 from pose.paths import models_command
@@ -67,7 +68,7 @@ def check_downloaded(hand: bool, face: bool) -> None:
 class PartNetwork:
     """One of the two networks (hand or face), loaded once, with its crop size and threshold."""
 
-    def __init__(self, spec: PartSpec, side: int, engine: str = "auto", placement: Placement = CPU,
+    def __init__(self, spec: PartSpec, side: int, plan: Optional[Plan] = None,
                  weights: Optional[Union[str, Path]] = None, proto: Optional[Union[str, Path]] = None,
                  threshold: Optional[float] = None, max_batch: int = MAX_BATCH, threads: Optional[int] = None):
         if not isinstance(max_batch, int) or max_batch < 1:
@@ -79,8 +80,9 @@ class PartNetwork:
         path = Path(weights) if weights else spec.weights.path
         hint = _hint(spec) if path == spec.weights.path else None
         check_weights(path, hint)
-        self.net = engine_module.load(engine, spec, spec.stages, path, Path(proto) if proto else None,
-                                      placement, hint, threads)
+        # Both definitions convert to ONNX, so the plan's engine always runs them (no Caffe fallback).
+        self.net = engine_module.open_plan(plan or engine_module.plan(), spec, spec.stages, path,
+                                           Path(proto) if proto else None, hint, threads)
         self._probe(path)
         self.crops = 0  # crops run so far, and the seconds they took (crop, net, peaks)
         self.seconds = 0.0
@@ -123,15 +125,15 @@ class HandFaceEstimator:
     body_spec: the body model whose keypoints locate the crops (any of pose.MODELS).
     hand / face: which networks to load. hand_net_resolution / face_net_resolution:
     the square crop size ("368x368", OpenPose's default; a multiple of 8, smaller is
-    faster and coarser). engine / placement: normally the body estimator's `engine` and
-    `placement`. hand_weights / face_weights (and _proto): other files than the
-    downloaded ones. Bad values raise ValueError (pose.UsageError); unusable model files
-    pose.NetworkError.
+    faster and coarser). plan: where and how they run (pose.engine.plan; normally the
+    body estimator's `plan`), or engine / device / precision to plan it here.
+    hand_weights / face_weights (and _proto): other files than the downloaded ones. Bad
+    values raise ValueError (pose.UsageError); unusable model files pose.NetworkError.
     """
 
     def __init__(self, body_spec: ModelSpec, *, hand: bool = True, face: bool = True,
                  hand_net_resolution: Union[int, str] = "368x368", face_net_resolution: Union[int, str] = "368x368",
-                 engine: str = "auto", placement: Placement = CPU,
+                 plan: Optional[Plan] = None, engine: str = "auto", device: str = "cpu", precision: str = "auto",
                  hand_weights: Optional[Union[str, Path]] = None, hand_proto: Optional[Union[str, Path]] = None,
                  face_weights: Optional[Union[str, Path]] = None, face_proto: Optional[Union[str, Path]] = None,
                  max_batch: int = MAX_BATCH, threads: Optional[int] = None):
@@ -139,9 +141,10 @@ class HandFaceEstimator:
             raise UsageError("HandFaceEstimator needs hand=True, face=True or both")
         self.body_spec = body_spec
         hand_side, face_side = _side(hand_net_resolution), _side(face_net_resolution)
-        self.hand = (PartNetwork(PARTS["HAND"], hand_side, engine, placement, hand_weights, hand_proto,
+        self.plan = plan or engine_module.plan(engine, device, precision)
+        self.hand = (PartNetwork(PARTS["HAND"], hand_side, self.plan, hand_weights, hand_proto,
                                  max_batch=max_batch, threads=threads) if hand else None)
-        self.face = (PartNetwork(PARTS["FACE"], face_side, engine, placement, face_weights, face_proto,
+        self.face = (PartNetwork(PARTS["FACE"], face_side, self.plan, face_weights, face_proto,
                                  max_batch=max_batch, threads=threads) if face else None)
 
     @property

@@ -10,6 +10,7 @@ from pose.decode import crops
 from pose.decode.crops import LEFT, RIGHT, crop_affines, crop_batch, face_boxes, hand_boxes, to_crop, to_image
 from pose.decode.parts import crop_peaks, keypoints_from_maps
 from pose.decode.preprocess import Geometry
+from pose.engine import plan
 from pose.engine import select as engines
 from pose.errors import NetworkError, UsageError
 from pose.handface import HandFaceEstimator, PartNetwork
@@ -232,11 +233,11 @@ def nets(model_dir):
     return {name: write_model(model_dir, PARTS[name]) for name in ("HAND", "FACE")}
 
 
-def _estimator(nets, engine="caffe", **kw):
+def _estimator(nets, engine="caffe", precision="f32", **kw):
     (hp, hw), (fp, fw) = nets["HAND"], nets["FACE"]
     kw.setdefault("hand_net_resolution", SIDE)
     kw.setdefault("face_net_resolution", f"{SIDE}x{SIDE}")
-    return HandFaceEstimator(COCO, engine=engine, hand_weights=hw, hand_proto=hp, face_weights=fw,
+    return HandFaceEstimator(COCO, engine=engine, precision=precision, hand_weights=hw, hand_proto=hp, face_weights=fw,
                              face_proto=fp, **kw)
 
 
@@ -314,14 +315,14 @@ def test_wrong_or_missing_part_weights_fail_in_one_line(nets, tmp_path):
     hp, fw = nets["HAND"][0], nets["FACE"][1]
     for engine, proto in (("onnxruntime", None), ("caffe", hp)):  # the face's weights: 71 outputs
         with pytest.raises(NetworkError, match=r"^the weights FACE_\S+ do not fit the (hand )?network") as err:
-            PartNetwork(HAND, SIDE, engine, weights=fw, proto=proto)
+            PartNetwork(HAND, SIDE, plan(engine), weights=fw, proto=proto)
         assert "\n" not in str(err.value) and err.value.exit_code == 2, str(err.value)
     coco_proto, coco_weights = write_model(tmp_path, COCO)  # loads, but outputs 57 channels
     with pytest.raises(NetworkError, match=r"COCO\S+ is not OpenPose's hand network: it maps a 32x32 input to "
                                            r"\(57, 4, 4\), the hand model to \(22, 4, 4\)"):
-        PartNetwork(HAND, SIDE, "caffe", weights=coco_weights, proto=coco_proto)
+        PartNetwork(HAND, SIDE, plan("caffe"), weights=coco_weights, proto=coco_proto)
     with pytest.raises(NetworkError, match="weights not found"):
-        PartNetwork(HAND, SIDE, "caffe", weights=tmp_path / "none.caffemodel", proto=hp)
+        PartNetwork(HAND, SIDE, plan("caffe"), weights=tmp_path / "none.caffemodel", proto=hp)
     with pytest.raises(UsageError, match="square"):
         _estimator(nets, hand_net_resolution="368x256")
     with pytest.raises(UsageError, match="multiples of 8"):
@@ -344,7 +345,12 @@ def test_crop_resolution_parsing():
             crops.parse_crop_resolution(bad)
 
 
-def test_pose_estimator_runs_hands_and_faces_on_its_engine(nets, model_dir, monkeypatch, tmp_path, caplog):
+ROUTES = [("onnxruntime", "auto")] + ([("openvino", "bf16")] if "openvino" in engines.available() else [])
+
+
+@pytest.mark.parametrize("engine, precision", ROUTES)
+def test_pose_estimator_runs_hands_and_faces_on_its_plan(nets, model_dir, monkeypatch, tmp_path, caplog,
+                                                         engine, precision):
     """PoseEstimator(hand=True, face=True) uses the downloaded files' places: narrow random
     weights there (the ONNX engines take their width from the weights)."""
     home = tmp_path / "home"
@@ -356,9 +362,11 @@ def test_pose_estimator_runs_hands_and_faces_on_its_engine(nets, model_dir, monk
     proto, weights = write_model(model_dir, COCO)
     from pose.estimator import PoseEstimator
     caplog.set_level(logging.WARNING, logger="pose")
-    est = PoseEstimator("COCO", proto=proto, weights=weights, engine="onnxruntime", net_resolution="-1x96",
-                        hand=True, face=True, hand_net_resolution="64x64", face_net_resolution=64)
-    assert est.parts.hand.net.name == est.parts.face.net.name == est.engine == "onnxruntime"
+    est = PoseEstimator("COCO", proto=proto, weights=weights, engine=engine, precision=precision,
+                        net_resolution="-1x96", hand=True, face=True, hand_net_resolution="64x64", face_net_resolution=64)
+    assert est.parts.plan is est.plan  # one plan: the same engine, device and precision
+    assert est.parts.hand.net.name == est.parts.face.net.name == est.engine == engine
+    assert est.parts.hand.net.precision == est.parts.face.net.precision == est.precision
     image = _image()
     people = est(image)
     assert people and all(p.hand_left_keypoints is not None and p.face_keypoints is not None for p in people)

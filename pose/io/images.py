@@ -14,7 +14,7 @@ from pose.analysis.classify import classify_people
 from pose.errors import InputError
 from pose.io import display
 from pose.io import writers as output
-from pose.io.formats import result_json
+from pose.io.formats import result_json, run_info
 from pose.io.inputs import read_image
 from pose.io.render import keypoints_view, skeleton_view
 from pose.paths import display_path
@@ -76,7 +76,8 @@ def output_stems(paths: Sequence[Path]) -> List[str]:
 
 
 def write_results(image: np.ndarray, people: list, spec, path: Path, options: ImageOptions,
-                  keep_views: bool = False, stem: Optional[str] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
+                  keep_views: bool = False, stem: Optional[str] = None,
+                  info: Optional[dict] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
     """Write the keypoint view, the skeleton view and the JSON of one image; returns the
     files written and, if `keep_views`, the two views (drawing reuses `image`)."""
     h, w = image.shape[:2]
@@ -88,7 +89,8 @@ def write_results(image: np.ndarray, people: list, spec, path: Path, options: Im
     views["Skeleton"] = skeleton_view(image, people, spec)
     written.append(output.write_image(files["skeleton"], views["Skeleton"]))
     if options.write_json:
-        written.append(output.write_json(files["json"], result_json(people, spec, (w, h), image=path.name)))
+        written.append(output.write_json(files["json"], result_json(people, spec, (w, h), **(info or {}),
+                                                                        image=path.name)))
     return written, views if keep_views else {}
 
 
@@ -118,6 +120,7 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], optio
             classify_people(people, spec)
         dt = time.perf_counter() - t0
         written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
+                                       info=run_info(estimator),
                                        stem=stem)
         summary.images += 1
         summary.people += len(people)
