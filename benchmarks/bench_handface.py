@@ -5,10 +5,11 @@ Not part of the test suite (minutes, and timing-based). In one run it:
   never downloadable here; ~147 and ~154 MB) and of COCO's body network (the yardstick,
   shared with bench_speed), cached in the git-ignored benchmarks/.cache/, their
   converted ONNX beside them;
-- for every engine this install runs (pose.engine.available), loads the hand and face
-  networks ONCE through HandFaceEstimator, as the tools do, checks that a 368x368 crop
-  gives OpenPose's output layout (22 / 71 channels at 46x46, finite), and loads the COCO
-  body network on the same engine;
+- for every engine this install runs on the CPU (pose.engine.available) at f32, and
+  OpenVINO also at bf16 and f16, one route at a time: loads the hand and face networks
+  ONCE through HandFaceEstimator, as the tools do, checks that a 368x368 crop gives
+  OpenPose's output layout (22 / 71 channels at 46x46, finite), and loads the COCO body
+  network on the same route;
 - times, in interleaved rounds (each item once per round, the order rotating, so load
   from other processes hits every item alike): the body network on a 368x368 frame; one
   hand crop and one face crop; batches of 2 and 4 hand crops; the whole per-person step
@@ -18,10 +19,11 @@ Not part of the test suite (minutes, and timing-based). In one run it:
   another machine, or to this one under another load), and writes
   benchmarks/RESULTS_handface.md.
 
-    python -m benchmarks.bench_handface [--rounds 3] [--engine onnxruntime ...]
+    python -m benchmarks.bench_handface [--rounds 3] [--route openvino:bf16 ...]
 
-Precision: on the CPU every engine here computes in float32; the FP16 placements are the
-CUDA and OpenCL targets (--device gpu / opencl), which this machine does not have.
+Precisions on the CPU: onnxruntime, caffe and onnx (cv2.dnn) compute in f32 only;
+OpenVINO also in bf16 (native on CPUs with AMX or AVX512-BF16) and f16. The GPU routes
+(--device gpu) need a GPU this machine does not have.
 """
 from __future__ import annotations
 
@@ -73,12 +75,19 @@ def frame_and_people():
     return image, people
 
 
-def load_engine(engine: str, hand_w: Path, face_w: Path, body_w: Path) -> Dict[str, object]:
-    """Both part networks and the body network on `engine`, each loaded once."""
+def routes() -> List[str]:
+    """engine:precision of every CPU route this install has."""
+    names = [f"{engine}:f32" for engine in engines.available()]
+    return names + ([f"openvino:{p}" for p in ("bf16", "f16")] if "openvino" in engines.available() else [])
+
+
+def load_route(route: str, hand_w: Path, face_w: Path, body_w: Path) -> Dict[str, object]:
+    """Both part networks and the body network on `route` (engine:precision), each loaded once."""
+    engine, precision = route.split(":")
     t0 = time.perf_counter()
-    parts = HandFaceEstimator(COCO, engine=engine, hand_weights=hand_w, face_weights=face_w)
+    parts = HandFaceEstimator(COCO, engine=engine, precision=precision, hand_weights=hand_w, face_weights=face_w)
     load = time.perf_counter() - t0
-    body = PoseEstimator("COCO", weights=body_w, engine=engine, net_resolution=f"{SIDE}x{SIDE}")
+    body = PoseEstimator("COCO", weights=body_w, engine=engine, precision=precision, net_resolution=f"{SIDE}x{SIDE}")
     rng = np.random.default_rng(0)
     crops = rng.uniform(-0.5, 0.5, (4, 3, SIDE, SIDE)).astype(np.float32)
     layouts = {}
@@ -104,7 +113,7 @@ def load_engine(engine: str, hand_w: Path, face_w: Path, body_w: Path) -> Dict[s
            ITEMS[6]: person(256)}
     for item in ITEMS[:5]:
         run[item]()  # warm-up
-    return {"engine": engine, "label": parts.hand.net.label, "load_s": load, "layouts": layouts, "run": run,
+    return {"engine": route, "label": parts.hand.net.label, "load_s": load, "layouts": layouts, "run": run,
             "people": len(people), "times": {item: [] for item in ITEMS}}
 
 
@@ -139,7 +148,8 @@ def report(loaded: List[Dict[str, object]], rounds: int, load: tuple) -> str:
         "",
         f"Measured {datetime.date.today().isoformat()} on {machine()}, OpenCV {cv2.__version__}: full-size hand, "
         f"face and COCO body networks with random weights of the exact architectures, {rounds} interleaved "
-        f"rounds, medians. Other processes shared the cores (load average {load[0]:.1f} at the start, "
+        f"rounds per route (its items and the body network), medians. Other processes shared the cores "
+        f"(load average {load[0]:.1f} at the start, "
         f"{load[1]:.1f} at the end): the seconds are inflated by that load; the ratios to the body frame, "
         "measured in the same rounds, are what to compare.",
         "",
@@ -148,7 +158,7 @@ def report(loaded: List[Dict[str, object]], rounds: int, load: tuple) -> str:
         f"with both hands and the face {person[368]:.0f} at 368x368 crops ({person[368] / work['body']:.2f} body "
         f"frames), {person[256]:.0f} at 256x256 ({person[256] / work['body']:.2f}).",
         "",
-        "| engine | load hand + face, s | " + " | ".join(ITEMS) + " |",
+        "| route | load hand + face, s | " + " | ".join(ITEMS) + " |",
         "|---" * (len(ITEMS) + 2) + "|",
     ]
     for e in loaded:
@@ -174,17 +184,21 @@ def report(loaded: List[Dict[str, object]], rounds: int, load: tuple) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (median)")
-    parser.add_argument("--engine", action="append", choices=list(engines.ENGINES[1:]),
-                        help="only this engine; repeatable (default: every one available)")
+    parser.add_argument("--route", action="append", metavar="ENGINE:PRECISION",
+                        help="only this route, e.g. openvino:bf16; repeatable (default: every CPU route)")
     args = parser.parse_args()
     hand_w, face_w, body_w = weights_for("HAND"), weights_for("FACE"), full_size_weights()
     print(f"weights: {hand_w.stat().st_size:,} B (hand), {face_w.stat().st_size:,} B (face)", flush=True)
     start_load = os.getloadavg()[0]
     loaded = []
-    for engine in args.engine or engines.available():
-        loaded.append(load_engine(engine, hand_w, face_w, body_w))
-        print(f"{engine}: loaded in {loaded[-1]['load_s']:.1f} s, {loaded[-1]['layouts']}", flush=True)
-    interleave(loaded, args.rounds)
+    for route in args.route or routes():
+        # One route in memory at a time (each holds ~0.5 GB of weights three times over);
+        # its items share rounds with its own body-network yardstick.
+        current = load_route(route, hand_w, face_w, body_w)
+        print(f"{current['label']}: loaded in {current['load_s']:.1f} s, {current['layouts']}", flush=True)
+        interleave([current], args.rounds)
+        current.pop("run")
+        loaded.append(current)
     text = report(loaded, args.rounds, (start_load, os.getloadavg()[0]))
     RESULTS.write_text(text)
     print(text)
