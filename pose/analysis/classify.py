@@ -83,6 +83,10 @@ class ClassifyThresholds:
     # finger's base to the little finger's has a palm's sense for that hand, with a sine
     # of at least `palm_turn`; less is a hand seen edge-on (unknown).
     palm_turn: float = 0.15
+    # Margin bands of the hand measures (full confidence one band past the threshold):
+    # finger reach uses ratio_band; straightness and the palm's sine these.
+    straightness_band: float = 0.1
+    palm_band: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_keypoint_confidence <= 1.0:
@@ -91,7 +95,7 @@ class ClassifyThresholds:
         for lo, hi in (("forearm_min_deg", "forearm_max_deg"), ("knee_min_deg", "knee_max_deg")):
             if getattr(self, lo) > getattr(self, hi):
                 raise ValueError(f"{lo} ({getattr(self, lo)}) exceeds {hi} ({getattr(self, hi)})")
-        for band in ("angle_band_deg", "ratio_band", "length_band"):
+        for band in ("angle_band_deg", "ratio_band", "length_band", "straightness_band", "palm_band"):
             if getattr(self, band) <= 0:
                 raise ValueError(f"{band} must be positive, got {getattr(self, band)}")
         if not 1 <= self.open_fingers <= 5:
@@ -273,7 +277,7 @@ def finger_extended(hand: np.ndarray, finger: int, th: ClassifyThresholds) -> De
     reach = np.linalg.norm(tip - wrist) / max(float(np.linalg.norm(base - wrist)), 1e-6)
     straight = np.linalg.norm(tip - base) / max(path, 1e-6)
     return _all([_at_least(float(reach), th.finger_reach, th.ratio_band, conf),
-                 _at_least(float(straight), th.finger_straightness, 0.1, conf)])
+                 _at_least(float(straight), th.finger_straightness, th.straightness_band, conf)])
 
 
 def hand_open(hand: Optional[np.ndarray], th: ClassifyThresholds) -> Decision:
@@ -309,7 +313,7 @@ def palm_facing(hand: Optional[np.ndarray], side: str, th: ClassifyThresholds) -
     if abs(palm) < th.palm_turn:
         return UNKNOWN  # edge-on: which side shows cannot be told
     conf = float(np.clip(np.asarray(hand)[idx, 2].min(), 0.0, 1.0))
-    return Decision(palm > 0, conf * _margin(abs(palm) - th.palm_turn, 0.3))
+    return Decision(palm > 0, conf * _margin(abs(palm) - th.palm_turn, th.palm_band))
 
 
 def hand_gesture(person: Person, j: Joints, th: ClassifyThresholds) -> Optional[Tuple[str, float]]:
