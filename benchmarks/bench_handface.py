@@ -14,7 +14,9 @@ Not part of the test suite (minutes, and timing-based). In one run it:
   from other processes hits every item alike): the body network on a 368x368 frame; one
   hand crop and one face crop; batches of 2 and 4 hand crops; the whole per-person step
   (boxes, crops, both hands in one batch, the face, peaks) on a 640x480 frame with 2
-  people, at 368x368 and 256x256 crops;
+  people, at 368x368 crops; then that step and the body network again at 256x256 crops
+  (each crop size in rounds of its own, as a run keeps one); and, alone, the host-side
+  part of the step (boxes, crops, peaks);
 - reports medians, in seconds and in body frames (the ratio is what carries over to
   another machine, or to this one under another load), and writes
   benchmarks/RESULTS_handface.md.
@@ -40,6 +42,8 @@ import cv2
 import numpy as np
 
 from benchmarks.bench_speed import full_size_weights, machine
+from pose.decode.crops import crop_affines, crop_batch, face_boxes, hand_boxes
+from pose.decode.parts import keypoints_from_maps
 from pose.engine import select as engines
 from pose.estimator import PoseEstimator
 from pose.handface import HandFaceEstimator
@@ -53,8 +57,13 @@ CACHE = ROOT / "benchmarks" / ".cache"
 RESULTS = ROOT / "benchmarks" / "RESULTS_handface.md"
 SIDE = 368
 COCO = MODELS["COCO"]
-ITEMS = ("body frame 368x368", "hand crop", "face crop", "2 hand crops, one batch", "4 hand crops, one batch",
-         "per person, 368 crops", "per person, 256 crops")
+BODY = "body frame 368x368"
+# Timed per crop size in phases of their own: an engine with free input shapes pays for
+# every change of size, which a run (one --hand_net_resolution) never makes.
+PHASES = {368: (BODY, "hand crop", "face crop", "2 hand crops, one batch", "4 hand crops, one batch",
+                "per person, 368 crops"),
+          256: (BODY, "per person, 256 crops")}
+ITEMS = PHASES[368] + PHASES[256][1:]
 
 
 def weights_for(name: str) -> Path:
@@ -96,41 +105,59 @@ def load_route(route: str, hand_w: Path, face_w: Path, body_w: Path) -> Dict[str
         ok = out.shape == (1, net.spec.n_channels, SIDE // 8, SIDE // 8) and np.isfinite(out).all()
         layouts[name] = f"{tuple(out.shape)} {'OK' if ok else 'WRONG'}"
     image, people = frame_and_people()
-
-    def person(side: int) -> Callable[[], object]:
-        def run():
-            parts.hand.side = parts.face.side = side
-            parts(image, people)
-        run()  # warm-up: the first call at a new input size allocates
-        return run
-
-    run = {ITEMS[0]: lambda: body.net.forward(crops[:1]),
-           ITEMS[1]: lambda: parts.hand.net.forward(crops[:1]),
-           ITEMS[2]: lambda: parts.face.net.forward(crops[:1]),
-           ITEMS[3]: lambda: parts.hand.net.forward(crops[:2]),
-           ITEMS[4]: lambda: parts.hand.net.forward(crops),
-           ITEMS[5]: person(368),
-           ITEMS[6]: person(256)}
-    for item in ITEMS[:5]:
-        run[item]()  # warm-up
+    person = lambda: parts(image, people)  # noqa: E731
+    run = {BODY: lambda: body.net.forward(crops[:1]),
+           "hand crop": lambda: parts.hand.net.forward(crops[:1]),
+           "face crop": lambda: parts.face.net.forward(crops[:1]),
+           "2 hand crops, one batch": lambda: parts.hand.net.forward(crops[:2]),
+           "4 hand crops, one batch": lambda: parts.hand.net.forward(crops),
+           "per person, 368 crops": person, "per person, 256 crops": person}
     return {"engine": route, "label": parts.hand.net.label, "load_s": load, "layouts": layouts, "run": run,
-            "people": len(people), "times": {item: [] for item in ITEMS}}
+            "parts": parts, "people": len(people), "times": {}, "host_ms": host_ms(parts, image, people)}
 
 
-def interleave(loaded: List[Dict[str, object]], rounds: int) -> None:
-    jobs = [(e, item) for e in loaded for item in ITEMS]
-    for r in range(rounds):
-        shift = (r * 5) % len(jobs)
-        for e, item in jobs[shift:] + jobs[:shift]:
-            t0 = time.perf_counter()
-            e["run"][item]()
-            e["times"][item].append(time.perf_counter() - t0)
-        print(f"round {r + 1}/{rounds} done", flush=True)
+def host_ms(parts: HandFaceEstimator, image: np.ndarray, people: list) -> float:
+    """Milliseconds per person of what runs beside the networks: boxes, crops and peaks on
+    the maps this route's networks give (its networks' time left out)."""
+    body = np.array([p.keypoints for p in people])
+    work = []
+    for net, boxes, mirror in ((parts.hand, hand_boxes(body, COCO).reshape(-1, 3), np.tile([True, False], len(people))),
+                               (parts.face, face_boxes(body, COCO), None)):
+        affines = crop_affines(boxes, net.side, mirror)
+        maps = net.net.forward(crop_batch(image, affines, net.side))
+        work.append((net, boxes, mirror, maps))
+
+    def host():
+        for net, boxes, mirror, maps in work:
+            affines = crop_affines(boxes, net.side, mirror)
+            crop_batch(image, affines, net.side)
+            keypoints_from_maps(maps, affines, net.threshold)
+    host()
+    return 1000 * statistics.median(timed(host) for _ in range(5)) / len(people)
 
 
-def per_unit(e: Dict[str, object], item: str) -> float:
+def timed(run: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    run()
+    return time.perf_counter() - t0
+
+
+def interleave(e: Dict[str, object], rounds: int) -> None:
+    """Each phase's items once per round, the order rotating; the body network in every phase."""
+    for side, items in PHASES.items():
+        e["parts"].hand.side = e["parts"].face.side = side
+        for item in items:
+            e["run"][item]()  # warm-up: first calls at a size allocate (and compile, OpenVINO)
+        for r in range(rounds):
+            shift = r % len(items)
+            for item in items[shift:] + items[:shift]:
+                e["times"].setdefault((side, item), []).append(timed(e["run"][item]))
+        print(f"{e['engine']}: {side}x{side} crops, {rounds} rounds done", flush=True)
+
+
+def per_unit(e: Dict[str, object], item: str, side: int = 368) -> float:
     """Median seconds per crop (batches) or per person (the whole step)."""
-    t = statistics.median(e["times"][item])
+    t = statistics.median(e["times"][(side, item)])
     if item.startswith(("2 ", "4 ")):
         return t / int(item[0])
     if item.startswith("per person"):
@@ -158,19 +185,22 @@ def report(loaded: List[Dict[str, object]], rounds: int, load: tuple) -> str:
         f"with both hands and the face {person[368]:.0f} at 368x368 crops ({person[368] / work['body']:.2f} body "
         f"frames), {person[256]:.0f} at 256x256 ({person[256] / work['body']:.2f}).",
         "",
-        "| route | load hand + face, s | " + " | ".join(ITEMS) + " |",
-        "|---" * (len(ITEMS) + 2) + "|",
+        "| route | load hand + face, s | " + " | ".join(ITEMS) + " | boxes, crops, peaks per person |",
+        "|---" * (len(ITEMS) + 3) + "|",
     ]
     for e in loaded:
-        body = per_unit(e, ITEMS[0])
-        cells = [f"{per_unit(e, item):.2f} s" + ("" if item == ITEMS[0] else f" ({per_unit(e, item) / body:.2f})")
-                 for item in ITEMS]
-        lines.append(f"| {e['label']} | {e['load_s']:.1f} | " + " | ".join(cells) + " |")
+        cells = []
+        for item in ITEMS:
+            side = 256 if item in PHASES[256][1:] else 368
+            t, body = per_unit(e, item, side), per_unit(e, BODY, side)
+            cells.append(f"{t:.2f} s" + ("" if item == BODY else f" ({t / body:.2f})"))
+        lines.append(f"| {e['label']} | {e['load_s']:.1f} | " + " | ".join(cells) + f" | {e['host_ms']:.0f} ms |")
     lines += [
         "",
-        "In brackets: the same time in body frames. Batches: seconds per crop. Per person: one run of "
-        "HandFaceEstimator on a 640x480 frame with 2 people (4 hand crops in one batch, then 2 face crops), "
-        "boxes, cropping and peak finding included, divided by 2.",
+        "In brackets: the same time in body frames (timed in the same rounds; the 256x256 rounds have their "
+        "own). Batches: seconds per crop. Per person: one run of HandFaceEstimator on a 640x480 frame with "
+        "2 people (4 hand crops in one batch, then 2 face crops), boxes, cropping and peak finding included, "
+        "divided by 2; the last column is that host-side part alone, at 368x368.",
         "",
         "Output layouts of a 368x368 crop: " + "; ".join(
             f"{e['engine']}: hand {e['layouts']['hand']}, face {e['layouts']['face']}" for e in loaded) + ".",
@@ -196,8 +226,8 @@ def main() -> int:
         # its items share rounds with its own body-network yardstick.
         current = load_route(route, hand_w, face_w, body_w)
         print(f"{current['label']}: loaded in {current['load_s']:.1f} s, {current['layouts']}", flush=True)
-        interleave([current], args.rounds)
-        current.pop("run")
+        interleave(current, args.rounds)
+        current.pop("run"), current.pop("parts")
         loaded.append(current)
     text = report(loaded, args.rounds, (start_load, os.getloadavg()[0]))
     RESULTS.write_text(text)

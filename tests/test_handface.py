@@ -9,6 +9,7 @@ import pytest
 from pose.decode import crops
 from pose.decode.crops import LEFT, RIGHT, crop_affines, crop_batch, face_boxes, hand_boxes, to_crop, to_image
 from pose.decode.parts import crop_peaks, keypoints_from_maps
+from pose.decode.peaks import find_peaks
 from pose.decode.preprocess import Geometry
 from pose.engine import plan
 from pose.engine import select as engines
@@ -211,6 +212,21 @@ def test_maps_rendered_from_annotated_hands_and_faces_decode_back(shared_dir, si
             assert err_image.max() < DECODE_TOLERANCE_PX * box[2] / side + 1e-9
             checked[spec.name] += int(usable.sum())
     assert checked["HAND"] >= 10 * 21 - 5 and checked["FACE"] >= 4 * 68 - 5
+
+
+def test_one_peak_per_map_is_the_full_searchs_strongest():
+    """crop_peaks refines only the strongest grid maxima: on maps as smooth as a trained
+    net's it finds what the full peak search (every maximum) finds first."""
+    rng = np.random.default_rng(3)
+    noise = rng.uniform(0, 1, (3 * 22, 46, 46)).astype(np.float32)
+    maps = np.stack([cv2.GaussianBlur(m, (0, 0), 1.0) for m in noise])
+    maps = ((maps - maps.min()) / (maps.max() - maps.min())).reshape(3, 22, 46, 46)
+    fast = crop_peaks(maps, 0.2)
+    full = find_peaks(maps[:, :21].reshape(-1, 46, 46), Geometry((368, 368), (368, 368), (368, 368), 1.0), 0.2)
+    first = full.start[:-1]
+    assert (full.start[1:] > first).all()
+    np.testing.assert_allclose(fast[:, :, :2].reshape(-1, 2), full.xy[first])
+    np.testing.assert_allclose(fast[:, :, 2].ravel(), full.score[first])
 
 
 def test_peaks_below_the_threshold_are_not_keypoints():

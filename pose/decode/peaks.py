@@ -86,14 +86,16 @@ _REACH = math.ceil(-input_to_grid(_FINE[0])) + 1  # coarse taps each side the pa
 _PATCH = cubic_matrix(input_to_grid(_FINE) + _REACH, 2 * _REACH + 1)  # (n_fine, window)
 
 
-def find_peaks(heatmaps: np.ndarray, geometry: Geometry, threshold: float) -> Peaks:
+def find_peaks(heatmaps: np.ndarray, geometry: Geometry, threshold: float,
+               max_peaks: int = MAX_PEAKS_PER_PART) -> Peaks:
     """Peaks of the stride-8 `heatmaps` (K, h, w) as OpenPose finds them on the cubic
-    upsampling cropped to the resized image: above `threshold`, NMS, 7x7 centroid."""
+    upsampling cropped to the resized image: above `threshold`, NMS, 7x7 centroid; at
+    most `max_peaks` per part (a caller wanting one peak per map need not refine many)."""
     heat = np.asarray(heatmaps, dtype=np.float64)
     n_parts = heat.shape[0]
     # Twice the cap: some candidates end below the threshold or share a fine peak.
     part, cy, cx = _strongest(heat, *_coarse_maxima(heat, threshold * CANDIDATE_FRACTION),
-                              2 * MAX_PEAKS_PER_PART)
+                              2 * max_peaks)
     padded = np.pad(heat, ((0, 0), (_REACH, _REACH), (_REACH, _REACH)), mode="edge")
     window = np.arange(2 * _REACH + 1)
     coarse = padded[part[:, None, None], (cy[:, None] + window)[:, :, None],
@@ -119,7 +121,7 @@ def find_peaks(heatmaps: np.ndarray, geometry: Geometry, threshold: float) -> Pe
     key = (part[n].astype(np.int64) * (rh + 1) + fy) * (rw + 1) + fx
     _, first = np.unique(key, return_index=True)
     order = first[np.lexsort((-score[first], part[n][first]))]
-    order = order[_rank_in_part(part[n][order], n_parts) < MAX_PEAKS_PER_PART]
+    order = order[_rank_in_part(part[n][order], n_parts) < max_peaks]
     parts = part[n][order]
     xy = np.column_stack([fx[order] + dx[order], fy[order] + dy[order]]).astype(np.float64)
     start = np.searchsorted(parts, np.arange(n_parts + 1))
