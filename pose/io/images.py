@@ -20,6 +20,9 @@ from pose.io.render import keypoints_view, skeleton_view
 from pose.paths import display_path
 
 Say = Callable[[str], None]
+# How long an image's outputs wait for another run writing the same names (it holds them
+# only while it writes three files).
+OUTPUT_WAIT_S = 30.0
 
 
 @dataclass
@@ -117,8 +120,11 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], optio
         if options.classify:
             classify_people(people, spec)
         dt = time.perf_counter() - t0
-        written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
-                                       stem=stem)
+        # One image's files come from one run: another run writing the same names waits.
+        with output.claim_outputs(list(output_paths(options.out_dir, stem, spec.name).values()),
+                                  wait=OUTPUT_WAIT_S):
+            written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
+                                           stem=stem)
         summary.images += 1
         summary.people += len(people)
         summary.files += written
