@@ -93,9 +93,13 @@ _END = object()
 class Prefetch:
     """Iterates `source` in a thread, up to `depth` items ahead of the consumer."""
 
-    def __init__(self, source: Iterable, depth: int, stop: threading.Event):
+    def __init__(self, source: Iterable, depth: int, stop: threading.Event,
+                 interrupt: Optional[threading.Event] = None):
         self._queue: queue.Queue = queue.Queue(depth)
         self._stop = stop
+        # The user's stop: iteration ends on it even while the reader is stuck in a
+        # stalled stream, instead of when FFmpeg's 30 s read timeout frees the reader.
+        self._interrupt = interrupt
         self._error: Optional[BaseException] = None
         self._thread = threading.Thread(target=self._run, args=(source,), name="frame-reader", daemon=True)
         self._thread.start()
@@ -124,6 +128,8 @@ class Prefetch:
                 item = self._queue.get(timeout=0.05)
             except queue.Empty:
                 if self._stop.is_set() or not self._thread.is_alive() and self._queue.empty():
+                    break
+                if self._interrupt is not None and self._interrupt.is_set():
                     break
                 continue
             if item is _END:
@@ -222,7 +228,7 @@ def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int
         count += 1
         if limit is not None and count >= limit:
             return
-        ok, frame = source.capture.read()
+        ok, frame = source.read()
         frame = to_bgr(frame) if ok and frame is not None and frame.size else None
         index += 1
 
@@ -278,16 +284,23 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     total = min(x for x in (left, limit) if x is not None) if (left, limit) != (None, None) else None
     shown_total = None if left is None else source.frame_count
     paths = output_paths(options.out_dir, source.stem, spec.name)
+    # One run at a time per output name (a second one is refused in one line); temporaries
+    # a killed run left for these names are deleted.
+    claim = output.claim_outputs([paths["video"], paths["jsonl"]])
     # The tracker classifies (and smooths the labels per person) unless told not to.
     tracker = Tracker(spec, classify_people=options.classify)
     summary = VideoSummary()
-    video = output.VideoFileWriter(paths["video"], fps, source.size)
-    jsonl = output.JsonLinesWriter(paths["jsonl"]) if options.write_json else None
+    try:
+        video = output.VideoFileWriter(paths["video"], fps, source.size)
+        jsonl = output.JsonLinesWriter(paths["jsonl"]) if options.write_json else None
+    except BaseException:
+        claim.release()
+        raise
     finisher = _FrameFinisher(estimator, tracker, video, jsonl, fps, shown_total)
     viewer = display.Viewer(options.display)
     reader_stop = threading.Event()
-    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop) if options.pipelined \
-        else read_frames(source, limit)
+    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop, interrupt=stop) \
+        if options.pipelined else read_frames(source, limit)
     sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
                dynamic_ncols=True, leave=False)
@@ -309,6 +322,7 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
             if stop.is_set():
                 summary.interrupted = True
                 break
+        summary.interrupted = summary.interrupted or stop.is_set()  # stopped while waiting for a frame
         _close(frames)
         sink.close()
         summary.files.append(video.commit())
@@ -326,7 +340,8 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     finally:
         bar.close()
         viewer.close()
-        source.capture.release()
+        source.release()
+        claim.release()
     summary.wall_s = time.perf_counter() - t_start
     summary.people, summary.most_people = finisher.people_total, finisher.most_people
     summary.timeline = tracker.timeline()
