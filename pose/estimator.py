@@ -21,9 +21,12 @@ from pose.decode.preprocess import (
     DEFAULT_NET_RESOLUTION,
     Geometry,
     NetResolution,
+    check_image,
+    check_net_size,
     parse_net_resolution,
     parse_scales,
     prepare_input,
+    scaled_side,
 )
 from pose.errors import EXIT_USAGE, NetworkError
 from pose.model.architecture import check_stages
@@ -37,9 +40,11 @@ log = logging.getLogger("pose")
 
 def _scaled_resolution(res: NetResolution, scale: float) -> NetResolution:
     """The net resolution for one extra scale of multi-scale inference."""
-    def side(v: int) -> int:
-        return -1 if v == -1 else max(STRIDE, int(round(v * scale / STRIDE)) * STRIDE)
-    return NetResolution(side(res.width), side(res.height))
+    return NetResolution(scaled_side(res.width, scale), scaled_side(res.height, scale))
+
+
+def _default(value, default):
+    return default if value is None else value
 
 
 class PoseEstimator:
@@ -50,7 +55,8 @@ class PoseEstimator:
     layout still from `model`). device: cpu | gpu | opencl | auto. stages: cut the
     built-in definition after stage 1..6 (default: the model's). scales: multi-scale
     averaging factors, e.g. (1.0, 0.75, 0.5). engine: auto | caffe | onnx | onnxruntime;
-    `self.engine` and `self.engine_label` say which one runs. Bad values raise ValueError.
+    `self.engine` and `self.engine_label` say which one runs. Bad values raise ValueError;
+    None for any option means its default, as for stages, proto and weights.
     """
 
     def __init__(self, model: Union[str, ModelSpec] = "COCO", *, proto: Optional[Union[str, Path]] = None,
@@ -58,10 +64,15 @@ class PoseEstimator:
                  net_resolution: Union[str, NetResolution] = DEFAULT_NET_RESOLUTION,
                  stages: Optional[int] = None, scales: Union[str, Sequence[float]] = (1.0,),
                  engine: str = "auto", decode_options: Optional[DecodeOptions] = None):
+        model, device, engine = _default(model, "COCO"), _default(device, "cpu"), _default(engine, "auto")
+        net_resolution, scales = _default(net_resolution, DEFAULT_NET_RESOLUTION), _default(scales, (1.0,))
+        if not isinstance(model, (str, ModelSpec)):
+            raise ValueError(f"model must be a name such as 'COCO' or a ModelSpec, got {type(model).__name__}")
         self.spec = model if isinstance(model, ModelSpec) else get_spec(model)
         self.resolution = (net_resolution if isinstance(net_resolution, NetResolution)
                            else parse_net_resolution(net_resolution))
         self.scales = parse_scales(scales)
+        check_net_size(self.resolution, self.scales)
         stages = check_stages(stages, proto, self.spec)
         self.stages = self.spec.stages if stages is None else stages
         self.decode_options = decode_options
@@ -122,7 +133,9 @@ class PoseEstimator:
         return NetOutput(self.net.forward(blob), geometry)
 
     def infer(self, image: np.ndarray) -> List[NetOutput]:
-        """The network's output at every scale: the costly half of `estimate`."""
+        """The network's output at every scale: the costly half of `estimate`. Gray,
+        BGRA and 16-bit images are converted; other arrays raise ValueError (check_image)."""
+        image = check_image(image)
         return [self.forward(image, s) for s in self.scales]
 
     def people_from(self, outputs: Sequence[NetOutput]) -> List[Person]:
