@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from pose.arguments import MAX_COUNT, OneLineParser, parse_int
 from pose.decode.people import DecodeOptions
 from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
 from pose.engine import DEVICES, ENGINES, parse_device, parse_engine
@@ -27,7 +28,6 @@ from pose.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_USAGE,
     InputError,
     PoseError,
     UsageError,
@@ -36,9 +36,9 @@ from pose.estimator import PoseEstimator
 from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video, quiet_native_logs
 from pose.io.video import VideoOptions, run_video
-from pose.io.writers import ensure_output_dir
+from pose.io.video import output_paths as video_output_paths
+from pose.io.writers import claim_outputs, ensure_output_dir
 from pose.model.architecture import check_stages
-from pose.numbers import MAX_COUNT, parse_int
 from pose.paths import PROJECT_DIR
 from pose.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
 from pose.spec import FULL_STAGES, MODELS, get_spec
@@ -49,12 +49,7 @@ DEFAULT_OUTPUT = "Output"
 DEBUG_ENV = "OPENCV_HPE_DEBUG"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line (its default prints the whole
-    usage block first)."""
-
-    def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+_Parser = OneLineParser  # usage errors in one line (shared with getModels.sh)
 
 
 # ---------------------------------------------------------------- argument types
@@ -88,7 +83,7 @@ def _whole(text: str) -> int:
 
 
 def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
-    """A whole number from `low` up to `high` (default: pose.numbers.MAX_COUNT, past
+    """A whole number from `low` up to `high` (default: pose.arguments.MAX_COUNT, past
     which no count means anything)."""
     return _checked(lambda text: parse_int(text, low, MAX_COUNT if high is None else high), "int")
 
@@ -318,6 +313,9 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
     source = open_video(args.video_file, args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
+        # Refused here, before the network loads, when another run writes these outputs
+        # (run_video holds them for the run itself).
+        claim_outputs(list(video_output_paths(out_dir, source.stem, args.mode).values())).release()
         estimator = make_estimator(args, say)
         options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
                                display=args.display, max_frames=args.max_frames, every=args.every,

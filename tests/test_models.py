@@ -526,3 +526,71 @@ def test_body25_is_a_download_choice():
     assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
     assert download_cli._select(["body_25"], DOWNLOADS) == ["BODY_25"]
     assert download_cli._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
+
+
+# --------------------------------------------------------------------------- faults (issue 13)
+
+
+def test_two_runs_at_once_share_one_download_and_install_only_verified_bytes(server, weights):
+    """Before: the second run appended to the first's .part, the first renamed the grown
+    file into place and said "verified" over a corrupt file."""
+    server.delay = 0.02  # 2 MiB in 32 KiB chunks: about 1.3 s
+    first = run_cli(weights, server.url("good"))
+    part = part_path(weights)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < 128 * 1024):
+        time.sleep(0.01)
+    second = run_cli(weights, server.url("good"))
+    out2, err2 = second.communicate(timeout=30)
+    out1, err1 = first.communicate(timeout=30)
+    assert first.returncode == 0 and second.returncode == 0, (err1, err2)
+    assert f"{NAME}: another download (process {first.pid}) is working on it; waiting for it to finish" in err2
+    assert "TEST: already present, verified (downloaded by another run)" in out2
+    assert installed(weights) and verify_file(weights)[0]
+    assert server.ranges() == [None]  # one download, not two
+    assert not models.FileLock(weights.path).file.exists()
+
+
+def test_bytes_changed_after_the_download_checked_them_are_not_installed(server, weights, monkeypatch):
+    """What takes the final name is read back and checked, not trusted from the stream."""
+    real_fetch = models._fetch_from
+
+    def fetch_then_grow(url, w, policy, session, say):
+        real_fetch(url, w, policy, session, say)
+        with open(part_path(w), "ab") as f:  # another program appends to the .part
+            f.write(b"junk")
+
+    monkeypatch.setattr(models, "_fetch_from", fetch_then_grow)
+    outcome = download(weights, [server.url("good")], policy=FAST)
+    assert not outcome.ok and not weights.path.exists()
+    assert outcome.tried == [(server.url("good"), f"the file on disk has {SIZE + 4} bytes, expected {SIZE} "
+                                                  "(changed while it was written?)")]
+    assert sorted(p.name for p in weights.path.parent.iterdir()) == []  # no temporary left either
+
+
+def test_a_killed_runs_lock_and_temporary_do_not_get_in_the_way(server, weights):
+    weights.path.parent.mkdir(parents=True)
+    stale_lock = models.FileLock(weights.path).file
+    stale_lock.write_text("999999\n")  # its process is gone: the lock is free
+    stale_temp = weights.path.with_name("pose_iter_test.tmp-k3j9x0qz.caffemodel")
+    stale_temp.write_bytes(PAYLOAD)  # killed between its two renames
+    assert download(weights, [server.url("good")], policy=FAST).ok
+    assert installed(weights)
+    assert sorted(p.name for p in weights.path.parent.iterdir()) == [NAME]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGTERM")
+def test_sigterm_keeps_the_part_like_ctrl_c(server, weights):
+    server.delay = 0.02
+    process = run_cli(weights, server.url("good"))
+    part = part_path(weights)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < 256 * 1024):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 143, err
+    kept = part.stat().st_size
+    assert 0 < kept < SIZE and not weights.path.exists() and "Traceback" not in err
+    assert f"terminated: {kept} of {SIZE} bytes kept in {part}; run the same command again to resume" in err
+    assert not models.FileLock(weights.path).file.exists()

@@ -8,6 +8,7 @@ import argparse
 import sys
 from typing import Callable, List, Mapping, Optional, Sequence, Set
 
+from pose.arguments import OneLineParser, parse_float, parse_int
 from pose.download.fetch import (
     _MISSING,
     MAX_PAUSE_S,
@@ -24,7 +25,6 @@ from pose.download.fetch import (
     verify_file,
 )
 from pose.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from pose.numbers import parse_float, parse_int
 from pose.signals import exit_code_of, sigterm_raises, word_for
 from pose.spec import DOWNLOADS
 
@@ -58,7 +58,7 @@ and then finds its file."""
 def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
     choices = list(downloads)
     files = ", ".join(w.path.name for w in downloads.values())
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="getModels.sh",
         description="Download the OpenPose weights, resuming and verifying them (size and\n"
                     "checksum). `python -m pose.download` takes the same arguments.",
@@ -106,7 +106,7 @@ MAX_BACKOFF_S = 60.0
 
 
 def _argument(parse: Callable[[str], object], name: str) -> Callable[[str], object]:
-    """An argparse type from a pose.numbers parser: its ValueError is argparse's usage error."""
+    """An argparse type from a pose.arguments parser: its ValueError is argparse's usage error."""
     def convert(text: str) -> object:
         try:
             return parse(text)

@@ -3,7 +3,7 @@ writer thread draws and encodes the previous ones while the network runs on the
 current frame, so decoding and encoding hide behind inference (cv2.dnn and the
 codecs release the GIL).
 
-Stopping (Ctrl-C, or q/Esc in the window) sets an event: the frame in hand is
+Stopping (Ctrl-C, SIGTERM, or q/Esc in the window) sets an event: the frame in hand is
 finished, every frame already inferred is written, the video and JSON Lines files are
 closed and renamed to their final names, and the run reports `interrupted`.
 """
@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import logging
 import queue
-import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Optional, Tuple
@@ -196,25 +194,6 @@ class Inline:
 
     def abort(self) -> None:
         pass
-
-
-@contextmanager
-def stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
-    """The first Ctrl-C (SIGINT) sets `stop` so the loop can finish cleanly; a second
-    one interrupts at once (KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        stop.set()
-        signal.signal(signal.SIGINT, previous)
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # ---------------------------------------------------------------- the loop

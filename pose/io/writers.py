@@ -165,8 +165,7 @@ class JsonLinesWriter(_Committed):
     def _check(self) -> None:
         size = _size(self.tmp)
         if size != self.bytes:
-            raise OutputError(f"cannot write {display_path(self.path)}: {size} of {self.bytes} bytes reached "
-                              f"the disk{_space_hint(self.tmp)}")
+            raise _write_failed(self.path, f"{size} of {self.bytes} bytes reached the disk")
 
 
 class VideoFileWriter(_Committed):
@@ -202,7 +201,7 @@ class VideoFileWriter(_Committed):
             return
         problem = _video_problem(self.tmp, self.frames)
         if problem:
-            raise OutputError(f"cannot write video {display_path(self.path)}: {problem}{_space_hint(self.tmp)}")
+            raise _write_failed(self.path, problem, "video ")
 
 
 def _video_problem(path: Path, frames: int) -> Optional[str]:
@@ -235,13 +234,17 @@ def _size(path: Path) -> int:
 _LOW_SPACE = 1 << 20
 
 
-def _space_hint(path: Path) -> str:
-    """' (no space left on device)' when the folder of `path` is (nearly) full."""
+def _write_failed(path: Path, problem: str, what: str = "") -> OutputError:
+    """The error for a file whose bytes did not all reach the disk; a full disk (the
+    usual cause, which the writer itself may not report) is named as such. Made while
+    the temporary file still takes its space."""
     try:
         st = os.statvfs(path.parent)
+        full = st.f_bavail * st.f_frsize < _LOW_SPACE
     except (OSError, AttributeError):  # no statvfs on Windows
-        return ""
-    return " (no space left on device)" if st.f_bavail * st.f_frsize < _LOW_SPACE else ""
+        full = False
+    why = f"no space left on device ({problem})" if full else problem
+    return OutputError(f"cannot write {what}{display_path(path)}: {why}")
 
 
 # ---------------------------------------------------------------- one run per output

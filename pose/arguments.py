@@ -1,14 +1,27 @@
-"""Numbers typed on a command line, checked: finite, and in the option's range.
+"""What the three tools share about their command lines: usage errors in one line, and
+numbers checked to be finite and in the option's range.
 
-Every numeric option of the three tools goes through these (argparse turns the
-ValueError into a one-line usage error, exit 2). float() accepts "nan", "inf" and
-"1e999", and a NaN passes every comparison-based range check, so each value is checked
-for being finite first. No third-party imports: getModels.sh uses this too.
+Every numeric option of get_hpe_image, get_hpe_video and getModels.sh goes through
+parse_int / parse_float (argparse turns their ValueError into a usage error, exit 2).
+float() accepts "nan", "inf" and "1e999", and a NaN passes every comparison-based range
+check, so each value is checked for being finite first. No third-party imports:
+getModels.sh runs without OpenCV.
 """
 from __future__ import annotations
 
+import argparse
 import math
-from typing import Optional
+from typing import NoReturn, Optional
+
+from pose.errors import EXIT_USAGE
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (its default prints the whole
+    usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 # The largest count any option takes: OpenCV holds frame numbers in 32-bit ints, and no
 # count beyond it (frames, people, every Nth frame) can mean anything.
