@@ -6,6 +6,7 @@ in the same folder, then renamed, which is atomic on POSIX and Windows.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -125,15 +126,24 @@ def lock_path(path: PathLike) -> Path:
     return path.with_name(f".{path.name}.lock")
 
 
+# How a lock held by another process shows (BlockingIOError on POSIX, EACCES or
+# EDEADLOCK from msvcrt on Windows).
+_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+
+
 def _try_lock(fd: int) -> bool:
+    """Whether the lock was taken (False: another process holds it)."""
     try:
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         else:  # pragma: no cover - Windows
             import msvcrt
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    except OSError:  # BlockingIOError on POSIX, PermissionError on Windows
-        return False
+    except OSError as exc:
+        if exc.errno in _HELD:
+            return False
+        # A file system without locks (some network shares: ENOLCK, EOPNOTSUPP): going
+        # on unlocked beats refusing every run there.
     return True
 
 

@@ -409,7 +409,8 @@ def _png_declaring(width: int, height: int) -> bytes:
 @posix_only
 def test_unreadable_kinds_of_image_are_refused_without_blocking(tmp_path, coco):
     """A FIFO without a writer blocked forever; /dev/zero was read until memory ran out;
-    a tiny PNG declaring 300 megapixels made OpenCV allocate 900 MB."""
+    an 850 KB PNG of 300 megapixels was decoded with a 1.8 GB peak (this one only
+    declares them: the refusal comes from its header)."""
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
     bomb = tmp_path / "bomb.png"
@@ -437,6 +438,20 @@ def test_a_fifo_as_video_is_refused(tmp_path, coco):
     os.mkfifo(fifo)
     r = run_tool("video", "--video_file", fifo, "--output_dir", tmp_path, *coco, timeout=60)
     assert_one_line_error(r, 1, "pipe.mp4: a named pipe (FIFO), not a video file")
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.png"
+    assert cv2.imwrite(str(path), np.zeros((1000, 2000, 3), np.uint8))  # 6 MB of pixels in 8 KB
+    assert path.stat().st_size < 20_000
+    monkeypatch.setattr("pose.io.inputs.MAX_IMAGE_PIXELS", 1_000_000)
+
+    def never(*args):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr("pose.io.inputs.cv2.imdecode", never)
+    with pytest.raises(InputError, match="bomb.png: 2000x1000 pixels is too large"):
+        read_image(path)
 
 
 def test_image_bounds_apply_to_the_decoded_size_too(tmp_path, monkeypatch):
@@ -606,3 +621,13 @@ def test_a_killed_conversions_temporary_is_removed_by_the_next_one(tmp_path):
     stale.write_bytes(b"\0" * 1000)
     assert convert_module.onnx_for(weights, spec, stages=1) == path
     assert path.is_file() and not stale.exists() and not files.lock_path(path).exists()
+
+
+@posix_only
+def test_a_file_system_without_locks_does_not_refuse_every_run(tmp_path, monkeypatch):
+    def unsupported(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(files.fcntl, "flock", unsupported)
+    lock = files.FileLock(tmp_path / "x.mp4").acquire(timeout=0)
+    lock.release()

@@ -47,8 +47,8 @@ def parse_net_resolution(text: str) -> NetResolution:
 
 MAX_SCALE = 4.0
 # The most pixels a network input may have: 2048x2048 or 2720x1536, 4x OpenPose's
-# largest usual setting (1312x736). The full COCO network holds about 1 KB of
-# activations per input pixel, so this bounds its memory near 4 GB.
+# largest usual setting (1312x736). The network's first layers alone hold 64 float32
+# channels (256 bytes) per input pixel: past this, memory runs out, not patience.
 MAX_NET_PIXELS = 1 << 22
 
 

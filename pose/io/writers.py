@@ -212,13 +212,13 @@ def _video_problem(path: Path, frames: int) -> Optional[str]:
         cap = cv2.VideoCapture(str(path))
         try:
             if not cap.isOpened():
-                return "the file written cannot be read back (truncated)"
+                return "the file written cannot be read back, it is truncated"
             count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
             if count != frames:
                 return f"the file holds {count} of the {frames} frames written"
             cap.set(cv2.CAP_PROP_POS_FRAMES, frames - 1)
             if not cap.read()[0]:
-                return "its last frame cannot be read back (truncated)"
+                return "its last frame cannot be read back, the file is truncated"
         finally:
             cap.release()
     return None
