@@ -349,7 +349,9 @@ def test_ctrl_c_while_a_stream_stalls_stops_at_once(tmp_path, coco, noise_video)
     finally:
         server.close()
     assert run.returncode == 130, stderr
-    assert stopped_in < 3, stopped_in
+    # About a second on an idle machine; FFmpeg's read timeout alone was 30 s. The margin
+    # is for a machine shared with other work.
+    assert stopped_in < 8, stopped_in
     assert stdout.startswith("interrupted: ")
     video, jsonl = _video_outputs(out)
     assert video_facts(video)[0] == len(read_jsonl(jsonl)) >= 1
@@ -371,7 +373,7 @@ def test_sigterm_while_opening_a_stalled_stream_stops_at_once(tmp_path, coco, no
     finally:
         server.close()
     assert run.returncode == 143 and stderr == "get_hpe_video.py: error: terminated\n"
-    assert stopped_in < 3, stopped_in
+    assert stopped_in < 8, stopped_in  # under a second idle; before, FFmpeg's 30 s timeout
 
 
 def test_a_stream_that_sends_no_frame_times_out(noise_video):
