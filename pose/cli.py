@@ -299,11 +299,17 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
     # A single input's failure is the run's one error line; with several, each bad
     # file gets a line and the good ones are still processed.
     say = _say_for(args)
-    summary = run_images(paths, lambda: make_estimator(args, say), options, say,
-                         on_failure=(lambda message: None) if single else _error_line)
+    stop = threading.Event()
+    # Ctrl-C and SIGTERM finish the image in hand (its three files), then stop: no
+    # exception lands in the middle of a write.
+    with stop_on_signals(stop) as signalled:
+        summary = run_images(paths, lambda: make_estimator(args, say), options, say,
+                             on_failure=(lambda message: None) if single else _error_line, stop=stop)
     if single and summary.failed:
         raise InputError(summary.failed[0])
     print(summary.line(out_dir), flush=True)
+    if summary.interrupted:
+        return signalled() or EXIT_INTERRUPTED
     return EXIT_FAILED if summary.failed or problems else EXIT_OK
 
 

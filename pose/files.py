@@ -43,8 +43,12 @@ def temp_path(path: PathLike) -> Path:
     picks codecs from it), unique to this call (`x.tmp-k3j9.jpg`), created empty."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f"{path.stem}.tmp-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual mode
+    try:  # a signal raised here (Ctrl-C, SIGTERM) must not leave the empty file behind
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual mode
+    except BaseException:
+        remove(tmp)
+        raise
     return Path(tmp)
 
 
@@ -52,13 +56,15 @@ def write_atomic(path: PathLike, data: bytes) -> Path:
     """Write `data` to `path` via a unique temporary file and a rename. OSError on failure,
     with nothing left behind."""
     path = Path(path)
-    tmp = temp_path(path)
+    tmp = None
     try:
+        tmp = temp_path(path)
         with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
-        remove(tmp)
+        if tmp is not None:
+            remove(tmp)
         raise
     return path
 

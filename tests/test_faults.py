@@ -296,20 +296,29 @@ def test_sigterm_mid_video_closes_shorter_valid_outputs_and_exits_143(tmp_path, 
 
 
 @posix_only
-def test_sigterm_stops_the_image_tool_with_whole_files_only(tmp_path, coco):
+def test_sigterm_stops_the_image_tool_after_the_image_in_hand(tmp_path, coco):
     folder = tmp_path / "in"
     for k in range(40):
         make_image(folder / f"p{k:02}.png", seed=k % 4)
     out = tmp_path / "out"
+
+    def finished() -> list:
+        return [p for p in out.rglob("*.json") if ".tmp-" not in p.name]
+
     run = start_tool("image", "--image_file", folder, "--output_dir", out, "--quiet", *FAST, *coco)
-    assert wait_until(lambda: any(out.rglob("*.json")) or run.poll() is not None)
+    assert wait_until(lambda: finished() or run.poll() is not None)
     run.send_signal(signal.SIGTERM)
     stdout, stderr = run.communicate(timeout=60)
     assert run.returncode == 143, stderr
-    assert stderr == "get_hpe_image.py: error: terminated\n"
-    done = sorted(out.rglob("*.json"))
+    assert stderr == "" and stdout.startswith("interrupted: ")
+    done = sorted(finished())
     assert 1 <= len(done) < 40 and leftovers(out) == []
-    assert all(load_json(p)["image_size"] == [96, 72] for p in done)
+    assert stdout.startswith(f"interrupted: {len(done)} images, ")
+    for json_path in done:  # every image begun was finished: its three files, whole
+        assert load_json(json_path)["image_size"] == [96, 72]
+        for view in ("Keypoints", "Skeleton"):
+            stem = json_path.name[:-len("-COCO.json")]
+            assert cv2.imread(str(json_path.with_name(f"{stem}-{view}-COCO.jpg"))).shape == (72, 96, 3)
 
 
 @pytest.fixture
