@@ -4,7 +4,8 @@ stages together.
 
 Exit codes (pose.errors): 0 success; 1 an input or output problem (some files may have
 been processed); 2 a usage problem (bad option value, missing or unusable model files);
-130 interrupted (Ctrl-C). Every failure is one line on stderr, never a traceback
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C); 141 stdout closed
+(`| head`). Every failure is one line on stderr, never a traceback
 (set OPENCV_HPE_DEBUG=1 to see one for unexpected errors). Each option's value is
 checked by the module that owns it; the argument types here only call those.
 """
@@ -18,18 +19,29 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from pose.arguments import MAX_COUNT, OneLineParser, parse_int
 from pose.decode.people import DecodeOptions
-from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution, parse_scales
+from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
 from pose.engine import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
-from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, PoseError, UsageError
+from pose.errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    InputError,
+    PoseError,
+    UsageError,
+)
 from pose.estimator import PoseEstimator
 from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video
-from pose.io.video import VideoOptions, run_video, stop_on_interrupt
-from pose.io.writers import ensure_output_dir
+from pose.io.video import VideoOptions, run_video
+from pose.io.video import output_paths as video_output_paths
+from pose.io.writers import claim_outputs, ensure_output_dir
 from pose.model.architecture import check_stages
 from pose.paths import PROJECT_DIR
 from pose.quiet import quiet_native_logs
+from pose.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
 from pose.spec import FULL_STAGES, MODELS, get_spec
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
@@ -38,12 +50,7 @@ DEFAULT_OUTPUT = "Output"
 DEBUG_ENV = "OPENCV_HPE_DEBUG"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line (its default prints the whole
-    usage block first)."""
-
-    def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+_Parser = OneLineParser  # usage errors in one line (shared with getModels.sh)
 
 
 # ---------------------------------------------------------------- argument types
@@ -85,17 +92,9 @@ def _whole(text: str) -> int:
 
 
 def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"at least {low}" if high is None else f"{low} to {high}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
-        return value
-    parse.__name__ = "int"
-    return parse
+    """A whole number from `low` up to `high` (default: pose.arguments.MAX_COUNT, past
+    which no count means anything)."""
+    return _checked(lambda text: parse_int(text, low, MAX_COUNT if high is None else high), "int")
 
 
 def _threshold(text: str) -> float:
@@ -145,7 +144,8 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                 description=f"Find every person's body keypoints in {what} with OpenPose's Caffe\n"
                             "networks through OpenCV's DNN module; write rendered views and\n"
                             "OpenPose-format JSON. Exit codes: 0 done, 1 input/output problem,\n"
-                            "2 usage or model files problem, 130 interrupted.",
+                            "2 usage or model files problem, 130 interrupted (Ctrl-C),\n"
+                            "143 terminated (SIGTERM).",
                 epilog=_OUTPUTS[tool] + "\n" + _EXAMPLES[tool],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("input")
@@ -242,7 +242,19 @@ def _attach_negative_values(argv: Sequence[str]) -> List[str]:
 
 def parse_args(tool: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     argv = sys.argv[1:] if argv is None else argv
-    return build_parser(tool).parse_args(_attach_negative_values(list(argv)))
+    parser = build_parser(tool)
+    args = parser.parse_args(_attach_negative_values(list(argv)))
+    _check_together(parser, args)
+    return args
+
+
+def _check_together(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Values each valid alone but not together: --net_resolution times the largest of
+    --scales must stay a network input the memory can hold."""
+    try:
+        check_net_size(parse_net_resolution(args.net_resolution), args.scales)
+    except ValueError as exc:
+        parser.error(f"--net_resolution/--scales: {exc}")
 
 
 # ---------------------------------------------------------------- wiring
@@ -311,11 +323,17 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
     # A single input's failure is the run's one error line; with several, each bad
     # file gets a line and the good ones are still processed.
     say = _say_for(args)
-    summary = run_images(paths, lambda: make_estimator(args, say), options, say,
-                         on_failure=(lambda message: None) if single else _error_line)
+    stop = threading.Event()
+    # Ctrl-C and SIGTERM finish the image in hand (its three files), then stop: no
+    # exception lands in the middle of a write.
+    with stop_on_signals(stop) as signalled:
+        summary = run_images(paths, lambda: make_estimator(args, say), options, say,
+                             on_failure=(lambda message: None) if single else _error_line, stop=stop)
     if single and summary.failed:
         raise InputError(summary.failed[0])
     print(summary.line(out_dir), flush=True)
+    if summary.interrupted:
+        return signalled() or EXIT_INTERRUPTED
     return EXIT_FAILED if summary.failed or problems else EXIT_OK
 
 
@@ -325,6 +343,9 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
     source = open_video(args.video_file, args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
+        # Refused here, before the network loads, when another run writes these outputs
+        # (run_video holds them for the run itself).
+        claim_outputs(list(video_output_paths(out_dir, source.stem, args.mode).values())).release()
         throughput = args.throughput == "on" or (args.throughput == "auto" and not source.is_live
                                                  and not args.display)
         estimator = make_estimator(args, say, throughput)
@@ -332,14 +353,15 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
                                display=args.display, max_frames=args.max_frames, every=args.every,
                                progress=not args.quiet)
         stop = threading.Event()
-        with stop_on_interrupt(stop):
+        # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
+        with stop_on_signals(stop) as signalled:
             summary = run_video(source, estimator, options, stop)
     finally:
-        source.capture.release()
+        source.release()
     for line in summary.timeline:
         say(line)
     print(summary.line(), flush=True)
-    return EXIT_INTERRUPTED if summary.interrupted else EXIT_OK
+    return (signalled() or EXIT_INTERRUPTED) if summary.interrupted else EXIT_OK
 
 
 def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
@@ -348,11 +370,14 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
     quiet_native_logs()
     _route_warnings()
     try:
-        return tool(argv)
+        with sigterm_raises():  # SIGTERM cleans up as Ctrl-C does, and exits 143
+            return tool(argv)
     except PoseError as exc:
         code, message = exc.exit_code, str(exc)
-    except KeyboardInterrupt:
-        code, message = EXIT_INTERRUPTED, "interrupted"
+    except KeyboardInterrupt as exc:
+        code, message = exit_code_of(exc), word_for(exc)
+    except BrokenPipeError:
+        return _stdout_closed()
     except MemoryError:
         code, message = EXIT_FAILED, "out of memory (try a smaller --net_resolution or input)"
     except Exception as exc:  # a bug: still one line unless debugging
@@ -362,6 +387,16 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)"
     print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
     return code
+
+
+def _stdout_closed() -> int:
+    """The reader of our output went away (`tool | head -1`): stop quietly, as a tool
+    killed by SIGPIPE does, instead of a traceback when Python flushes stdout at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def image_main(argv: Optional[Sequence[str]] = None) -> int:

@@ -21,9 +21,12 @@ from pose.decode.preprocess import (
     DEFAULT_NET_RESOLUTION,
     Geometry,
     NetResolution,
+    check_image,
+    check_net_size,
     parse_net_resolution,
     parse_scales,
     prepare_input,
+    scaled_side,
 )
 from pose.errors import EXIT_USAGE, NetworkError
 from pose.model.architecture import check_stages
@@ -37,9 +40,11 @@ log = logging.getLogger("pose")
 
 def _scaled_resolution(res: NetResolution, scale: float) -> NetResolution:
     """The net resolution for one extra scale of multi-scale inference."""
-    def side(v: int) -> int:
-        return -1 if v == -1 else max(STRIDE, int(round(v * scale / STRIDE)) * STRIDE)
-    return NetResolution(side(res.width), side(res.height))
+    return NetResolution(scaled_side(res.width, scale), scaled_side(res.height, scale))
+
+
+def _default(value, default):
+    return default if value is None else value
 
 
 class PoseEstimator:
@@ -53,7 +58,8 @@ class PoseEstimator:
     onnx; precision: auto | f32 | bf16 | f16 (auto: the engine's native one, bf16 for
     OpenVINO on CPUs with AMX); `self.engine`, `self.precision` and `self.engine_label` say
     what runs. throughput: keep several frames in flight where the engine can (video and
-    batches; see `submit`). Bad values raise ValueError.
+    batches; see `submit`). Bad values raise ValueError; None for any option means its
+    default, as for stages, proto and weights.
     """
 
     def __init__(self, model: Union[str, ModelSpec] = "COCO", *, proto: Optional[Union[str, Path]] = None,
@@ -62,10 +68,16 @@ class PoseEstimator:
                  stages: Optional[int] = None, scales: Union[str, Sequence[float]] = (1.0,),
                  engine: str = "auto", decode_options: Optional[DecodeOptions] = None,
                  threads: Optional[int] = None, throughput: bool = False):
+        model, device, engine = _default(model, "COCO"), _default(device, "cpu"), _default(engine, "auto")
+        net_resolution, scales = _default(net_resolution, DEFAULT_NET_RESOLUTION), _default(scales, (1.0,))
+        precision = _default(precision, "auto")
+        if not isinstance(model, (str, ModelSpec)):
+            raise ValueError(f"model must be a name such as 'COCO' or a ModelSpec, got {type(model).__name__}")
         self.spec = model if isinstance(model, ModelSpec) else get_spec(model)
         self.resolution = (net_resolution if isinstance(net_resolution, NetResolution)
                            else parse_net_resolution(net_resolution))
         self.scales = parse_scales(scales)
+        check_net_size(self.resolution, self.scales)
         stages = check_stages(stages, proto, self.spec)
         self.stages = self.spec.stages if stages is None else stages
         self.decode_options = decode_options
@@ -158,7 +170,9 @@ class PoseEstimator:
         return done
 
     def infer(self, image: np.ndarray) -> List[NetOutput]:
-        """The network's output at every scale: the costly half of `estimate`."""
+        """The network's output at every scale: the costly half of `estimate`. Gray,
+        BGRA and 16-bit images are converted; other arrays raise ValueError (check_image)."""
+        image = check_image(image)
         return [self.forward(image, s) for s in self.scales]
 
     def people_from(self, outputs: Sequence[NetOutput]) -> List[Person]:

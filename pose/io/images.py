@@ -3,6 +3,7 @@ the skeleton view and the JSON written under OUT/images/<MODE>/.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,9 @@ from pose.io.render import keypoints_view, skeleton_view
 from pose.paths import display_path
 
 Say = Callable[[str], None]
+# How long an image's outputs wait for another run writing the same names (it holds them
+# only while it writes three files).
+OUTPUT_WAIT_S = 30.0
 
 
 @dataclass
@@ -37,11 +41,12 @@ class ImageSummary:
     files: List[Path] = field(default_factory=list)
     failed: List[str] = field(default_factory=list)  # one message per unusable input
     seconds: float = 0.0  # estimation time, all images
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM after a whole image
 
     def line(self, folder: Path) -> str:
         per = f", {self.seconds / self.images:.2f} s per image" if self.images else ""
         bad = f", {len(self.failed)} failed" if self.failed else ""
-        return (f"done: {self.images} image{'s' * (self.images != 1)}{bad}, {self.people} "
+        return (f"{'interrupted' if self.interrupted else 'done'}: {self.images} image{'s' * (self.images != 1)}{bad}, {self.people} "
                 f"{'person' if self.people == 1 else 'people'}, {len(self.files)} files written "
                 f"to {display_path(folder)}{per}")
 
@@ -95,16 +100,20 @@ def write_results(image: np.ndarray, people: list, spec, path: Path, options: Im
 
 
 def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], options: ImageOptions,
-               say: Say, on_failure: Say) -> ImageSummary:
+               say: Say, on_failure: Say, stop: Optional[threading.Event] = None) -> ImageSummary:
     """Process every image; unreadable ones are passed to `on_failure` and skipped.
 
     `get_estimator` is called once, at the first readable image, so that a run whose
-    inputs are all unusable fails fast without loading the network.
+    inputs are all unusable fails fast without loading the network. `stop` (set by
+    Ctrl-C or SIGTERM) ends the run after the image in hand, whose files are all written.
     """
     summary = ImageSummary()
     estimator = None
     viewer = display.Viewer(options.display)
     for path, stem in zip(paths, output_stems(paths)):
+        if stop is not None and stop.is_set():
+            summary.interrupted = True
+            break
         try:
             image = read_image(path)
         except InputError as exc:
@@ -119,9 +128,11 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], optio
         if options.classify:
             classify_people(people, spec)
         dt = time.perf_counter() - t0
-        written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
-                                       info=run_info(estimator),
-                                       stem=stem)
+        # One image's files come from one run: another run writing the same names waits.
+        with output.claim_outputs(list(output_paths(options.out_dir, stem, spec.name).values()),
+                                  wait=OUTPUT_WAIT_S):
+            written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
+                                           info=run_info(estimator), stem=stem)
         summary.images += 1
         summary.people += len(people)
         summary.files += written

@@ -3,7 +3,7 @@ writer thread draws and encodes the previous ones while the network runs on the
 current frame, so decoding and encoding hide behind inference (cv2.dnn and the
 codecs release the GIL).
 
-Stopping (Ctrl-C, or q/Esc in the window) sets an event: the frame in hand is
+Stopping (Ctrl-C, SIGTERM, or q/Esc in the window) sets an event: the frame in hand is
 finished, every frame already inferred is written, the video and JSON Lines files are
 closed and renamed to their final names, and the run reports `interrupted`.
 """
@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import logging
 import queue
-import signal
 import sys
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Optional, Tuple
@@ -94,9 +92,13 @@ _END = object()
 class Prefetch:
     """Iterates `source` in a thread, up to `depth` items ahead of the consumer."""
 
-    def __init__(self, source: Iterable, depth: int, stop: threading.Event):
+    def __init__(self, source: Iterable, depth: int, stop: threading.Event,
+                 interrupt: Optional[threading.Event] = None):
         self._queue: queue.Queue = queue.Queue(depth)
         self._stop = stop
+        # The user's stop: iteration ends on it even while the reader is stuck in a
+        # stalled stream, instead of when FFmpeg's 30 s read timeout frees the reader.
+        self._interrupt = interrupt
         self._error: Optional[BaseException] = None
         self._thread = threading.Thread(target=self._run, args=(source,), name="frame-reader", daemon=True)
         self._thread.start()
@@ -126,6 +128,8 @@ class Prefetch:
             except queue.Empty:
                 if self._stop.is_set() or not self._thread.is_alive() and self._queue.empty():
                     break
+                if self._interrupt is not None and self._interrupt.is_set():
+                    break
                 continue
             if item is _END:
                 break
@@ -136,8 +140,9 @@ class Prefetch:
     def close(self) -> None:
         self._stop.set()
         # A stalled stream can block the reader inside capture.read(); it is a daemon
-        # thread, so stopping does not wait on it for long.
-        self._thread.join(timeout=1.0)
+        # thread, so stopping does not wait on it for long (a reader that is not stuck
+        # ends within one frame's decoding).
+        self._thread.join(timeout=0.25)
 
 
 class Drain:
@@ -193,25 +198,6 @@ class Inline:
         pass
 
 
-@contextmanager
-def stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
-    """The first Ctrl-C (SIGINT) sets `stop` so the loop can finish cleanly; a second
-    one interrupts at once (KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        stop.set()
-        signal.signal(signal.SIGINT, previous)
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 # ---------------------------------------------------------------- the loop
 
 def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int, np.ndarray]]:
@@ -223,7 +209,7 @@ def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int
         count += 1
         if limit is not None and count >= limit:
             return
-        ok, frame = source.capture.read()
+        ok, frame = source.read()
         frame = to_bgr(frame) if ok and frame is not None and frame.size else None
         index += 1
 
@@ -280,16 +266,23 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     total = min(x for x in (left, limit) if x is not None) if (left, limit) != (None, None) else None
     shown_total = None if left is None else source.frame_count
     paths = output_paths(options.out_dir, source.stem, spec.name)
+    # One run at a time per output name (a second one is refused in one line); temporaries
+    # a killed run left for these names are deleted.
+    claim = output.claim_outputs([paths["video"], paths["jsonl"]])
     # The tracker classifies (and smooths the labels per person) unless told not to.
     tracker = Tracker(spec, classify_people=options.classify)
     summary = VideoSummary()
-    video = output.VideoFileWriter(paths["video"], fps, source.size)
-    jsonl = output.JsonLinesWriter(paths["jsonl"]) if options.write_json else None
+    try:
+        video = output.VideoFileWriter(paths["video"], fps, source.size)
+        jsonl = output.JsonLinesWriter(paths["jsonl"]) if options.write_json else None
+    except BaseException:
+        claim.release()
+        raise
     finisher = _FrameFinisher(estimator, tracker, video, jsonl, fps, shown_total)
     viewer = display.Viewer(options.display)
     reader_stop = threading.Event()
-    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop) if options.pipelined \
-        else read_frames(source, limit)
+    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop, interrupt=stop) \
+        if options.pipelined else read_frames(source, limit)
     sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
                dynamic_ncols=True, leave=False)
@@ -306,6 +299,7 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
                 summary.interrupted = True
                 break
         queue_.drain()  # the frames still in the network: finished and written, also when stopping
+        summary.interrupted = summary.interrupted or stop.is_set()  # stopped while waiting for a frame
         _close(frames)
         sink.close()
         summary.files.append(video.commit())
@@ -323,7 +317,8 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     finally:
         bar.close()
         viewer.close()
-        source.capture.release()
+        source.release()
+        claim.release()
     summary.wall_s = time.perf_counter() - t_start
     summary.people, summary.most_people = finisher.people_total, finisher.most_people
     summary.timeline = tracker.timeline()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from pose.errors import EXIT_USAGE, NetworkError
-from pose.files import file_sha256
+from pose.files import FileLock, file_sha256, remove_stale_temps
 from pose.model.caffemodel import CaffeModelError, _read_varint
 from pose.model.onnx_export import CONVERTER_VERSION, ConversionError, WeightsMismatch, convert
 from pose.model.weights import check_prototxt, check_weights
@@ -101,8 +101,13 @@ def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] =
     path = cache_path(weights, sha, cut)
     if not _is_current(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        convert(weights, spec, stages, path, proto)
-        _remove_stale(weights, sha)
+        # One conversion per file at a time: a second run waits and reuses the result;
+        # the one holding the lock deletes what a killed conversion left (200 MB each).
+        with FileLock(path):
+            if not _is_current(path):
+                remove_stale_temps(path)
+                convert(weights, spec, stages, path, proto)
+                _remove_stale(weights, sha)
     return path
 
 
