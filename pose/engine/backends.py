@@ -178,7 +178,7 @@ class OpenCVEngine(Engine):
 class OnnxRuntimeEngine(Engine):
     name = "onnxruntime"
 
-    def __init__(self, path: Path, threads: Optional[int] = None, cuda: bool = False):
+    def __init__(self, path: Path, threads: Optional[int] = None, cuda: bool = False, half: bool = False):
         import onnxruntime as ort
 
         ort.set_default_logger_severity(4)  # its own coloured lines would precede ours
@@ -200,7 +200,8 @@ class OnnxRuntimeEngine(Engine):
         self.output = self.session.get_outputs()[0].name
         where = ("CUDA" if "CUDAExecutionProvider" in self.session.get_providers()
                  else f"CPU, {options.intra_op_num_threads} threads")
-        self.label = f"onnxruntime {ort.__version__} ({where}, f32)"
+        self.precision = "f16" if half else "f32"
+        self.label = f"onnxruntime {ort.__version__} ({where}, {self.precision})"
 
     def forward(self, blob: np.ndarray) -> np.ndarray:
         try:

@@ -89,7 +89,7 @@ def _remove_stale(weights: Path, keep_sha: str) -> None:
 
 
 def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] = None,
-             proto: Optional[Union[str, Path]] = None) -> Path:
+             proto: Optional[Union[str, Path]] = None, half: bool = False) -> Path:
     """The ONNX file of `weights` (`spec` cut after `stages`, or the deploy file `proto`),
     converted on first use and cached next to the weights."""
     weights = Path(weights)
@@ -98,7 +98,7 @@ def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] =
         cut = f"s{spec.stages if stages is None else stages}"
     else:
         cut = "p" + hashlib.sha256(Path(proto).read_bytes()).hexdigest()[:8]
-    path = cache_path(weights, sha, cut)
+    path = cache_path(weights, sha, cut + (".f16" if half else ""))
     if not _is_current(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         # One conversion per file at a time: a second run waits and reuses the result;
@@ -106,19 +106,19 @@ def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] =
         with FileLock(path):
             if not _is_current(path):
                 remove_stale_temps(path)
-                convert(weights, spec, stages, path, proto)
+                convert(weights, spec, stages, path, proto, half)
                 _remove_stale(weights, sha)
     return path
 
 
 def converted(spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-              hint: Optional[str] = None) -> Path:
+              hint: Optional[str] = None, half: bool = False) -> Path:
     """`onnx_for` with every failure as a NetworkError the tools print in one line."""
     check_weights(weights, hint)
     if proto is not None:
         check_prototxt(proto)
     try:
-        return onnx_for(weights, spec, stages, proto)
+        return onnx_for(weights, spec, stages, proto, half)
     except WeightsMismatch as exc:
         raise NetworkError(f"the weights {Path(weights).name} do not fit the network definition "
                            f"({exc})", EXIT_USAGE) from None
