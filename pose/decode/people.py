@@ -2,7 +2,7 @@
 
 1. Peaks: local maxima of the cubic-upsampled heatmaps (pose.peaks).
 2. Limbs: every candidate pair of peaks of a limb is scored by the part-affinity field
-   sampled at PAF_SAMPLES points along the segment (alignment with the unit vector,
+   sampled at spec.paf_samples points (or OpenPose's adaptive count) along the segment (alignment with the unit vector,
    plus a prior against limbs longer than half the image height); a pair is a limb when
    enough samples pass the model's inter threshold and the score is positive. Pairs
    are taken greedily by falling score, each peak once per limb type.
@@ -26,7 +26,7 @@ import numpy as np
 from pose.decode.peaks import Peaks, cubic_matrix, find_peaks, grid_to_input, input_to_grid
 from pose.decode.preprocess import Geometry
 from pose.person import Person
-from pose.spec import LIMB_LENGTH_PRIOR, PAF_SAMPLES, SINGLE_PERSON_THRESHOLD, STRIDE, ModelSpec
+from pose.spec import LIMB_LENGTH_PRIOR, SINGLE_PERSON_THRESHOLD, STRIDE, ModelSpec
 
 
 class NetOutput(NamedTuple):
@@ -159,32 +159,21 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     """Limbs of every type of spec.pairs: (m, 3) rows of peak index a, peak index b, score.
 
     `maps` is the (C, h, w) network output, `image_height` the resized image's height
-    in net-input pixels. Every candidate pair of every limb type is scored at once;
-    the greedy pass then keeps each peak once per limb type.
+    in net-input pixels. Every candidate pair of every limb type is scored at once (in
+    groups of equal sample count, spec.paf_sample_counts); the greedy pass then keeps
+    each peak once per limb type.
     """
-    th = spec.thresholds
     limb, ia, ib = _candidate_pairs(peaks, spec)
     channels = np.array(spec.paf_channels_absolute(), dtype=int).reshape(-1, 2)
-    t = np.linspace(0.0, 1.0, PAF_SAMPLES)
-    # A pair may fail at most `spare` samples, so one that fails `spare + 1` probes
-    # near the middle is out: this prunes most pairs (all of them on noise) cheaply.
-    spare = PAF_SAMPLES - math.ceil(th.inter_min_above * PAF_SAMPLES - 1e-9)
-    probes = np.argsort(np.abs(t - 0.5), kind="stable")[:spare + 1]
-    for samples in (t[probes], t):
-        pa, pb = peaks.xy[ia], peaks.xy[ib]
-        vec = pb - pa
-        length = np.hypot(vec[:, 0], vec[:, 1])
-        unit = vec / np.maximum(length, 1e-9)[:, None]
-        points = pa[:, None, :] + samples[None, :, None] * vec[:, None, :]  # (m, S, 2)
-        fx, fy = _sample_paf(maps, channels[limb, 0], channels[limb, 1], points)
-        along = fx * unit[:, None, 0] + fy * unit[:, None, 1]  # (m, S)
-        if samples is not t:
-            alive = (along > th.inter).any(axis=1) & (length > 1e-9)
-            limb, ia, ib = limb[alive], ia[alive], ib[alive]
-    prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length, 1e-9) - 1, 0)
-    score = along.mean(axis=1) + prior
-    passing = (along > th.inter).sum(axis=1)
-    ok = np.flatnonzero((passing >= th.inter_min_above * PAF_SAMPLES) & (score > 0))
+    vec = peaks.xy[ib] - peaks.xy[ia]
+    counts = spec.paf_sample_counts(vec[:, 0], vec[:, 1])
+    score = np.full(len(limb), -np.inf)
+    for n in np.unique(counts):
+        group = np.flatnonzero(counts == n)
+        alive, group_score = _score_limbs(maps, peaks, channels, limb[group], ia[group], ib[group],
+                                          int(n), image_height, spec)
+        score[group[alive]] = group_score
+    ok = np.flatnonzero(np.isfinite(score))
     chosen: List[list] = [[] for _ in spec.pairs]
     used = set()  # (limb type, peak): peak indices are global, so a and b never clash
     for c in ok[np.lexsort((-score[ok], limb[ok]))]:
@@ -194,6 +183,36 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
         used.update(((k, a), (k, b)))
         chosen[k].append((a, b, score[c]))
     return [np.array(rows, dtype=np.float64).reshape(-1, 3) for rows in chosen]
+
+
+def _score_limbs(maps: np.ndarray, peaks: Peaks, channels: np.ndarray, limb: np.ndarray,
+                 ia: np.ndarray, ib: np.ndarray, n_samples: int, image_height: float,
+                 spec: ModelSpec):
+    """(indices of the candidates that make a limb, their scores), each candidate's PAF
+    sampled at `n_samples` points from peak a to peak b."""
+    th = spec.thresholds
+    t = np.linspace(0.0, 1.0, n_samples)
+    # A pair may fail at most `spare` samples, so one that fails `spare + 1` probes
+    # near the middle is out: this prunes most pairs (all of them on noise) cheaply.
+    spare = n_samples - math.ceil(th.inter_min_above * n_samples - 1e-9)
+    probes = np.argsort(np.abs(t - 0.5), kind="stable")[:spare + 1]
+    index = np.arange(len(limb))
+    for samples in (t[probes], t):
+        pa, pb = peaks.xy[ia[index]], peaks.xy[ib[index]]
+        vec = pb - pa
+        length = np.hypot(vec[:, 0], vec[:, 1])
+        unit = vec / np.maximum(length, 1e-9)[:, None]
+        points = pa[:, None, :] + samples[None, :, None] * vec[:, None, :]  # (m, S, 2)
+        k = limb[index]
+        fx, fy = _sample_paf(maps, channels[k, 0], channels[k, 1], points)
+        along = fx * unit[:, None, 0] + fy * unit[:, None, 1]  # (m, S)
+        if samples is not t:
+            index = index[(along > th.inter).any(axis=1) & (length > 1e-9)]
+    prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length, 1e-9) - 1, 0)
+    score = along.mean(axis=1) + prior
+    passing = (along > th.inter).sum(axis=1)
+    ok = (passing >= th.inter_min_above * n_samples) & (score > 0)
+    return index[ok], score[ok]
 
 
 def _candidate_pairs(peaks: Peaks, spec: ModelSpec):
@@ -249,6 +268,7 @@ def assemble_people(peaks: Peaks, limbs: Sequence[np.ndarray], geometry: Geometr
     of parts plus limbs of the layout.
     """
     owner = np.full(len(peaks.score), -1)  # person holding each peak
+    grouping_only = set(spec.grouping_only)
     members: List[dict] = []  # person -> {part: peak index}
     totals: List[float] = []
     for k, ((part_a, part_b), found) in enumerate(zip(spec.pairs, limbs)):
@@ -256,7 +276,7 @@ def assemble_people(peaks: Peaks, limbs: Sequence[np.ndarray], geometry: Geometr
             a, b = int(a), int(b)
             pa, pb = owner[a], owner[b]
             if pa < 0 and pb < 0:
-                if k >= spec.drawn_pairs:  # grouping-only limbs extend people, never start one
+                if k in grouping_only:  # grouping-only limbs extend people, never start one
                     continue
                 owner[[a, b]] = len(members)
                 members.append({part_a: a, part_b: b})

@@ -23,7 +23,7 @@ from pose.download.fetch import (
     verify_file,
 )
 from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from pose.spec import DOWNLOADS
+from pose.spec import DOWNLOADS, WEIGHTS_LICENCE
 
 _EPILOG = """\
 examples:
@@ -147,6 +147,7 @@ def main(argv: Optional[Sequence[str]] = None,
     say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
     unreachable: Set[str] = set()
     failed = []
+    told = False  # the licence line, once per run that downloads
     current: Optional[Weights] = None
     try:
         for name in names:
@@ -158,6 +159,9 @@ def main(argv: Optional[Sequence[str]] = None,
                                unreachable=unreachable)
             if outcome.ok:
                 print(f"{name}: {outcome.detail}", flush=True)
+                if outcome.status == "downloaded" and not told:
+                    print(WEIGHTS_LICENCE, flush=True)
+                    told = True
             else:
                 failed.append(name)
                 print(f"{name}: {outcome.detail}", file=sys.stderr, flush=True)
