@@ -16,7 +16,8 @@ Prints, for the COCO, MPI and BODY_25 layouts (BODY_25 with the feet of
   clamp(round(sqrt(5 max(|dx|, |dy|))), 5, 25), on samples, crowds, small people, a
   small net input and degraded fields (what pose.spec's paf_samples was chosen by).
 A keypoint counts as found when the right person holds it within 4 net-input pixels.
-Takes about 3 minutes on 2 cores (--only paf_samples: the last section alone).
+Takes about 15 minutes on 2 cores, the noisy maps most of it (--only paf_samples: the
+last section alone, about 8 minutes).
 """
 from __future__ import annotations
 

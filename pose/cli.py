@@ -119,7 +119,7 @@ _OUTPUTS = {
   <stem>-<MODE>.json            OpenPose --write_json layout (+ model, image_size, score, pose_class)
 and, when asked:
   DIR/<stem>_keypoints.json     --write_json DIR: OpenPose's own per-image file
-  FILE, FILE.image_ids.json     --write_coco_json FILE: COCO keypoint results of all images
+  FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results of all images
 """,
     "video": """outputs, in OUTPUT_DIR/videos/<MODE>/ for a video <stem>.<ext>:
   <stem>_skeleton_<MODE>.mp4    the video with skeletons, labels, frame counter and timing
@@ -127,7 +127,7 @@ and, when asked:
 and, when asked:
   DIR/<stem>_<frame, 12 digits>_keypoints.json
                                 --write_json DIR: OpenPose's own file for every frame
-  FILE, FILE.image_ids.json     --write_coco_json FILE: COCO keypoint results, image_id = frame
+  FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results, image_id = frame
 """,
 }
 _EXAMPLES = {

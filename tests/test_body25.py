@@ -189,3 +189,8 @@ def test_annotated_people_classify_as_in_the_coco_layout(shared_dir):
     coco = evaluate("COCO", DEFAULT_THRESHOLDS, shared_dir / "annotations")
     assert [(o.name, o.task, o.predicted) for o in body] == [(o.name, o.task, o.predicted) for o in coco]
     assert not [o for o in body if o.predicted not in (o.truth, "unknown")]
+
+
+def test_every_model_samples_pafs_adaptively():
+    """What benchmarks/eval_decode.py measured decoding better (README, Decoding)."""
+    assert all(spec.paf_samples is ADAPTIVE for spec in MODELS.values())

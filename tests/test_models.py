@@ -526,3 +526,16 @@ def test_body25_is_a_download_choice():
     assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
     assert download_cli._select(["body_25"], DOWNLOADS) == ["BODY_25"]
     assert download_cli._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
+
+
+def test_a_download_prints_the_weights_licence_once(server, tmp_path, capsys):
+    """The line that tells users OpenPose's weights are for non-commercial research."""
+    from pose.spec import WEIGHTS_LICENCE
+
+    one = Weights(tmp_path / "a" / NAME, SIZE, SHA256, (server.url("good"),))
+    two = Weights(tmp_path / "b" / NAME, SIZE, SHA256, (server.url("good"),))
+    assert main(["--quiet"], downloads={"ONE": one, "TWO": two}) == 0
+    out = capsys.readouterr().out
+    assert out.count(WEIGHTS_LICENCE) == 1 and "non-commercial research" in WEIGHTS_LICENCE
+    assert main(["--quiet"], downloads={"ONE": one}) == 0  # present: nothing downloaded, no line
+    assert WEIGHTS_LICENCE not in capsys.readouterr().out

@@ -16,7 +16,7 @@ at the grid position OpenPose's training targets use (see paf_grid).
 """
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass
 from typing import List, NamedTuple, Optional, Sequence
 
@@ -159,25 +159,43 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     """Limbs of every type of spec.pairs: (m, 3) rows of peak index a, peak index b, score.
 
     `maps` is the (C, h, w) network output, `image_height` the resized image's height
-    in net-input pixels. Every candidate pair of every limb type is scored at once (in
-    groups of equal sample count, spec.paf_sample_counts); the greedy pass then keeps
-    each peak once per limb type.
+    in net-input pixels. Every candidate pair of every limb type is scored at once, each
+    at its own number of PAF samples (spec.paf_sample_counts); the greedy pass then
+    keeps each peak once per limb type.
     """
+    th = spec.thresholds
     limb, ia, ib = _candidate_pairs(peaks, spec)
     channels = np.array(spec.paf_channels_absolute(), dtype=int).reshape(-1, 2)
     vec = peaks.xy[ib] - peaks.xy[ia]
-    counts = spec.paf_sample_counts(vec[:, 0], vec[:, 1])
-    score = np.full(len(limb), -np.inf)
-    for n in np.unique(counts):
-        group = np.flatnonzero(counts == n)
-        alive, group_score = _score_limbs(maps, peaks, channels, limb[group], ia[group], ib[group],
-                                          int(n), image_height, spec)
-        score[group[alive]] = group_score
-    ok = np.flatnonzero(np.isfinite(score))
+    counts = np.maximum(spec.paf_sample_counts(vec[:, 0], vec[:, 1]), 2)
+    # A pair may fail at most `spare` samples, so one that fails `spare + 1` probes
+    # near the middle is out: this prunes most pairs (all of them on noise) cheaply.
+    needed = np.ceil(th.inter_min_above * counts - 1e-9).astype(int)
+    ts, probes = _sample_tables(int(counts.max(initial=2)), int((counts - needed).max(initial=0)) + 1)
+    keep = np.arange(len(limb))
+    for table in (probes, ts):
+        n = counts[keep]
+        samples = table[n]  # (m, S): positions along each candidate, padded past its own count
+        pa, pb = peaks.xy[ia[keep]], peaks.xy[ib[keep]]
+        vec = pb - pa
+        length = np.hypot(vec[:, 0], vec[:, 1])
+        unit = vec / np.maximum(length, 1e-9)[:, None]
+        points = pa[:, None, :] + samples[:, :, None] * vec[:, None, :]  # (m, S, 2)
+        k = limb[keep]
+        fx, fy = _sample_paf(maps, channels[k, 0], channels[k, 1], points)
+        along = fx * unit[:, None, 0] + fy * unit[:, None, 1]  # (m, S)
+        if table is probes:  # (repeated probes pad the table: harmless for "any")
+            keep = keep[(along > th.inter).any(axis=1) & (length > 1e-9)]
+    own = np.arange(ts.shape[1])[None, :] < n[:, None]  # each candidate's own samples
+    prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length, 1e-9) - 1, 0)
+    score = np.where(own, along, 0.0).sum(axis=1) / n + prior
+    passing = ((along > th.inter) & own).sum(axis=1)
+    ok = (passing >= th.inter_min_above * n) & (score > 0)
+    keep, score = keep[ok], score[ok]
     chosen: List[list] = [[] for _ in spec.pairs]
     used = set()  # (limb type, peak): peak indices are global, so a and b never clash
-    for c in ok[np.lexsort((-score[ok], limb[ok]))]:
-        k, a, b = limb[c], ia[c], ib[c]
+    for c in np.lexsort((-score, limb[keep])):
+        k, a, b = limb[keep[c]], ia[keep[c]], ib[keep[c]]
         if (k, a) in used or (k, b) in used:
             continue
         used.update(((k, a), (k, b)))
@@ -185,34 +203,22 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     return [np.array(rows, dtype=np.float64).reshape(-1, 3) for rows in chosen]
 
 
-def _score_limbs(maps: np.ndarray, peaks: Peaks, channels: np.ndarray, limb: np.ndarray,
-                 ia: np.ndarray, ib: np.ndarray, n_samples: int, image_height: float,
-                 spec: ModelSpec):
-    """(indices of the candidates that make a limb, their scores), each candidate's PAF
-    sampled at `n_samples` points from peak a to peak b."""
-    th = spec.thresholds
-    t = np.linspace(0.0, 1.0, n_samples)
-    # A pair may fail at most `spare` samples, so one that fails `spare + 1` probes
-    # near the middle is out: this prunes most pairs (all of them on noise) cheaply.
-    spare = n_samples - math.ceil(th.inter_min_above * n_samples - 1e-9)
-    probes = np.argsort(np.abs(t - 0.5), kind="stable")[:spare + 1]
-    index = np.arange(len(limb))
-    for samples in (t[probes], t):
-        pa, pb = peaks.xy[ia[index]], peaks.xy[ib[index]]
-        vec = pb - pa
-        length = np.hypot(vec[:, 0], vec[:, 1])
-        unit = vec / np.maximum(length, 1e-9)[:, None]
-        points = pa[:, None, :] + samples[None, :, None] * vec[:, None, :]  # (m, S, 2)
-        k = limb[index]
-        fx, fy = _sample_paf(maps, channels[k, 0], channels[k, 1], points)
-        along = fx * unit[:, None, 0] + fy * unit[:, None, 1]  # (m, S)
-        if samples is not t:
-            index = index[(along > th.inter).any(axis=1) & (length > 1e-9)]
-    prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length, 1e-9) - 1, 0)
-    score = along.mean(axis=1) + prior
-    passing = (along > th.inter).sum(axis=1)
-    ok = (passing >= th.inter_min_above * n_samples) & (score > 0)
-    return index[ok], score[ok]
+@functools.lru_cache(maxsize=8)
+def _sample_tables(most: int, n_probes: int):
+    """Row n of the first table: the n sample positions linspace(0, 1, n) along a limb,
+    padded with 1.0 to `most` columns; of the second: the `n_probes` of them nearest the
+    middle (stable order), padded by repeating the nearest."""
+    ts = np.ones((most + 1, most))
+    probes = np.full((most + 1, n_probes), 0.5)
+    for n in range(2, most + 1):
+        t = np.linspace(0.0, 1.0, n)
+        ts[n, :n] = t
+        order = np.argsort(np.abs(t - 0.5), kind="stable")
+        picked = order[:n_probes]
+        probes[n] = t[np.concatenate([picked, np.full(n_probes - len(picked), picked[0])])]
+    ts.setflags(write=False)
+    probes.setflags(write=False)
+    return ts, probes
 
 
 def _candidate_pairs(peaks: Peaks, spec: ModelSpec):
