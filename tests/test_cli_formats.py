@@ -5,6 +5,10 @@ COCOeval, --keypoint_scale."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -15,7 +19,18 @@ from pose.io.writers import read_jsonl
 from pose.spec import MODELS
 from tests.support import skeletons
 from tests.support.annotations import COCO17_TO, FOOT, convert
-from tests.support.cli_tools import assert_one_line_error, leftovers, load_json, model_args, run_tool
+from tests.support.cli_tools import (
+    FAST,
+    ROOT,
+    SCRIPTS,
+    assert_one_line_error,
+    leftovers,
+    load_json,
+    make_video,
+    model_args,
+    run_tool,
+)
+from tests.support.nets import write_model
 from tests.test_cli_oracle import NET, SIZE, TOLERANCE_PX, body, errors, match, oracle_image
 
 BODY_25 = MODELS["BODY_25"]
@@ -215,3 +230,33 @@ def test_help_lists_the_new_options():
         assert r.returncode == 0
         for option in ("--write_json DIR", "--write_coco_json FILE", "--keypoint_scale", "BODY_25"):
             assert option in r.stdout, (tool, option)
+
+
+def test_ctrl_c_keeps_whole_frame_files_and_writes_the_coco_file(tmp_path, model_dir):
+    """Interrupted, the run still ends with one whole per-frame file per frame written
+    (the JSONL's frames) and a complete COCO results file; no temporary file is left."""
+    net = model_args(*write_model(model_dir, BODY_25))
+    clip = make_video(tmp_path / "clip.mp4", frames=400, size=(64, 48))
+    out, frames = tmp_path / "out", tmp_path / "frames"
+    proc = subprocess.Popen([sys.executable, str(ROOT / SCRIPTS["video"]), "--video_file", str(clip),
+                             "--mode", "BODY_25", "--output_dir", str(out), "--quiet", "--write_json", str(frames),
+                             "--write_coco_json", str(tmp_path / "coco.json"), *FAST, *net],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if frames.is_dir() and len(list(frames.glob("*_keypoints.json"))) >= 3:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    lines = read_jsonl(out / "videos" / "BODY_25" / "clip_BODY_25.jsonl")
+    assert 3 <= len(lines) < 400
+    names = sorted(p.name for p in frames.iterdir())
+    assert names == [f"clip_{k:012d}_keypoints.json" for k in range(len(lines))]
+    for name in names:
+        assert load_json(frames / name)["version"] == 1.3
+    assert isinstance(json.loads((tmp_path / "coco.json").read_text()), list)
+    assert len(load_json(tmp_path / "coco.image_ids.json")["images"]) == len(lines)
+    assert leftovers(tmp_path) == []
