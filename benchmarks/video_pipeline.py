@@ -23,9 +23,10 @@ import cv2
 
 from pose.decode.people import DecodeOptions
 from pose.estimator import PoseEstimator
-from pose.io.inputs import open_video, quiet_native_logs
+from pose.io.inputs import open_video
 from pose.io.video import VideoOptions, run_video
 from pose.model.architecture import build_layers
+from pose.quiet import quiet_native_logs
 from pose.spec import MODELS
 from tests.support.nets import write_model
 from tests.support.random_weights import write_random_caffemodel

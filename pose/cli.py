@@ -20,7 +20,7 @@ from typing import Callable, List, Optional, Sequence
 
 from pose.decode.people import DecodeOptions
 from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution, parse_scales
-from pose.engine import DEVICES, ENGINES, parse_device, parse_engine
+from pose.engine import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
 from pose.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -34,11 +34,12 @@ from pose.errors import (
 from pose.estimator import PoseEstimator
 from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
 from pose.io.images import ImageOptions, run_images
-from pose.io.inputs import expand_image_args, open_video, quiet_native_logs
+from pose.io.inputs import expand_image_args, open_video
 from pose.io.video import VideoOptions, run_video, stop_on_interrupt
 from pose.io.writers import coco_mapping_path, ensure_output_dir
 from pose.model.architecture import check_stages
 from pose.paths import PROJECT_DIR
+from pose.quiet import quiet_native_logs
 from pose.spec import FULL_STAGES, MODELS, get_spec
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
@@ -77,6 +78,14 @@ _device = _checked(parse_device, "device")
 _stages = _checked(lambda text: check_stages(_whole(text)), "stages")
 _engine = _checked(parse_engine, "engine")
 _keypoint_scale = _checked(parse_keypoint_scale, "keypoint_scale")
+_precision = _checked(parse_precision, "precision")
+
+
+def _on_off_auto(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in ("auto", "on", "off"):
+        raise ValueError(f"{text!r}: choose one of auto, on, off")
+    return value
 
 
 def _whole(text: str) -> int:
@@ -172,6 +181,11 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                          help="skip to frame N (0-based) first; e.g. --start_frame 100")
         src.add_argument("--max_frames", type=_int_in(1), metavar="N",
                          help="stop after N frames; e.g. --max_frames 50")
+        src.add_argument("--throughput", type=_checked(_on_off_auto, "throughput"), default="auto",
+                         metavar="auto|on|off",
+                         help="keep several frames in the network at once (OpenVINO's throughput mode): "
+                              "more frames per second on many cores, each frame later; auto = on for "
+                              "files without --display, off for cameras and streams (default: auto)")
         src.add_argument("--every", type=_int_in(1), default=1, metavar="N",
                          help="run the network on every Nth frame and reuse its result on the "
                               "frames between (all frames are still written); e.g. --every 3")
@@ -196,7 +210,13 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                        help="where the network runs; gpu needs an OpenCV built with CUDA and falls "
                             "back to the CPU with a warning; e.g. --device auto (default: cpu)")
     model.add_argument("--engine", type=_engine, default="auto", metavar="|".join(ENGINES),
-                       help="inference engine; auto picks the fastest available (default: auto)")
+                       help="inference engine; auto picks the fastest this install has for the device and "
+                            "precision: openvino, then onnxruntime, then caffe, then onnx on the CPU "
+                            "(default: auto)")
+    model.add_argument("--precision", type=_precision, default="auto", metavar="|".join(PRECISIONS),
+                       help="arithmetic of the network: auto is the engine's native one (bf16 for "
+                            "OpenVINO on CPUs with AMX or AVX512-BF16, else f32); f32 gives the exact maps; "
+                            "e.g. --precision f32 (default: auto)")
     model.add_argument("--net_resolution", type=_net_resolution, default=DEFAULT_NET_RESOLUTION,
                        metavar="WxH",
                        help="network input size, multiples of 8; -1 follows the image's aspect "
@@ -288,8 +308,11 @@ def _say_for(args: argparse.Namespace) -> Callable[[str], None]:
     return lambda message: print(message, flush=True)
 
 
-def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda message: None) -> PoseEstimator:
+def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda message: None,
+                   throughput: bool = False) -> PoseEstimator:
     """The PoseEstimator the options describe; rejected values become UsageError.
+    `throughput`: keep several frames in flight (offline video) rather than answer each
+    frame as fast as possible (live sources).
 
     `say` gets one line naming the model, device and engine that will run (the tools'
     first output line, so users see what `--engine auto` and `--device` chose).
@@ -299,11 +322,12 @@ def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda
                                 single_person=args.single_person)
         estimator = PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=args.device,
                                   net_resolution=args.net_resolution, stages=args.stages,
-                                  scales=args.scales, engine=args.engine, decode_options=options)
+                                  scales=args.scales, engine=args.engine, precision=args.precision,
+                                  decode_options=options, throughput=throughput)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     net = f"{estimator.stages} stages" if args.proto is None else f"definition {Path(args.proto).name}"
-    say(f"{estimator.spec.name}, {net}, on {estimator.placement.label} with {estimator.engine_label}")
+    say(f"{estimator.spec.name}, {net}, on {estimator.device} with {estimator.engine_label}")
     return estimator
 
 
@@ -363,7 +387,9 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
     source = open_video(args.video_file, args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
-        estimator = make_estimator(args, say)
+        throughput = args.throughput == "on" or (args.throughput == "auto" and not source.is_live
+                                                 and not args.display)
+        estimator = make_estimator(args, say, throughput)
         options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
                                display=args.display, max_frames=args.max_frames, every=args.every,
                                progress=not args.quiet, json_dir=json_dir, coco_json=coco_json,

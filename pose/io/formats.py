@@ -122,6 +122,12 @@ def frame_json(people: Sequence[Person], spec: ModelSpec, image_size: Tuple[int,
     return out
 
 
+def run_info(estimator) -> Dict[str, str]:
+    """What ran, for the JSON beside "model": the engine and the precision that really ran
+    (bf16 maps differ slightly from f32 ones; a reader should know which it has)."""
+    return {"engine": estimator.engine, "precision": estimator.precision}
+
+
 def result_json(people: Sequence[Person], spec: ModelSpec, image_size: Tuple[int, int],
                 tracked: bool = False, keypoint_scale: int = 0, **extra: object) -> Dict[str, object]:
     """OpenPose-layout JSON; person_id is the track id when tracked, else -1."""

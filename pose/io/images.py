@@ -16,7 +16,14 @@ from pose.analysis.classify import classify_people
 from pose.errors import InputError
 from pose.io import display
 from pose.io import writers as output
-from pose.io.formats import coco_image_ids, coco_results, openpose_frame_json, openpose_frame_name, result_json
+from pose.io.formats import (
+    coco_image_ids,
+    coco_results,
+    openpose_frame_json,
+    openpose_frame_name,
+    result_json,
+    run_info,
+)
 from pose.io.inputs import read_image
 from pose.io.render import keypoints_view, skeleton_view
 from pose.paths import display_path
@@ -89,7 +96,8 @@ def output_stems(paths: Sequence[Path]) -> List[str]:
 
 
 def write_results(image: np.ndarray, people: list, spec, path: Path, options: ImageOptions,
-                  keep_views: bool = False, stem: Optional[str] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
+                  keep_views: bool = False, stem: Optional[str] = None,
+                  info: Optional[dict] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
     """Write the keypoint view, the skeleton view and the JSON of one image; returns the
     files written and, if `keep_views`, the two views (drawing reuses `image`)."""
     h, w = image.shape[:2]
@@ -102,7 +110,7 @@ def write_results(image: np.ndarray, people: list, spec, path: Path, options: Im
     written.append(output.write_image(files["skeleton"], views["Skeleton"]))
     if options.write_json:
         written.append(output.write_json(files["json"], result_json(
-            people, spec, (w, h), keypoint_scale=options.keypoint_scale, image=path.name)))
+            people, spec, (w, h), keypoint_scale=options.keypoint_scale, **(info or {}), image=path.name)))
     return written, views if keep_views else {}
 
 
@@ -141,6 +149,7 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], optio
         dt = time.perf_counter() - t0
         h, w = image.shape[:2]  # before drawing: the views reuse `image`
         written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
+                                       info=run_info(estimator),
                                        stem=stem)
         elsewhere = []  # files outside the mode's folder
         if options.json_dir is not None:

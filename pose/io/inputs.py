@@ -8,13 +8,10 @@ stderr (libpng, FFmpeg, V4L); those are silenced so the user sees only our line.
 from __future__ import annotations
 
 import glob
-import os
 import re
-import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -22,6 +19,7 @@ import numpy as np
 from pose.decode.preprocess import to_bgr
 from pose.errors import InputError
 from pose.paths import display_path
+from pose.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm")
 # Keep the bit depth (16-bit PNG/TIFF) and colour layout as stored; unlike
@@ -34,33 +32,6 @@ _SIGNATURES = {  # file type -> magic bytes it starts with
     "JPEG": (b"\xff\xd8\xff",),
     "PNG": (b"\x89PNG\r\n\x1a\n",),
 }
-
-
-def quiet_native_logs() -> None:
-    """Stop OpenCV and FFmpeg from logging to stderr; errors reach the user as our own
-    one-line messages instead. Must run before the first video is opened."""
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-
-
-@contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null for the duration: libpng and libjpeg write
-    there directly. Only around single-threaded calls (it is process-wide)."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (embedded interpreters)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 # ---------------------------------------------------------------- images

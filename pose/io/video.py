@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from pose.analysis.track import Tracker
 from pose.decode.preprocess import to_bgr
 from pose.io import display, render
 from pose.io import writers as output
-from pose.io.formats import coco_results, openpose_frame_json, openpose_frame_name, result_json
+from pose.io.formats import coco_results, openpose_frame_json, openpose_frame_name, result_json, run_info
 from pose.io.inputs import VideoSource
 from pose.io.render import skeleton_view
 from pose.paths import display_path
@@ -244,6 +245,7 @@ class _FrameFinisher:
                  coco: Optional[output.CocoResultsWriter] = None, stem: str = "video",
                  keypoint_scale: int = 0):
         self.estimator, self.spec, self.tracker = estimator, estimator.spec, tracker
+        self.info = run_info(estimator)
         self.video, self.jsonl, self.fps, self.total = video, jsonl, fps, total
         self.frames_json, self.coco, self.stem, self.keypoint_scale = frames_json, coco, stem, keypoint_scale
         self.latest: Optional[np.ndarray] = None
@@ -262,7 +264,7 @@ class _FrameFinisher:
         time_s = round(index / self.fps, 3)
         if self.jsonl is not None:
             self.jsonl.write(result_json(people, self.spec, (w, h), tracked=True, keypoint_scale=self.keypoint_scale,
-                                         frame=index, time_s=time_s, inferred=outputs is not None))
+                                         **self.info, frame=index, time_s=time_s, inferred=outputs is not None))
         if self.frames_json is not None:  # every frame, also those --every reuses
             self.frames_json.write(openpose_frame_name(self.stem, index),
                                    openpose_frame_json(people, (w, h), tracked=True, keypoint_scale=self.keypoint_scale))
@@ -313,17 +315,11 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
                dynamic_ncols=True, leave=False)
+    queue_ = _InOrder(estimator, sink, summary)
     t_start = time.perf_counter()
     try:
         for k, (index, frame) in enumerate(frames):
-            outputs, seconds = None, None
-            if k % options.every == 0:
-                t0 = time.perf_counter()
-                outputs = estimator.infer(frame)
-                seconds = time.perf_counter() - t0
-                summary.inferred += 1
-                summary.inference_s += seconds
-            sink.put((index, frame, outputs, seconds))
+            queue_.add(k, index, frame, infer=k % options.every == 0)
             summary.frames += 1
             bar.update(1)
             if viewer.enabled and finisher.latest is not None and not viewer.show({"Skeleton": finisher.latest}):
@@ -331,6 +327,7 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
             if stop.is_set():
                 summary.interrupted = True
                 break
+        queue_.drain()  # the frames still in the network: finished and written, also when stopping
         _close(frames)
         sink.close()
         for writer in writers:
@@ -351,6 +348,52 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     summary.people, summary.most_people = finisher.people_total, finisher.most_people
     summary.timeline = tracker.timeline()
     return summary
+
+
+class _InOrder:
+    """Frames on their way through the network, handed to the finisher in their order.
+
+    With an engine that keeps several requests in flight (OpenVINO in throughput mode)
+    the next frames are submitted before the earlier ones are done; frames that reuse
+    people (--every) wait behind the inferred frame they follow. `summary.inference_s` is
+    the time this thread waited on the network (the whole network time when frames go
+    one at a time); each frame's caption shows its own submit-to-result time.
+    """
+
+    def __init__(self, estimator, sink, summary: VideoSummary):
+        self.estimator, self.sink, self.summary = estimator, sink, summary
+        self.pending: deque = deque()  # [index, frame, infer, outputs, submitted_at, seconds]
+        self.by_tag: dict = {}
+
+    def add(self, k: int, index: int, frame: np.ndarray, infer: bool) -> None:
+        entry = [index, frame, infer, None, time.perf_counter(), None]
+        self.pending.append(entry)
+        if infer:
+            t0 = time.perf_counter()
+            self.by_tag[k] = entry
+            self.estimator.submit(frame, k)
+            # Once as many frames as the engine runs at once are in, wait for the oldest.
+            self._take(self.estimator.collect(wait=len(self.by_tag) >= self.estimator.in_flight))
+            self.summary.inference_s += time.perf_counter() - t0
+            self.summary.inferred += 1
+        self._flush()
+
+    def drain(self) -> None:
+        t0 = time.perf_counter()
+        self._take(self.estimator.collect(wait=True))
+        self.summary.inference_s += time.perf_counter() - t0
+        self._flush()
+
+    def _take(self, done) -> None:
+        now = time.perf_counter()
+        for tag, outputs in done:
+            entry = self.by_tag.pop(tag)
+            entry[3], entry[5] = outputs, now - entry[4]
+
+    def _flush(self) -> None:
+        while self.pending and (not self.pending[0][2] or self.pending[0][3] is not None):
+            index, frame, _, outputs, _, seconds = self.pending.popleft()
+            self.sink.put((index, frame, outputs, seconds))
 
 
 def _close(frames) -> None:

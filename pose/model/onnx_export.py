@@ -44,7 +44,7 @@ def _onnx():
         import onnx
     except ImportError:
         raise ConversionError("converting Caffe weights to ONNX needs the onnx package: "
-                              "pip install -r requirements-onnx.txt") from None
+                              "pip install -r requirements.txt") from None
     return onnx
 
 
