@@ -29,15 +29,17 @@ from pose.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     InputError,
+    OutputError,
     PoseError,
     UsageError,
 )
 from pose.estimator import PoseEstimator
+from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
 from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video
 from pose.io.video import VideoOptions, run_video
 from pose.io.video import output_paths as video_output_paths
-from pose.io.writers import claim_outputs, ensure_output_dir
+from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
 from pose.model.architecture import check_stages
 from pose.paths import PROJECT_DIR
 from pose.quiet import quiet_native_logs
@@ -74,6 +76,7 @@ _scales = _checked(parse_scales, "scales")
 _device = _checked(parse_device, "device")
 _stages = _checked(lambda text: check_stages(_whole(text)), "stages")
 _engine = _checked(parse_engine, "engine")
+_keypoint_scale = _checked(parse_keypoint_scale, "keypoint_scale")
 _precision = _checked(parse_precision, "precision")
 
 
@@ -114,10 +117,17 @@ _OUTPUTS = {
   <stem>-Keypoints-<MODE>.jpg   numbered keypoints
   <stem>-Skeleton-<MODE>.jpg    limbs in OpenPose's colours, each person's label by the head
   <stem>-<MODE>.json            OpenPose --write_json layout (+ model, image_size, score, pose_class)
+and, when asked:
+  DIR/<stem>_keypoints.json     --write_json DIR: OpenPose's own per-image file
+  FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results of all images
 """,
     "video": """outputs, in OUTPUT_DIR/videos/<MODE>/ for a video <stem>.<ext>:
   <stem>_skeleton_<MODE>.mp4    the video with skeletons, labels, frame counter and timing
   <stem>_<MODE>.jsonl           one OpenPose-layout JSON object per frame
+and, when asked:
+  DIR/<stem>_<frame, 12 digits>_keypoints.json
+                                --write_json DIR: OpenPose's own file for every frame
+  FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results, image_id = frame
 """,
 }
 _EXAMPLES = {
@@ -126,12 +136,14 @@ _EXAMPLES = {
   python get_hpe_image.py --mode MPI --image_file photo.jpg
   python get_hpe_image.py --image_file Input/ --no_json     # every image in a folder
   python get_hpe_image.py --image_file 'shots/*.png' --max_people 2 --quiet
-  python get_hpe_image.py --proto my.prototxt --weights my.caffemodel --mode COCO""",
+  python get_hpe_image.py --proto my.prototxt --weights my.caffemodel --mode COCO
+  python get_hpe_image.py --mode BODY_25 --image_file val2017/ --write_coco_json results.json""",
     "video": """examples:
   python get_hpe_video.py                                   # Input/example_video1.mp4, COCO
   python get_hpe_video.py --video_file clip.mp4 --mode MPI_4 --every 2
   python get_hpe_video.py --video_file 0 --display          # webcam 0, q or Esc to stop
-  python get_hpe_video.py --video_file clip.mp4 --start_frame 100 --max_frames 50 --quiet""",
+  python get_hpe_video.py --video_file clip.mp4 --start_frame 100 --max_frames 50 --quiet
+  python get_hpe_video.py --mode BODY_25 --video_file clip.mp4 --write_json clip_json/ --keypoint_scale 3""",
 }
 
 
@@ -172,8 +184,10 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
 
     model = p.add_argument_group("model")
     model.add_argument("--model", "--mode", dest="mode", type=_mode, default="COCO", metavar="|".join(MODELS),
-                       help="keypoint model, case-insensitive: COCO (18 parts), MPI (15) or MPI_4 "
-                            "(MPI cut after 4 stages: faster); e.g. --mode mpi (default: COCO)")
+                       help="keypoint model, case-insensitive: COCO (18 parts), MPI (15), MPI_4 "
+                            "(MPI cut after 4 stages: faster) or BODY_25 (25 parts with MidHip and "
+                            "the feet: OpenPose's most accurate, and faster than COCO); e.g. --mode "
+                            "body_25 (default: COCO)")
     model.add_argument("--proto", metavar="FILE",
                        help="run this OpenPose-format Caffe deploy file instead of the mode's; "
                             "--mode still gives the keypoint layout; e.g. --proto my/pose_deploy.prototxt")
@@ -182,7 +196,8 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                             "e.g. --weights my/pose_iter_440000.caffemodel")
     model.add_argument("--stages", type=_stages, metavar="N",
                        help=f"cut the network after stage N (1-{FULL_STAGES}): faster, less "
-                            "refined; not with --proto; e.g. --stages 3")
+                            "refined; BODY_25: 5 (the last heatmap stage left out) or 6; not with "
+                            "--proto; e.g. --stages 3")
     model.add_argument("--device", type=_device, default="cpu", metavar="|".join(DEVICES),
                        help="where the network runs; gpu needs an OpenCV built with CUDA and falls "
                             "back to the CPU with a warning; e.g. --device auto (default: cpu)")
@@ -220,6 +235,23 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                           f"below it; e.g. --output_dir /tmp/poses (default: {DEFAULT_OUTPUT})")
     out.add_argument("--no_json", action="store_true",
                      help="do not write the JSON" + (" Lines" if tool == "video" else "") + " file")
+    unit = "image" if tool == "image" else "frame"
+    out.add_argument("--write_json", dest="json_dir", metavar="DIR",
+                     help=f"also write OpenPose's per-{unit} JSON files to DIR (created if needed), "
+                          "named as OpenPose names them: " + (
+                              "<stem>_keypoints.json" if tool == "image" else
+                              "<video stem>_<frame index, 12 digits>_keypoints.json, every frame") +
+                          "; what OpenPose readers (e.g. pose-format) load; e.g. --write_json json/")
+    out.add_argument("--write_coco_json", dest="coco_json", metavar="FILE",
+                     help=f"also write COCO keypoint results of every {unit} to FILE (COCO or BODY_25 "
+                          "models; pixels; image_id = " + (
+                              "the number in COCO-style file names, else the input's position"
+                              if tool == "image" else "the frame index") +
+                          "), and FILE's .image_ids.json beside it; e.g. --write_coco_json results.json")
+    out.add_argument("--keypoint_scale", type=_keypoint_scale, default=0, metavar="|".join(map(str, KEYPOINT_SCALES)),
+                     help="coordinates in the JSON outputs (not the COCO results, not the drawings), as "
+                          "OpenPose's: 0 source pixels, 3 range [0,1], 4 range [-1,1]; e.g. "
+                          "--keypoint_scale 3 (default: 0)")
     out.add_argument("--display", action="store_true",
                      help="also show the results in windows (needs a display; off by default)")
     out.add_argument("--quiet", action="store_true",
@@ -303,6 +335,25 @@ def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda
     return estimator
 
 
+def _extra_outputs(args: argparse.Namespace):
+    """(--write_json folder, --write_coco_json file), checked before any work: the folder
+    is created and proven writable, the file's folder too; COCO results need a model with
+    COCO's keypoints."""
+    json_dir = ensure_output_dir(args.json_dir) if args.json_dir else None
+    coco_json = None
+    if args.coco_json:
+        if get_spec(args.mode).coco17 is None:
+            raise UsageError(f"--write_coco_json needs COCO's keypoints: use --mode COCO or BODY_25, "
+                             f"not {args.mode}")
+        coco_json = Path(args.coco_json)
+        if coco_json.is_dir():
+            raise OutputError(f"cannot write COCO results to {coco_json}: it is a folder")
+        if coco_mapping_path(coco_json) == coco_json:
+            raise UsageError(f"--write_coco_json {coco_json}: the name is that of its own image-id mapping")
+        ensure_output_dir(coco_json.parent)
+    return json_dir, coco_json
+
+
 def _error_line(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
 
@@ -316,9 +367,11 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
         _error_line(problem)
     if not paths:
         raise InputError("no images to process")
+    json_dir, coco_json = _extra_outputs(args)
     out_dir = ensure_output_dir(Path(args.output_dir) / "images" / args.mode)
     options = ImageOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
-                           display=args.display)
+                           display=args.display, json_dir=json_dir, coco_json=coco_json,
+                           keypoint_scale=args.keypoint_scale)
     single = len(paths) == 1 and not problems
     # A single input's failure is the run's one error line; with several, each bad
     # file gets a line and the good ones are still processed.
@@ -340,6 +393,7 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
 def _video_tool(argv: Optional[Sequence[str]]) -> int:
     args = parse_args("video", argv)
     say = _say_for(args)
+    json_dir, coco_json = _extra_outputs(args)
     source = open_video(args.video_file, args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
@@ -351,7 +405,8 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
         estimator = make_estimator(args, say, throughput)
         options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
                                display=args.display, max_frames=args.max_frames, every=args.every,
-                               progress=not args.quiet)
+                               progress=not args.quiet, json_dir=json_dir, coco_json=coco_json,
+                               keypoint_scale=args.keypoint_scale)
         stop = threading.Event()
         # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
         with stop_on_signals(stop) as signalled:

@@ -50,7 +50,7 @@ def _default(value, default):
 class PoseEstimator:
     """OpenPose body estimation: `people = est(image)` for a BGR image.
 
-    model: "COCO", "MPI" or "MPI_4" (case-insensitive) or a ModelSpec. proto/weights: run
+    model: "COCO", "MPI", "MPI_4" or "BODY_25" (case-insensitive) or a ModelSpec. proto/weights: run
     any OpenPose-format Caffe body model instead of the model's default files (keypoint
     layout still from `model`). device: cpu | gpu | opencl | auto. stages: cut the
     built-in definition after stage 1..6 (default: the model's). scales: multi-scale

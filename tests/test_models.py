@@ -610,3 +610,14 @@ def test_sigterm_keeps_the_part_like_ctrl_c(server, weights):
     assert 0 < kept < SIZE and not weights.path.exists() and "Traceback" not in err
     assert f"terminated: {kept} of {SIZE} bytes kept in {part}; run the same command again to resume" in err
     assert not models.FileLock(weights.path).file.exists()
+def test_a_download_prints_the_weights_licence_once(server, tmp_path, capsys):
+    """The line that tells users OpenPose's weights are for non-commercial research."""
+    from pose.spec import WEIGHTS_LICENCE
+
+    one = Weights(tmp_path / "a" / NAME, SIZE, SHA256, (server.url("good"),))
+    two = Weights(tmp_path / "b" / NAME, SIZE, SHA256, (server.url("good"),))
+    assert main(["--quiet"], downloads={"ONE": one, "TWO": two}) == 0
+    out = capsys.readouterr().out
+    assert out.count(WEIGHTS_LICENCE) == 1 and "non-commercial research" in WEIGHTS_LICENCE
+    assert main(["--quiet"], downloads={"ONE": one}) == 0  # present: nothing downloaded, no line
+    assert WEIGHTS_LICENCE not in capsys.readouterr().out

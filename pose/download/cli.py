@@ -26,7 +26,7 @@ from pose.download.fetch import (
 )
 from pose.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from pose.signals import exit_code_of, sigterm_raises, word_for
-from pose.spec import DOWNLOADS
+from pose.spec import DOWNLOADS, WEIGHTS_LICENCE
 
 _EPILOG = """\
 examples:
@@ -163,6 +163,7 @@ def main(argv: Optional[Sequence[str]] = None,
     say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
     unreachable: Set[str] = set()
     failed = []
+    told = False  # the licence line, once per run that downloads
     current: Optional[Weights] = None
     try:
         with sigterm_raises():  # SIGTERM keeps the .part as Ctrl-C does; exit 143
@@ -175,6 +176,9 @@ def main(argv: Optional[Sequence[str]] = None,
                                    unreachable=unreachable, on_wait=_note)
                 if outcome.ok:
                     print(f"{name}: {outcome.detail}", flush=True)
+                    if outcome.status == "downloaded" and not told:
+                        print(WEIGHTS_LICENCE, flush=True)
+                        told = True
                 else:
                     failed.append(name)
                     print(f"{name}: {outcome.detail}", file=sys.stderr, flush=True)

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -269,6 +269,71 @@ def claim_outputs(paths: Sequence[PathLike], wait: Optional[float] = 0.0) -> Fil
     for path in paths:
         remove_stale_temps(path)
     return lock
+
+
+class JsonFolderWriter:
+    """One JSON file per frame in a folder (OpenPose's --write_json DIR), each written
+    atomically when its frame is done. `commit()` keeps them and returns the folder;
+    `discard()` (a failed run) removes the files this writer wrote, as the other writers
+    drop their temporary files."""
+
+    def __init__(self, folder: PathLike):
+        self.folder = Path(folder)
+        self.written: List[Path] = []
+        self.done = False
+
+    def write(self, name: str, obj: object) -> Path:
+        path = write_json(self.folder / name, obj)
+        self.written.append(path)
+        return path
+
+    def commit(self) -> Path:
+        self.done = True
+        return self.folder
+
+    def discard(self) -> None:
+        if not self.done:
+            self.done = True
+            for path in self.written:
+                remove(path)
+
+
+def coco_mapping_path(path: PathLike) -> Path:
+    """Where the image-id mapping of a COCO results file goes: beside it, `results.json`
+    -> `results.image_ids.json`."""
+    path = Path(path)
+    stem = path.stem if path.suffix.lower() == ".json" else path.name
+    return path.with_name(f"{stem}.image_ids.json")
+
+
+class CocoResultsWriter:
+    """COCO keypoint results of a whole run, kept in memory and written at `commit()`,
+    atomically, with the mapping from image_id to input (coco_mapping_path) beside it.
+    `discard()` writes nothing."""
+
+    def __init__(self, path: PathLike, about: Optional[Dict[str, object]] = None):
+        self.path = Path(path)
+        self.mapping_path = coco_mapping_path(self.path)
+        self.results: List[dict] = []
+        self.images: List[dict] = []
+        self.about = dict(about or {})
+        self.done = False
+
+    def add(self, results: List[dict], image: Dict[str, object]) -> None:
+        """One image's or frame's results and its entry in the mapping ("id" first)."""
+        self.results += results
+        self.images.append(image)
+
+    def commit(self) -> Path:
+        if not self.done:
+            self.done = True
+            write_bytes(self.path, (json.dumps(self.results, separators=(",", ":")) + "\n").encode())
+            mapping = {**self.about, "images": self.images}
+            write_bytes(self.mapping_path, (json.dumps(mapping, indent=1) + "\n").encode())
+        return self.path
+
+    def discard(self) -> None:
+        self.done = True
 
 
 def read_jsonl(path: PathLike) -> list:
