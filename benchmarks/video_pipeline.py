@@ -114,7 +114,7 @@ def main() -> int:
                 out = tmp / f"{name}{repeat}"
                 out.mkdir()
                 options = VideoOptions(out_dir=out, max_frames=n, progress=False, pipelined=pipelined)
-                summary = run_video(open_video(args.video), est, options, warn=print, stop=threading.Event())
+                summary = run_video(open_video(args.video), est, options, stop=threading.Event())
                 run = (summary.wall_per_frame_ms, summary.inference_per_frame_ms)
                 loops[name] = min(run, loops.get(name, run))  # the run with the best wall time
                 people = summary.people / max(1, summary.frames)

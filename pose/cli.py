@@ -4,7 +4,8 @@ stages together.
 
 Exit codes (pose.errors): 0 success; 1 an input or output problem (some files may have
 been processed); 2 a usage problem (bad option value, missing or unusable model files);
-130 interrupted (Ctrl-C). Every failure is one line on stderr, never a traceback
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C); 141 stdout closed
+(`| head`). Every failure is one line on stderr, never a traceback
 (set OPENCV_HPE_DEBUG=1 to see one for unexpected errors). Each option's value is
 checked by the module that owns it; the argument types here only call those.
 """
@@ -18,19 +19,32 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from pose.arguments import MAX_COUNT, OneLineParser, parse_int
 from pose.decode.crops import parse_crop_resolution
 from pose.decode.people import DecodeOptions
-from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution, parse_scales
+from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
 from pose.engine import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
-from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, PoseError, UsageError
+from pose.errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    InputError,
+    OutputError,
+    PoseError,
+    UsageError,
+)
 from pose.estimator import PoseEstimator
+from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
 from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video
-from pose.io.video import VideoOptions, run_video, stop_on_interrupt
-from pose.io.writers import ensure_output_dir
+from pose.io.video import VideoOptions, run_video
+from pose.io.video import output_paths as video_output_paths
+from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
 from pose.model.architecture import check_stages
 from pose.paths import PROJECT_DIR
 from pose.quiet import quiet_native_logs
+from pose.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
 from pose.spec import FULL_STAGES, MODELS, get_spec
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
@@ -39,12 +53,7 @@ DEFAULT_OUTPUT = "Output"
 DEBUG_ENV = "OPENCV_HPE_DEBUG"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line (its default prints the whole
-    usage block first)."""
-
-    def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+_Parser = OneLineParser  # usage errors in one line (shared with getModels.sh)
 
 
 # ---------------------------------------------------------------- argument types
@@ -69,6 +78,7 @@ _device = _checked(parse_device, "device")
 _stages = _checked(lambda text: check_stages(_whole(text)), "stages")
 _engine = _checked(parse_engine, "engine")
 _crop_resolution = _checked(parse_crop_resolution, "crop_resolution", keep_text=True)
+_keypoint_scale = _checked(parse_keypoint_scale, "keypoint_scale")
 _precision = _checked(parse_precision, "precision")
 
 
@@ -87,17 +97,9 @@ def _whole(text: str) -> int:
 
 
 def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"at least {low}" if high is None else f"{low} to {high}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
-        return value
-    parse.__name__ = "int"
-    return parse
+    """A whole number from `low` up to `high` (default: pose.arguments.MAX_COUNT, past
+    which no count means anything)."""
+    return _checked(lambda text: parse_int(text, low, MAX_COUNT if high is None else high), "int")
 
 
 def _threshold(text: str) -> float:
@@ -117,10 +119,17 @@ _OUTPUTS = {
   <stem>-Keypoints-<MODE>.jpg   numbered keypoints
   <stem>-Skeleton-<MODE>.jpg    limbs in OpenPose's colours, each person's label by the head
   <stem>-<MODE>.json            OpenPose --write_json layout (+ model, image_size, score, pose_class)
+and, when asked:
+  DIR/<stem>_keypoints.json     --write_json DIR: OpenPose's own per-image file
+  FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results of all images
 """,
     "video": """outputs, in OUTPUT_DIR/videos/<MODE>/ for a video <stem>.<ext>:
   <stem>_skeleton_<MODE>.mp4    the video with skeletons, labels, frame counter and timing
   <stem>_<MODE>.jsonl           one OpenPose-layout JSON object per frame
+and, when asked:
+  DIR/<stem>_<frame, 12 digits>_keypoints.json
+                                --write_json DIR: OpenPose's own file for every frame
+  FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results, image_id = frame
 """,
 }
 _EXAMPLES = {
@@ -129,12 +138,14 @@ _EXAMPLES = {
   python get_hpe_image.py --mode MPI --image_file photo.jpg
   python get_hpe_image.py --image_file Input/ --no_json     # every image in a folder
   python get_hpe_image.py --image_file 'shots/*.png' --max_people 2 --quiet
-  python get_hpe_image.py --proto my.prototxt --weights my.caffemodel --mode COCO""",
+  python get_hpe_image.py --proto my.prototxt --weights my.caffemodel --mode COCO
+  python get_hpe_image.py --mode BODY_25 --image_file val2017/ --write_coco_json results.json""",
     "video": """examples:
   python get_hpe_video.py                                   # Input/example_video1.mp4, COCO
   python get_hpe_video.py --video_file clip.mp4 --mode MPI_4 --every 2
   python get_hpe_video.py --video_file 0 --display          # webcam 0, q or Esc to stop
-  python get_hpe_video.py --video_file clip.mp4 --start_frame 100 --max_frames 50 --quiet""",
+  python get_hpe_video.py --video_file clip.mp4 --start_frame 100 --max_frames 50 --quiet
+  python get_hpe_video.py --mode BODY_25 --video_file clip.mp4 --write_json clip_json/ --keypoint_scale 3""",
 }
 
 
@@ -147,7 +158,8 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                 description=f"Find every person's body keypoints in {what} with OpenPose's Caffe\n"
                             "networks through OpenCV's DNN module; write rendered views and\n"
                             "OpenPose-format JSON. Exit codes: 0 done, 1 input/output problem,\n"
-                            "2 usage or model files problem, 130 interrupted.",
+                            "2 usage or model files problem, 130 interrupted (Ctrl-C),\n"
+                            "143 terminated (SIGTERM).",
                 epilog=_OUTPUTS[tool] + "\n" + _EXAMPLES[tool],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("input")
@@ -174,8 +186,10 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
 
     model = p.add_argument_group("model")
     model.add_argument("--model", "--mode", dest="mode", type=_mode, default="COCO", metavar="|".join(MODELS),
-                       help="keypoint model, case-insensitive: COCO (18 parts), MPI (15) or MPI_4 "
-                            "(MPI cut after 4 stages: faster); e.g. --mode mpi (default: COCO)")
+                       help="keypoint model, case-insensitive: COCO (18 parts), MPI (15), MPI_4 "
+                            "(MPI cut after 4 stages: faster) or BODY_25 (25 parts with MidHip and "
+                            "the feet: OpenPose's most accurate, and faster than COCO); e.g. --mode "
+                            "body_25 (default: COCO)")
     model.add_argument("--proto", metavar="FILE",
                        help="run this OpenPose-format Caffe deploy file instead of the mode's; "
                             "--mode still gives the keypoint layout; e.g. --proto my/pose_deploy.prototxt")
@@ -184,7 +198,8 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                             "e.g. --weights my/pose_iter_440000.caffemodel")
     model.add_argument("--stages", type=_stages, metavar="N",
                        help=f"cut the network after stage N (1-{FULL_STAGES}): faster, less "
-                            "refined; not with --proto; e.g. --stages 3")
+                            "refined; BODY_25: 5 (the last heatmap stage left out) or 6; not with "
+                            "--proto; e.g. --stages 3")
     model.add_argument("--device", type=_device, default="cpu", metavar="|".join(DEVICES),
                        help="where the network runs; gpu needs an OpenCV built with CUDA and falls "
                             "back to the CPU with a warning; e.g. --device auto (default: cpu)")
@@ -235,6 +250,23 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                           f"below it; e.g. --output_dir /tmp/poses (default: {DEFAULT_OUTPUT})")
     out.add_argument("--no_json", action="store_true",
                      help="do not write the JSON" + (" Lines" if tool == "video" else "") + " file")
+    unit = "image" if tool == "image" else "frame"
+    out.add_argument("--write_json", dest="json_dir", metavar="DIR",
+                     help=f"also write OpenPose's per-{unit} JSON files to DIR (created if needed), "
+                          "named as OpenPose names them: " + (
+                              "<stem>_keypoints.json" if tool == "image" else
+                              "<video stem>_<frame index, 12 digits>_keypoints.json, every frame") +
+                          "; what OpenPose readers (e.g. pose-format) load; e.g. --write_json json/")
+    out.add_argument("--write_coco_json", dest="coco_json", metavar="FILE",
+                     help=f"also write COCO keypoint results of every {unit} to FILE (COCO or BODY_25 "
+                          "models; pixels; image_id = " + (
+                              "the number in COCO-style file names, else the input's position"
+                              if tool == "image" else "the frame index") +
+                          "), and FILE's .image_ids.json beside it; e.g. --write_coco_json results.json")
+    out.add_argument("--keypoint_scale", type=_keypoint_scale, default=0, metavar="|".join(map(str, KEYPOINT_SCALES)),
+                     help="coordinates in the JSON outputs (not the COCO results, not the drawings), as "
+                          "OpenPose's: 0 source pixels, 3 range [0,1], 4 range [-1,1]; e.g. "
+                          "--keypoint_scale 3 (default: 0)")
     out.add_argument("--display", action="store_true",
                      help="also show the results in windows (needs a display; off by default)")
     out.add_argument("--quiet", action="store_true",
@@ -257,7 +289,19 @@ def _attach_negative_values(argv: Sequence[str]) -> List[str]:
 
 def parse_args(tool: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     argv = sys.argv[1:] if argv is None else argv
-    return build_parser(tool).parse_args(_attach_negative_values(list(argv)))
+    parser = build_parser(tool)
+    args = parser.parse_args(_attach_negative_values(list(argv)))
+    _check_together(parser, args)
+    return args
+
+
+def _check_together(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Values each valid alone but not together: --net_resolution times the largest of
+    --scales must stay a network input the memory can hold."""
+    try:
+        check_net_size(parse_net_resolution(args.net_resolution), args.scales)
+    except ValueError as exc:
+        parser.error(f"--net_resolution/--scales: {exc}")
 
 
 # ---------------------------------------------------------------- wiring
@@ -309,6 +353,25 @@ def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda
     return estimator
 
 
+def _extra_outputs(args: argparse.Namespace):
+    """(--write_json folder, --write_coco_json file), checked before any work: the folder
+    is created and proven writable, the file's folder too; COCO results need a model with
+    COCO's keypoints."""
+    json_dir = ensure_output_dir(args.json_dir) if args.json_dir else None
+    coco_json = None
+    if args.coco_json:
+        if get_spec(args.mode).coco17 is None:
+            raise UsageError(f"--write_coco_json needs COCO's keypoints: use --mode COCO or BODY_25, "
+                             f"not {args.mode}")
+        coco_json = Path(args.coco_json)
+        if coco_json.is_dir():
+            raise OutputError(f"cannot write COCO results to {coco_json}: it is a folder")
+        if coco_mapping_path(coco_json) == coco_json:
+            raise UsageError(f"--write_coco_json {coco_json}: the name is that of its own image-id mapping")
+        ensure_output_dir(coco_json.parent)
+    return json_dir, coco_json
+
+
 def _error_line(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
 
@@ -322,42 +385,56 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
         _error_line(problem)
     if not paths:
         raise InputError("no images to process")
+    json_dir, coco_json = _extra_outputs(args)
     out_dir = ensure_output_dir(Path(args.output_dir) / "images" / args.mode)
     options = ImageOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
-                           display=args.display)
+                           display=args.display, json_dir=json_dir, coco_json=coco_json,
+                           keypoint_scale=args.keypoint_scale)
     single = len(paths) == 1 and not problems
     # A single input's failure is the run's one error line; with several, each bad
     # file gets a line and the good ones are still processed.
     say = _say_for(args)
-    summary = run_images(paths, lambda: make_estimator(args, say), options, say,
-                         on_failure=(lambda message: None) if single else _error_line)
+    stop = threading.Event()
+    # Ctrl-C and SIGTERM finish the image in hand (its three files), then stop: no
+    # exception lands in the middle of a write.
+    with stop_on_signals(stop) as signalled:
+        summary = run_images(paths, lambda: make_estimator(args, say), options, say,
+                             on_failure=(lambda message: None) if single else _error_line, stop=stop)
     if single and summary.failed:
         raise InputError(summary.failed[0])
     print(summary.line(out_dir), flush=True)
+    if summary.interrupted:
+        return signalled() or EXIT_INTERRUPTED
     return EXIT_FAILED if summary.failed or problems else EXIT_OK
 
 
 def _video_tool(argv: Optional[Sequence[str]]) -> int:
     args = parse_args("video", argv)
     say = _say_for(args)
+    json_dir, coco_json = _extra_outputs(args)
     source = open_video(args.video_file, args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
+        # Refused here, before the network loads, when another run writes these outputs
+        # (run_video holds them for the run itself).
+        claim_outputs(list(video_output_paths(out_dir, source.stem, args.mode).values())).release()
         throughput = args.throughput == "on" or (args.throughput == "auto" and not source.is_live
                                                  and not args.display)
         estimator = make_estimator(args, say, throughput)
         options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
                                display=args.display, max_frames=args.max_frames, every=args.every,
-                               progress=not args.quiet)
+                               progress=not args.quiet, json_dir=json_dir, coco_json=coco_json,
+                               keypoint_scale=args.keypoint_scale)
         stop = threading.Event()
-        with stop_on_interrupt(stop):
+        # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
+        with stop_on_signals(stop) as signalled:
             summary = run_video(source, estimator, options, stop)
     finally:
-        source.capture.release()
+        source.release()
     for line in summary.timeline:
         say(line)
     print(summary.line(), flush=True)
-    return EXIT_INTERRUPTED if summary.interrupted else EXIT_OK
+    return (signalled() or EXIT_INTERRUPTED) if summary.interrupted else EXIT_OK
 
 
 def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
@@ -366,11 +443,14 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
     quiet_native_logs()
     _route_warnings()
     try:
-        return tool(argv)
+        with sigterm_raises():  # SIGTERM cleans up as Ctrl-C does, and exits 143
+            return tool(argv)
     except PoseError as exc:
         code, message = exc.exit_code, str(exc)
-    except KeyboardInterrupt:
-        code, message = EXIT_INTERRUPTED, "interrupted"
+    except KeyboardInterrupt as exc:
+        code, message = exit_code_of(exc), word_for(exc)
+    except BrokenPipeError:
+        return _stdout_closed()
     except MemoryError:
         code, message = EXIT_FAILED, "out of memory (try a smaller --net_resolution or input)"
     except Exception as exc:  # a bug: still one line unless debugging
@@ -380,6 +460,16 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)"
     print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
     return code
+
+
+def _stdout_closed() -> int:
+    """The reader of our output went away (`tool | head -1`): stop quietly, as a tool
+    killed by SIGPIPE does, instead of a traceback when Python flushes stdout at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def image_main(argv: Optional[Sequence[str]] = None) -> int:

@@ -21,9 +21,12 @@ from pose.decode.preprocess import (
     DEFAULT_NET_RESOLUTION,
     Geometry,
     NetResolution,
+    check_image,
+    check_net_size,
     parse_net_resolution,
     parse_scales,
     prepare_input,
+    scaled_side,
 )
 from pose.errors import EXIT_USAGE, NetworkError
 from pose.handface import HandFaceEstimator, check_downloaded
@@ -38,15 +41,17 @@ log = logging.getLogger("pose")
 
 def _scaled_resolution(res: NetResolution, scale: float) -> NetResolution:
     """The net resolution for one extra scale of multi-scale inference."""
-    def side(v: int) -> int:
-        return -1 if v == -1 else max(STRIDE, int(round(v * scale / STRIDE)) * STRIDE)
-    return NetResolution(side(res.width), side(res.height))
+    return NetResolution(scaled_side(res.width, scale), scaled_side(res.height, scale))
+
+
+def _default(value, default):
+    return default if value is None else value
 
 
 class PoseEstimator:
     """OpenPose body estimation: `people = est(image)` for a BGR image.
 
-    model: "COCO", "MPI" or "MPI_4" (case-insensitive) or a ModelSpec. proto/weights: run
+    model: "COCO", "MPI", "MPI_4" or "BODY_25" (case-insensitive) or a ModelSpec. proto/weights: run
     any OpenPose-format Caffe body model instead of the model's default files (keypoint
     layout still from `model`). device: cpu | gpu | opencl | auto. stages: cut the
     built-in definition after stage 1..6 (default: the model's). scales: multi-scale
@@ -57,7 +62,8 @@ class PoseEstimator:
     batches; see `submit`). hand / face: also run OpenPose's hand and face networks on
     crops of each person (pose.handface; their crop sizes hand_net_resolution /
     face_net_resolution, default 368x368) with the same plan (engine, device,
-    precision); `self.parts` holds them. Bad values raise ValueError.
+    precision); `self.parts` holds them. Bad values raise ValueError; None for any
+    option means its default, as for stages, proto and weights.
     """
 
     def __init__(self, model: Union[str, ModelSpec] = "COCO", *, proto: Optional[Union[str, Path]] = None,
@@ -68,10 +74,19 @@ class PoseEstimator:
                  threads: Optional[int] = None, throughput: bool = False,
                  hand: bool = False, face: bool = False, hand_net_resolution: Union[int, str] = "368x368",
                  face_net_resolution: Union[int, str] = "368x368"):
+        model, device, engine = _default(model, "COCO"), _default(device, "cpu"), _default(engine, "auto")
+        net_resolution, scales = _default(net_resolution, DEFAULT_NET_RESOLUTION), _default(scales, (1.0,))
+        precision = _default(precision, "auto")
+        hand, face = bool(_default(hand, False)), bool(_default(face, False))
+        hand_net_resolution = _default(hand_net_resolution, "368x368")
+        face_net_resolution = _default(face_net_resolution, "368x368")
+        if not isinstance(model, (str, ModelSpec)):
+            raise ValueError(f"model must be a name such as 'COCO' or a ModelSpec, got {type(model).__name__}")
         self.spec = model if isinstance(model, ModelSpec) else get_spec(model)
         self.resolution = (net_resolution if isinstance(net_resolution, NetResolution)
                            else parse_net_resolution(net_resolution))
         self.scales = parse_scales(scales)
+        check_net_size(self.resolution, self.scales)
         stages = check_stages(stages, proto, self.spec)
         self.stages = self.spec.stages if stages is None else stages
         self.decode_options = decode_options
@@ -169,7 +184,9 @@ class PoseEstimator:
         return done
 
     def infer(self, image: np.ndarray) -> List[NetOutput]:
-        """The network's output at every scale: the costly half of `estimate`."""
+        """The network's output at every scale: the costly half of `estimate`. Gray,
+        BGRA and 16-bit images are converted; other arrays raise ValueError (check_image)."""
+        image = check_image(image)
         return [self.forward(image, s) for s in self.scales]
 
     def people_from(self, outputs: Sequence[NetOutput], image: Optional[np.ndarray] = None) -> List[Person]:

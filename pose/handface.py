@@ -31,6 +31,7 @@ import numpy as np
 from pose import engine as engine_module
 from pose.decode.crops import crop_affines, crop_batch, face_boxes, hand_boxes, parse_crop_resolution
 from pose.decode.parts import keypoints_from_maps
+from pose.decode.preprocess import check_image
 from pose.engine import Plan
 from pose.errors import EXIT_USAGE, NetworkError, UsageError
 from pose.model.weights import check_weights
@@ -158,7 +159,9 @@ class HandFaceEstimator:
 
     def __call__(self, image: np.ndarray, people: Sequence[Person]) -> Sequence[Person]:
         """Set each person's hand_left/hand_right/face keypoints (the loaded ones) from
-        `image`, the BGR frame the body keypoints were found in; returns `people`."""
+        `image`, the frame the body keypoints were found in (gray, BGRA and 16-bit images
+        are converted as the body's are); returns `people`."""
+        image = check_image(image)
         body = np.array([p.keypoints for p in people], dtype=np.float64).reshape(
             len(people), self.body_spec.n_keypoints, 3)
         if self.hand is not None:

@@ -221,3 +221,30 @@ def test_async_requests_keep_frame_order(model_dir):
     got += net.collect(wait=True)
     assert [tag for tag, _ in got] == list(range(7))
     assert all(np.array_equal(out, expected[tag]) for tag, out in got)
+
+
+def test_float16_graph_for_onnxruntime_cuda_matches_f32(model_dir):
+    """onnxruntime's CUDA provider runs f16 from a float16 graph. No GPU here, so the graph
+    is checked for validity and run by cv2.dnn (which computes it in f32 from the f16
+    weights): the result differs from f32 by weight rounding only."""
+    onnx = pytest.importorskip("onnx")
+    from pose.model import convert
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(model_dir, spec)
+    f32, f16 = convert.onnx_for(weights, spec), convert.onnx_for(weights, spec, half=True)
+    assert f16 != f32 and f16.name.endswith(".s4.f16.onnx")
+    model = onnx.load(str(f16))
+    onnx.checker.check_model(model)
+    assert {i.data_type for i in model.graph.initializer} == {onnx.TensorProto.FLOAT16}
+    assert [n.op_type for n in model.graph.node][::len(model.graph.node) - 1] == ["Cast", "Cast"]
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT  # callers still pass f32
+    blob = np.random.default_rng(5).uniform(-0.5, 0.5, (1, 3, 48, 64)).astype(np.float32)
+    ref = cv2.dnn.readNetFromONNX(str(f32))
+    ref.setInput(blob)
+    half = cv2.dnn.readNetFromONNX(str(f16))
+    half.setInput(blob)
+    a, b = ref.forward(), half.forward()
+    assert a.shape == b.shape == (1, 44, 6, 8)
+    assert 0 < np.abs(a - b).max() < 0.02 * np.abs(a).max()
+    chosen = engines.Plan("onnxruntime", "cuda", "f16")
+    assert chosen.can_run() and not engines.Plan("onnxruntime", "cpu", "f16").can_run()

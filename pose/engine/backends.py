@@ -12,6 +12,7 @@ one runs is chosen once, in pose.engine.select.
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections import deque
@@ -27,6 +28,8 @@ from pose.model.architecture import INPUT_NAME, deploy_text
 from pose.model.weights import check_prototxt, check_weights
 from pose.paths import display_path
 from pose.spec import ModelSpec
+
+log = logging.getLogger("pose")
 
 
 def cpu_cores() -> int:
@@ -175,7 +178,7 @@ class OpenCVEngine(Engine):
 class OnnxRuntimeEngine(Engine):
     name = "onnxruntime"
 
-    def __init__(self, path: Path, threads: Optional[int] = None, cuda: bool = False):
+    def __init__(self, path: Path, threads: Optional[int] = None, cuda: bool = False, half: bool = False):
         import onnxruntime as ort
 
         ort.set_default_logger_severity(4)  # its own coloured lines would precede ours
@@ -197,7 +200,8 @@ class OnnxRuntimeEngine(Engine):
         self.output = self.session.get_outputs()[0].name
         where = ("CUDA" if "CUDAExecutionProvider" in self.session.get_providers()
                  else f"CPU, {options.intra_op_num_threads} threads")
-        self.label = f"onnxruntime {ort.__version__} ({where}, f32)"
+        self.precision = "f16" if half else "f32"
+        self.label = f"onnxruntime {ort.__version__} ({where}, {self.precision})"
 
     def forward(self, blob: np.ndarray) -> np.ndarray:
         try:
@@ -242,6 +246,8 @@ class OpenVINOEngine(Engine):
             raise NetworkError(f"OpenVINO could not load {display_path(path)} on {device}: {first_line(exc)}",
                                EXIT_USAGE) from None
         self.precision = _ov_precision(self.compiled.get_property("INFERENCE_PRECISION_HINT"))
+        if precision != "auto" and self.precision != precision:  # the plugin ignores what it cannot do
+            log.warning(f"--precision {precision}: OpenVINO runs {self.precision} on this {device}")
         self.requests = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")) if throughput else 1
         streams = f", {self.requests} requests in flight" if self.requests > 1 else ""
         self.label = f"OpenVINO {ov.get_version().split('-')[0]} ({device}, {self.precision}{streams})"
@@ -252,7 +258,8 @@ class OpenVINOEngine(Engine):
 
     def forward(self, blob: np.ndarray) -> np.ndarray:
         try:
-            return self._sync.infer({0: blob})[0]
+            # share_inputs=True would let OpenVINO later write other inputs into the caller's array.
+            return self._sync.infer({0: blob}, share_inputs=False)[0]
         except Exception as exc:
             raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
 

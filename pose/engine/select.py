@@ -47,7 +47,7 @@ CPU_ORDER = ("openvino", "onnxruntime", "caffe", "onnx")
 # Which precisions each engine can run where (auto is always allowed: the engine's native one).
 _CAN = {
     ("openvino", "cpu"): {"f32", "bf16", "f16"}, ("openvino", "gpu"): {"f32", "f16"},
-    ("onnxruntime", "cpu"): {"f32"}, ("onnxruntime", "cuda"): {"f32"},
+    ("onnxruntime", "cpu"): {"f32"}, ("onnxruntime", "cuda"): {"f32", "f16"},
     ("caffe", "cpu"): {"f32"}, ("caffe", "cuda"): {"f32", "f16"}, ("caffe", "opencl"): {"f32", "f16"},
     ("onnx", "cpu"): {"f32"}, ("onnx", "cuda"): {"f32", "f16"}, ("onnx", "opencl"): {"f32", "f16"},
 }
@@ -216,9 +216,11 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
         net = load_caffe_cut(spec, stages, Path(weights), proto, chosen.placement, hint)
         return OpenCVEngine(net, "caffe", f"OpenCV {cv2.__version__} dnn, Caffe files "
                                           f"({chosen.placement.label}, {_cv2_precision(chosen)})", _cv2_precision(chosen))
-    path = converted(spec, stages, Path(weights), proto, hint)
+    # onnxruntime runs f16 only from a float16 graph (converted and cached on its own).
+    half = chosen.engine == "onnxruntime" and chosen.precision == "f16"
+    path = converted(spec, stages, Path(weights), proto, hint, half)
     if chosen.engine == "onnxruntime":
-        return OnnxRuntimeEngine(path, threads, cuda=chosen.device == "cuda")
+        return OnnxRuntimeEngine(path, threads, cuda=chosen.device == "cuda", half=half)
     if chosen.engine == "openvino":
         return OpenVINOEngine(path, "GPU" if chosen.device == "gpu" else "CPU", chosen.precision, threads,
                               cache_dir(path) / "openvino", throughput)
