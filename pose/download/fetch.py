@@ -626,9 +626,13 @@ def _adopt_complete_part(weights: Weights) -> bool:
             complete = size > 0 and _mismatch(weights, digests_of(part, weights)) is None
         except OSError as e:
             raise _DiskError(f"cannot read {part}: {e.strerror or e}")
-        if complete:
-            _install(weights)
-        return complete
+        if not complete:
+            return False
+        try:
+            _install(weights)  # checks the bytes it renames
+            return True
+        except _MirrorFailed:  # changed since (already removed)
+            return False
     if size < weights.size:
         return False
     if size == weights.size:
@@ -664,7 +668,7 @@ def _install(weights: Weights) -> None:
         raise _DiskError(f"cannot move {part} beside {weights.path}: {e.strerror or e}")
     try:
         size = mine.stat().st_size
-        if size != weights.size:
+        if weights.size is not None and size != weights.size:
             raise _MirrorFailed(f"the file on disk has {size} bytes, expected {weights.size} "
                                 "(changed while it was written?)")
         wrong = _mismatch(weights, digests_of(mine, weights))
