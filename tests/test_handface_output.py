@@ -37,6 +37,15 @@ def test_json_fills_openposes_hand_and_face_fields():
     assert frame["people"][0]["hand_right_keypoints_2d"] == out["hand_right_keypoints_2d"]
 
 
+def test_hand_and_face_fields_follow_keypoint_scale_and_stay_in_openposes_own_files():
+    person = _person_with_parts()
+    scaled = person_json(person, image_size=(401, 401), keypoint_scale=3, extras=False)  # the --write_json files
+    assert "score" not in scaled
+    xy = np.asarray(scaled["hand_right_keypoints_2d"]).reshape(21, 3)[:, :2]
+    np.testing.assert_allclose(xy, person.hand_right_keypoints[:, :2] / 400, atol=1e-6)
+    assert scaled["hand_left_keypoints_2d"] == [0.0] * 63  # not found stays 0, 0, 0 at any scale
+
+
 def test_hands_are_drawn_in_openposes_finger_colours_and_faces_in_white():
     person = _person_with_parts()
     image = render.draw_hands_and_faces(np.zeros((400, 400, 3), np.uint8), [person])
