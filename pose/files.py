@@ -1,4 +1,4 @@
-"""File helpers every stage shares: hashing, atomic writes, removal.
+"""File helpers every stage shares: hashing, atomic writes, removal, locks.
 
 A file only ever appears under its final name complete: it is written under a
 temporary name unique to this process (so two runs, or two workers, never share one)
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Tuple, Union
+from typing import Dict, Iterator, Tuple, Union
 
 PathLike = Union[str, Path]
 _HASH_CHUNK = 1 << 22
@@ -96,3 +98,68 @@ def file_digest(path: PathLike, algorithm: str = "sha256") -> str:
 def file_sha256(path: PathLike) -> str:
     """SHA-256 of a file, computed once per process per file version."""
     return file_digest(path, "sha256")
+
+
+# ---------------------------------------------------------------- locks
+
+class LockHeld(OSError):
+    """Another process holds the lock; `holder` is what it wrote there ("pid 12 on host")."""
+
+    def __init__(self, path: Path, holder: str):
+        super().__init__(f"{path} is locked by {holder or 'another process'}")
+        self.path, self.holder = path, holder
+
+
+def _lock_fd(fd: int, wait: bool) -> bool:
+    """Take an exclusive lock on an open file; False when `wait` is off and it is held."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+        mode = msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK
+        try:
+            msvcrt.locking(fd, mode, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextmanager
+def file_lock(path: PathLike, wait: bool = False) -> Iterator[Path]:
+    """Hold an exclusive advisory lock named `path` for the block; LockHeld at once when
+    another process holds it and `wait` is off.
+
+    The operating system drops the lock when its holder exits, killed or not, so a crash
+    never leaves a stale lock (flock; Linux maps it onto NFS byte-range locks, so it holds
+    across machines sharing an NFS export). The file is removed on release; a process that
+    opened it just before then sees the name now points elsewhere and tries again, so two
+    holders can never lock two different files of the same name.
+    """
+    path = Path(path)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+        if not _lock_fd(fd, wait):
+            try:
+                holder = os.read(fd, 200).decode(errors="replace").strip()
+            finally:
+                os.close(fd)
+            raise LockHeld(path, holder)
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same or os.name == "nt":
+            break
+        os.close(fd)  # the holder before us removed it: lock the new file instead
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
+        yield path
+    finally:
+        if os.name != "nt":
+            remove(path)  # while still holding it: see the docstring
+        os.close(fd)
