@@ -50,14 +50,17 @@ class PoseEstimator:
     layout still from `model`). device: cpu | gpu | opencl | auto. stages: cut the
     built-in definition after stage 1..6 (default: the model's). scales: multi-scale
     averaging factors, e.g. (1.0, 0.75, 0.5). engine: auto | caffe | onnx | onnxruntime;
-    `self.engine` and `self.engine_label` say which one runs. Bad values raise ValueError.
+    `self.engine` and `self.engine_label` say which one runs. threads: inference threads
+    (default: every core this process may use; batch workers split the cores between
+    them). Bad values raise ValueError.
     """
 
     def __init__(self, model: Union[str, ModelSpec] = "COCO", *, proto: Optional[Union[str, Path]] = None,
                  weights: Optional[Union[str, Path]] = None, device: str = "cpu", fp16: bool = False,
                  net_resolution: Union[str, NetResolution] = DEFAULT_NET_RESOLUTION,
                  stages: Optional[int] = None, scales: Union[str, Sequence[float]] = (1.0,),
-                 engine: str = "auto", decode_options: Optional[DecodeOptions] = None):
+                 engine: str = "auto", decode_options: Optional[DecodeOptions] = None,
+                 threads: Optional[int] = None):
         self.spec = model if isinstance(model, ModelSpec) else get_spec(model)
         self.resolution = (net_resolution if isinstance(net_resolution, NetResolution)
                            else parse_net_resolution(net_resolution))
@@ -77,7 +80,7 @@ class PoseEstimator:
                         f"{self.spec.weights.size}: not the official weights (check: {models_command()} --verify)")
         # Loaded once; every frame reuses it (and its buffers).
         self.net = engine_module.load(requested, self.spec, self.stages, weights,
-                                      Path(proto) if proto else None, self.placement, hint)
+                                      Path(proto) if proto else None, self.placement, hint, threads)
         self.engine = self.net.name  # the engine that runs: caffe | onnx | onnxruntime
         self.engine_label = self.net.label  # what runs it, for the tools' first output line
         self._probe(weights)
