@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from pose.analysis.track import Tracker
+from pose.analysis.track import Tracker, TrackRuns
 from pose.decode.preprocess import to_bgr
 from pose.io import display, render
 from pose.io import writers as output
@@ -49,6 +49,7 @@ class VideoOptions:
     every: int = 1  # run the network on every Nth frame, reuse its people in between
     progress: bool = True
     pipelined: bool = True  # False: read, infer and write one after the other (benchmarks)
+    on_frame: Optional[Callable[[], None]] = None  # called per frame read (batch progress bars)
 
 
 @dataclass
@@ -61,6 +62,8 @@ class VideoSummary:
     inference_s: float = 0.0  # the network alone: decoding runs in the writer thread
     files: List[Path] = field(default_factory=list)
     timeline: List[str] = field(default_factory=list)
+    runs: List[TrackRuns] = field(default_factory=list)  # the timeline as data, for its picture
+    span_s: Tuple[float, float] = (0.0, 0.0)  # the frames' time in the source: first frame to end
     interrupted: bool = False
 
     @property
@@ -304,6 +307,8 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
             sink.put((index, frame, outputs, seconds))
             summary.frames += 1
             bar.update(1)
+            if options.on_frame is not None:
+                options.on_frame()
             if viewer.enabled and finisher.latest is not None and not viewer.show({"Skeleton": finisher.latest}):
                 break  # q or Esc: the user ends the run, not an interruption
             if stop.is_set():
@@ -330,6 +335,8 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     summary.wall_s = time.perf_counter() - t_start
     summary.people, summary.most_people = finisher.people_total, finisher.most_people
     summary.timeline = tracker.timeline()
+    summary.runs = tracker.runs()
+    summary.span_s = (source.start_frame / fps, (source.start_frame + summary.frames) / fps)
     return summary
 
 
