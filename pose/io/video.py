@@ -85,7 +85,8 @@ class VideoSummary:
 
 
 def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
-    return {"video": out_dir / f"{stem}_skeleton_{mode}.mp4", "jsonl": out_dir / f"{stem}_{mode}.jsonl"}
+    return {"video": out_dir / f"{stem}_skeleton_{mode}.mp4", "jsonl": out_dir / f"{stem}_{mode}.jsonl",
+            "timeline": out_dir / f"{stem}_timeline_{mode}.png"}  # pose.io.timeline draws it
 
 
 # ---------------------------------------------------------------- threads
