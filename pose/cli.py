@@ -24,7 +24,7 @@ from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution,
 from pose.engine import DEVICES, ENGINES, parse_device, parse_engine
 from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, PoseError, UsageError
 from pose.estimator import PoseEstimator
-from pose.io.batch import RAY_LOCAL, is_batch, run_batch
+from pose.io.batch import RAY_LOCAL, claim_outputs, is_batch, run_batch
 from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video, quiet_native_logs
 from pose.io.timeline import write_video_timeline
@@ -333,15 +333,16 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
     source = open_video(args.video_file[0], args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
-        estimator = make_estimator(args, say)
-        options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
-                               display=args.display, max_frames=args.max_frames, every=args.every,
-                               progress=not args.quiet)
-        stop = threading.Event()
-        with stop_on_interrupt(stop):
-            summary = run_video(source, estimator, options, stop)
-        if not args.no_timeline:
-            summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, estimator.spec.name))
+        with claim_outputs(out_dir, source.stem, args.mode):  # a second run on them is refused
+            estimator = make_estimator(args, say)
+            options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
+                                   display=args.display, max_frames=args.max_frames, every=args.every,
+                                   progress=not args.quiet)
+            stop = threading.Event()
+            with stop_on_interrupt(stop):
+                summary = run_video(source, estimator, options, stop)
+            if not args.no_timeline:
+                summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, args.mode))
     finally:
         source.capture.release()
     for line in summary.timeline:

@@ -65,6 +65,7 @@ MANIFEST_NAME = "manifest.jsonl"
 LIST_PREFIX = "@"  # --video_file @list.txt
 FRAME_REPORT_S = 0.25  # how often a worker tells the progress bar about frames done
 POLL_S = 0.2  # the driver's wait for news before it checks on workers and Ctrl-C
+SHUTDOWN_WAIT_S = 10  # for workers to finish their frame and exit before they are ended
 SKIPS_NAMED = 10  # skipped videos named one per line; any more are counted in one line
 # mkstemp's random part (pose.files.temp_path): a killed run's leftovers look like this.
 _TEMP_TAIL = r"\.tmp-[a-z0-9_]{8}"
@@ -97,7 +98,7 @@ def _read_list(arg: str) -> Tuple[List[str], List[str]]:
     entries = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     if not entries:
         return [], [f"{arg}: the list names no videos"]
-    return [e if Path(e).is_absolute() else str(path.parent / e) for e in entries], []
+    return [e if Path(e).is_absolute() else os.path.normpath(path.parent / e) for e in entries], []
 
 
 def expand_video_args(args: Sequence[str], recursive: bool = False) -> Tuple[List[Tuple[Path, Optional[Path]]], List[str]]:
@@ -139,8 +140,11 @@ def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode
     jobs: List[Job] = []
     problems: List[str] = []
     claimed: Dict[Path, str] = {}
+    sources: set = set()
     for path, folder in found:
         name = display_path(path)
+        if path.resolve() in sources:  # the same file named twice (a folder and a list, say)
+            continue
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -160,6 +164,7 @@ def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode
                             "rename one or run them separately")
             continue
         claimed[first_output] = name
+        sources.add(path.resolve())
         jobs.append(Job(path.resolve(), name, out_dir, path.stem, st.st_size, st.st_mtime_ns))
     return jobs, problems
 
@@ -288,6 +293,10 @@ def _remove_stale_temps(out_dir: Path, stem: str, mode: str) -> None:
             remove(out_dir / name)
 
 
+class OutputsBusy(OutputError):
+    """Another run holds a video's outputs: this run leaves them, and its record, alone."""
+
+
 @contextmanager
 def claim_outputs(out_dir: Path, stem: str, mode: str) -> Iterator[None]:
     """Hold the lock on one video's outputs (OutputError at once if another run holds
@@ -296,7 +305,7 @@ def claim_outputs(out_dir: Path, stem: str, mode: str) -> Iterator[None]:
     try:
         lock.__enter__()
     except LockHeld as exc:
-        raise OutputError(f"{display_path(Path(out_dir) / stem)}: another run is writing this video's outputs "
+        raise OutputsBusy(f"{display_path(Path(out_dir) / stem)}: another run is writing this video's outputs "
                           f"({exc.holder}); wait for it or use another --output_dir") from None
     except OSError as exc:
         raise OutputError(f"cannot lock outputs in {display_path(out_dir)}: {exc.strerror or exc}") from None
@@ -321,8 +330,9 @@ class WorkerSettings:
 
 
 class Abandoned(Exception):
-    """The run is being abandoned (a second Ctrl-C, or the driver died): stop now and keep
-    nothing of the video in hand."""
+    """The batch is stopping (Ctrl-C, or the driver is gone): drop the video in hand. Its
+    outputs are discarded, not committed short: a batch redoes the video next run, and a
+    short file under a final name would pass for a finished one."""
 
 
 class _Collect(logging.Handler):
@@ -357,22 +367,25 @@ class VideoWorker:
         self.label = lines[0] if lines else ""
         self.host = f"{socket.gethostname()}:{os.getpid()}"
 
-    def process(self, job: Job, stop, on_frame: Optional[Callable[[], None]] = None) -> dict:
-        """Run one video; the record's outcome: done, interrupted (`stop` was set: the
-        outputs hold the frames done) or failed (one-line `error`). Abandoned passes."""
+    def process(self, job: Job, on_frame: Optional[Callable[[], None]] = None) -> dict:
+        """Run one video: a record saying done or failed (with a one-line `error`).
+        `on_frame` is called after each frame; Abandoned raised there passes through,
+        with the video's temporary outputs removed."""
         record: dict = {"source": str(job.source), "status": "failed", "error": None, "files": [],
                         "engine": self.estimator.engine_label, "device": self.estimator.placement.label,
                         "worker": self.host}
         t0 = time.perf_counter()
         with collected_warnings() as warnings:
             try:
-                summary = self._run(job, stop, on_frame)
-                record.update(status="interrupted" if summary.interrupted else "done",
+                summary = self._run(job, on_frame)
+                record.update(status="done",
                               files=[str(p) for p in summary.files], frames=summary.frames,
                               inferred=summary.inferred, people=len(summary.runs), detections=summary.people,
                               most_people=summary.most_people, inference_s=round(summary.inference_s, 3))
             except Abandoned:
                 raise
+            except OutputsBusy as exc:
+                record.update(status="busy", error=str(exc))
             except PoseError as exc:
                 record["error"] = str(exc)
             except Exception as exc:  # a bug: the batch goes on, the video is reported
@@ -381,13 +394,13 @@ class VideoWorker:
         record["warnings"] = list(warnings)
         return record
 
-    def _run(self, job: Job, stop, on_frame) -> VideoSummary:
+    def _run(self, job: Job, on_frame) -> VideoSummary:
         s = self.settings
         with claim_outputs(job.out_dir, job.stem, s.mode):
             source = open_video(str(job.source), s.start_frame)
             try:
                 options = replace(s.video, out_dir=job.out_dir, on_frame=on_frame, progress=False)
-                summary = run_video(source, self.estimator, options, stop)
+                summary = run_video(source, self.estimator, options)
             finally:
                 source.capture.release()
             if s.timeline:
@@ -397,11 +410,11 @@ class VideoWorker:
 
 class FrameCounter:
     """run_video's per-frame hook in a worker: reports frames every FRAME_REPORT_S and
-    raises Abandoned when the run is abandoned or the driver process is gone (a worker
-    must not outlive it, nor commit a video nobody will record)."""
+    raises Abandoned when the batch stops or the driver process is gone (a worker must
+    not outlive it, nor commit a video nobody will record)."""
 
-    def __init__(self, report: Callable[[int], None], abandon, parent_pid: Optional[int] = None):
-        self.report, self.abandon, self.parent_pid = report, abandon, parent_pid
+    def __init__(self, report: Callable[[int], None], stop, parent_pid: Optional[int] = None):
+        self.report, self.stop, self.parent_pid = report, stop, parent_pid
         self.count, self.last = 0, time.monotonic()
 
     def __call__(self) -> None:
@@ -412,7 +425,7 @@ class FrameCounter:
             self.last = now
             if self.parent_pid is not None and os.getppid() != self.parent_pid:
                 raise Abandoned()
-        if self.abandon.is_set():
+        if self.stop.is_set():
             raise Abandoned()
 
     def flush(self) -> None:
@@ -421,7 +434,7 @@ class FrameCounter:
             self.count = 0
 
 
-def serve(index: int, settings: WorkerSettings, threads: Optional[int], tasks, events, stop, abandon,
+def serve(index: int, settings: WorkerSettings, threads: Optional[int], tasks, events, stop,
           parent_pid: Optional[int] = None) -> None:
     """A local worker's life: load the model, then run the videos handed to it until
     None. Everything it has to say goes to `events` as tuples (see LocalPool)."""
@@ -434,30 +447,29 @@ def serve(index: int, settings: WorkerSettings, threads: Optional[int], tasks, e
         events.put(("fatal", index, f"unexpected {type(exc).__name__}: {exc}", EXIT_FAILED))
         return
     events.put(("ready", index, worker.label, list(worker.load_warnings)))
-    counter = FrameCounter(lambda n: events.put(("frames", index, n)), abandon, parent_pid)
+    counter = FrameCounter(lambda n: events.put(("frames", index, n)), stop, parent_pid)
     while True:
         job = tasks.get()
         if job is None:
             break
-        if stop.is_set():
-            events.put(("done", index, {"source": str(job.source), "status": "cancelled"}))
-            continue
         try:
-            record = worker.process(job, stop, counter)
+            if stop.is_set():
+                raise Abandoned()
+            record = worker.process(job, counter)
         except Abandoned:
-            break
+            record = {"source": str(job.source), "status": "cancelled"}
         counter.flush()
         events.put(("done", index, record))
     events.put(("exit", index))
 
 
-def _process_main(index: int, settings: WorkerSettings, threads: int, tasks, events, stop, abandon,
+def _process_main(index: int, settings: WorkerSettings, threads: int, tasks, events, stop,
                   parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells us
     logger = logging.getLogger("pose")
     logger.setLevel(logging.WARNING)
     logger.propagate = False  # warnings travel in the records; the driver prints them
-    serve(index, settings, threads, tasks, events, stop, abandon, parent_pid)
+    serve(index, settings, threads, tasks, events, stop, parent_pid)
 
 
 # ---------------------------------------------------------------- local workers
@@ -478,18 +490,17 @@ class LocalPool:
         if workers == 1:
             self._tasks = [queue.Queue()]
             self._events: queue.Queue = queue.Queue()
-            self._stop, self._abandon = threading.Event(), threading.Event()
+            self._stop = threading.Event()
             self._workers = [threading.Thread(target=serve, name="batch-worker", daemon=True,
-                                              args=(0, settings, threads, self._tasks[0], self._events,
-                                                    self._stop, self._abandon))]
+                                              args=(0, settings, threads, self._tasks[0], self._events, self._stop))]
         else:
             ctx = multiprocessing.get_context("spawn")
             self._tasks = [ctx.Queue() for _ in range(workers)]
             self._events = ctx.Queue()
-            self._stop, self._abandon = ctx.Event(), ctx.Event()
+            self._stop = ctx.Event()
             self._workers = [ctx.Process(target=_process_main, name=f"batch-worker-{i}", daemon=True,
                                          args=(i, settings, threads, self._tasks[i], self._events, self._stop,
-                                               self._abandon, os.getpid()))
+                                               os.getpid()))
                              for i in range(workers)]
         self.label = (f"{workers} worker{'s' if workers > 1 else ''}, {threads} inference "
                       f"thread{'s' if threads > 1 else ''} each")
@@ -528,23 +539,28 @@ class LocalPool:
         return None
 
     def stop(self) -> None:
+        """Workers drop the videos in hand at the next frame and take no more."""
         self._stop.set()
 
     def abandon(self) -> None:
+        """Stop, and end the processes now rather than at their next frame (a killed
+        worker's temporary files are cleared when its video is redone)."""
         self._stop.set()
-        self._abandon.set()
+        for worker in self._workers:
+            if isinstance(worker, multiprocessing.process.BaseProcess) and worker.is_alive():
+                worker.terminate()
 
     def close(self) -> None:
         for i, tasks in enumerate(self._tasks):
             if i not in self._exited:
                 tasks.put(None)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + SHUTDOWN_WAIT_S
         for worker in self._workers:
             worker.join(timeout=max(0.1, deadline - time.monotonic()))
         for worker in self._workers:
             if isinstance(worker, multiprocessing.process.BaseProcess) and worker.is_alive():
                 worker.terminate()
-                worker.join(timeout=5)
+                worker.join(timeout=SHUTDOWN_WAIT_S)
 
 
 def _main_thread() -> bool:
@@ -560,7 +576,6 @@ class BatchTally:
     done: int = 0
     skipped: int = 0
     failed: int = 0
-    interrupted: int = 0
     frames: int = 0
     people: int = 0
     inference_s: float = 0.0
@@ -570,23 +585,24 @@ class BatchTally:
 
     @property
     def not_started(self) -> int:
-        return self.todo - self.done - self.failed - self.interrupted
+        return self.todo - self.done - self.failed
 
     def line(self, manifest: Path) -> str:
-        head = "interrupted" if self.interrupted or self.not_started else "done"
+        head = "interrupted" if self.not_started else "done"
         parts = [f"{self.done} of {self.videos} videos processed"]
         if self.skipped:
             parts.append(f"{self.skipped} skipped (already done)")
         if self.failed:
             parts.append(f"{self.failed} failed")
-        if self.interrupted or self.not_started:
-            parts.append(f"{self.interrupted + self.not_started} left for the next run")
+        if self.not_started:
+            parts.append(f"{self.not_started} left for the next run")
         rate = 3600 * self.done / self.wall_s if self.wall_s else 0.0
         busy = 100 * self.inference_s / (self.wall_s * self.workers) if self.wall_s else 0.0
         whose = "the worker's" if self.workers == 1 else f"{self.workers} workers'"
+        written = f"; manifest {display_path(manifest)}" if manifest.exists() else ""
         return (f"{head}: {', '.join(parts)}; {self.frames} frames, {self.people} people; "
                 f"{self.wall_s:.1f} s wall, {rate:.0f} videos per hour; network busy {busy:.0f}% of "
-                f"{whose} time; manifest {display_path(manifest)}")
+                f"{whose} time{written}")
 
 
 def _utc_now() -> str:
@@ -680,7 +696,7 @@ class BatchRun:
             pool.close()
         self.tally.wall_s = time.perf_counter() - t0
         print(self.tally.line(self.manifest.path), flush=True)
-        if self.tally.interrupted or self.tally.not_started:
+        if self.tally.not_started:
             return EXIT_INTERRUPTED
         return EXIT_FAILED if self.tally.failed or self.tally.errors else EXIT_OK
 
@@ -695,8 +711,8 @@ class BatchRun:
             if stop.is_set() and not stopping:
                 stopping = True
                 pool.stop()
-                tqdm.write("stopping: the videos in hand end after this frame and are redone next run; "
-                           "Ctrl-C again abandons them", file=sys.stderr)
+                tqdm.write("stopping: the videos in hand are dropped after their current frame and redone "
+                           "next run (Ctrl-C again to quit at once)", file=sys.stderr)
             while idle and pending and not stopping:
                 index = idle.pop(0)
                 busy[index] = pending.pop(0)
@@ -741,11 +757,9 @@ class BatchRun:
         if not warnings_printed:
             for message in result.get("warnings") or []:
                 self.warn(message)
-        if status == "failed":
+        if status in ("failed", "busy"):
             self.tally.failed += 1
             self.error(result.get("error") or f"{job.name}: failed")
-        elif status == "interrupted":
-            self.tally.interrupted += 1
         else:
             self.tally.done += 1
             self.say(f"{job.name}: {result['frames']} frames, {result['people']} "
@@ -756,8 +770,9 @@ class BatchRun:
         self.tally.inference_s += result.get("inference_s", 0.0)
         # the bar's total was the container's estimate: settle it to the frames really run
         bar.total = max(bar.n, (bar.total or 0) - job.frames + frames)
-        bar.set_description(f"{self.tally.done + self.tally.failed + self.tally.interrupted}/{self.tally.todo} videos")
-        self.manifest.put(self._record(job, result))
+        bar.set_description(f"{self.tally.done + self.tally.failed}/{self.tally.todo} videos")
+        if status != "busy":  # the run that holds it writes its record
+            self.manifest.put(self._record(job, result))
 
     def _record(self, job: Job, result: dict) -> dict:
         outputs = []
