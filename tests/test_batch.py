@@ -14,7 +14,16 @@ from pose.engine import cpu_cores
 from pose.io.batch import MANIFEST_NAME, Manifest, expand_video_args
 from pose.io.writers import read_jsonl
 from pose.spec import MODELS
-from tests.support.cli_tools import FAST, ROOT, SCRIPTS, leftovers, make_video, model_args, run_tool
+from tests.support.cli_tools import (
+    FAST,
+    ROOT,
+    SCRIPTS,
+    assert_one_line_error,
+    leftovers,
+    make_video,
+    model_args,
+    run_tool,
+)
 from tests.support.nets import write_model
 
 OUTPUTS = ("{}_skeleton_COCO.mp4", "{}_COCO.jsonl", "{}_timeline_COCO.png")
@@ -118,6 +127,18 @@ def test_one_file_still_runs_alone_without_a_manifest(tmp_path, coco):
     assert r.returncode == 0 and "--overwrite" not in r.stderr
     assert (out / "videos" / "COCO" / MANIFEST_NAME).is_file()  # a batch option makes it a batch
     assert [o["file"] for o in _manifest(out)["clip.mp4"]["outputs"]] == ["clip_skeleton_COCO.mp4", "clip_COCO.jsonl"]
+
+
+def test_ray_without_ray_installed_is_one_line(tmp_path, coco):
+    stub = tmp_path / "stub" / "ray"  # an import stub: `import ray` fails as if it were not installed
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ImportError(\"No module named 'ray'\")\n")
+    clip = make_video(tmp_path / "clip.mp4", frames=2)
+    r = run_tool("video", "--video_file", clip, "--ray", "--output_dir", tmp_path / "out", *coco,
+                 env={"PYTHONPATH": str(tmp_path / "stub")})
+    assert_one_line_error(r, 2, "get_hpe_video.py: error: --ray needs Ray, which is not installed here "
+                                "(pip install -r requirements-ray.txt)")
+    assert not (tmp_path / "out").exists()
 
 
 def test_display_is_for_one_video(tmp_path, clips, coco):

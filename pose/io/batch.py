@@ -812,10 +812,10 @@ def is_batch(args: argparse.Namespace) -> bool:
 def run_batch(args: argparse.Namespace, make_estimator: Callable) -> int:
     """The video tool with several sources or a batch option: returns the exit code.
     `make_estimator(say=, threads=, device=)` must pickle (processes and Ray actors call it)."""
-    run = BatchRun(args, make_estimator)
-    if args.ray is not None:
+    if args.ray is not None:  # first, so a missing Ray is the one line, before any work
         from pose.io.ray_runner import ray_pool  # Ray is optional: imported only when asked for
-        factory = ray_pool(args.ray, args.workers, args.device, run.say)
+        factory = ray_pool(args.ray, args.workers, args.device, lambda text: run.say(text))
     else:
         factory = local_pool(args.workers or 1)
+    run = BatchRun(args, make_estimator)
     return run.run(factory)
