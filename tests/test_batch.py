@@ -325,3 +325,15 @@ def test_two_batches_started_together_share_the_work_without_corrupting_it(tmp_p
     for k in range(4):
         assert [d["frame"] for d in read_jsonl(folder / f"v{k}_COCO.jsonl")] == list(range(12))
     assert leftovers(out) == [] and not list(folder.glob(".*.lock"))
+
+
+def test_ray_actors_follow_the_clusters_cpus_and_gpus():
+    from pose.errors import UsageError
+    from pose.io.ray_runner import CPUS_PER_ACTOR, plan_actors
+    assert plan_actors({"CPU": 16.0}, None, "cpu") == (16 // CPUS_PER_ACTOR, CPUS_PER_ACTOR, 0.0, None)
+    assert plan_actors({"CPU": 16.0}, 4, "cpu") == (4, 4, 0.0, None)  # 4 CPUs, 4 inference threads each
+    assert plan_actors({"CPU": 16.0, "GPU": 4.0}, None, "gpu") == (4, 1, 1.0, "gpu")
+    assert plan_actors({"CPU": 16.0, "GPU": 4.0}, 8, "auto") == (8, 1, 0.5, "gpu")
+    assert plan_actors({"CPU": 16.0, "GPU": 4.0}, 2, "cpu") == (2, 8, 0.0, None)  # --device cpu leaves GPUs alone
+    with pytest.raises(UsageError, match="at most 2 actors"):
+        plan_actors({"CPU": 2.0}, 3, "cpu")

@@ -449,7 +449,12 @@ def serve(index: int, settings: WorkerSettings, threads: Optional[int], tasks, e
     events.put(("ready", index, worker.label, list(worker.load_warnings)))
     counter = FrameCounter(lambda n: events.put(("frames", index, n)), stop, parent_pid)
     while True:
-        job = tasks.get()
+        try:
+            job = tasks.get(timeout=1.0)
+        except queue.Empty:  # idle: still, a worker must not outlive its driver
+            if parent_pid is not None and os.getppid() != parent_pid:
+                return
+            continue
         if job is None:
             break
         try:

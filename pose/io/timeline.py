@@ -108,6 +108,8 @@ def draw_timeline(runs: Sequence[TrackRuns], span_s: Tuple[float, float], title:
     c = _Canvas(width, height)
     x_of = lambda t: left + (width - left - right) * (t - start) / (end - start)
 
+    while c.text_size(title, 0.66)[0] > width - 32 and len(title) > 4:  # a long path: keep its end
+        title = "..." + title[4:]
     c.text(title, 16, 30, 0.66)
     c.line((16, 44), (width - right, 44), _GRID, 1)
     step = tick_step(end - start)
