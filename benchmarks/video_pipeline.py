@@ -23,9 +23,10 @@ import cv2
 
 from pose.decode.people import DecodeOptions
 from pose.estimator import PoseEstimator
-from pose.io.inputs import open_video, quiet_native_logs
+from pose.io.inputs import open_video
 from pose.io.video import VideoOptions, run_video
 from pose.model.architecture import build_layers
+from pose.quiet import quiet_native_logs
 from pose.spec import MODELS
 from tests.support.nets import write_model
 from tests.support.random_weights import write_random_caffemodel
@@ -113,7 +114,7 @@ def main() -> int:
                 out = tmp / f"{name}{repeat}"
                 out.mkdir()
                 options = VideoOptions(out_dir=out, max_frames=n, progress=False, pipelined=pipelined)
-                summary = run_video(open_video(args.video), est, options, warn=print, stop=threading.Event())
+                summary = run_video(open_video(args.video), est, options, stop=threading.Event())
                 run = (summary.wall_per_frame_ms, summary.inference_per_frame_ms)
                 loops[name] = min(run, loops.get(name, run))  # the run with the best wall time
                 people = summary.people / max(1, summary.frames)

@@ -4,7 +4,8 @@ stages together.
 
 Exit codes (pose.errors): 0 success; 1 an input or output problem (some files may have
 been processed); 2 a usage problem (bad option value, missing or unusable model files);
-130 interrupted (Ctrl-C). Every failure is one line on stderr, never a traceback
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C); 141 stdout closed
+(`| head`). Every failure is one line on stderr, never a traceback
 (set OPENCV_HPE_DEBUG=1 to see one for unexpected errors). Each option's value is
 checked by the module that owns it; the argument types here only call those.
 """
@@ -19,19 +20,33 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from pose.arguments import MAX_COUNT, OneLineParser, parse_int
 from pose.decode.people import DecodeOptions
-from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, parse_net_resolution, parse_scales
-from pose.engine import DEVICES, ENGINES, parse_device, parse_engine
-from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, PoseError, UsageError
+from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
+from pose.engine import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
+from pose.errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    InputError,
+    OutputError,
+    PoseError,
+    UsageError,
+)
 from pose.estimator import PoseEstimator
-from pose.io.batch import RAY_LOCAL, claim_outputs, is_batch, run_batch
+from pose.io.batch import RAY_LOCAL, is_batch, run_batch
+from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
 from pose.io.images import ImageOptions, run_images
-from pose.io.inputs import expand_image_args, open_video, quiet_native_logs
+from pose.io.inputs import expand_image_args, open_video
 from pose.io.timeline import write_video_timeline
-from pose.io.video import VideoOptions, run_video, stop_on_interrupt
-from pose.io.writers import ensure_output_dir
+from pose.io.video import VideoOptions, run_video
+from pose.io.video import output_paths as video_output_paths
+from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
 from pose.model.architecture import check_stages
 from pose.paths import PROJECT_DIR
+from pose.quiet import quiet_native_logs
+from pose.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
 from pose.spec import FULL_STAGES, MODELS, get_spec
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
@@ -40,12 +55,7 @@ DEFAULT_OUTPUT = "Output"
 DEBUG_ENV = "OPENCV_HPE_DEBUG"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line (its default prints the whole
-    usage block first)."""
-
-    def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+_Parser = OneLineParser  # usage errors in one line (shared with getModels.sh)
 
 
 # ---------------------------------------------------------------- argument types
@@ -69,6 +79,15 @@ _scales = _checked(parse_scales, "scales")
 _device = _checked(parse_device, "device")
 _stages = _checked(lambda text: check_stages(_whole(text)), "stages")
 _engine = _checked(parse_engine, "engine")
+_keypoint_scale = _checked(parse_keypoint_scale, "keypoint_scale")
+_precision = _checked(parse_precision, "precision")
+
+
+def _on_off_auto(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in ("auto", "on", "off"):
+        raise ValueError(f"{text!r}: choose one of auto, on, off")
+    return value
 
 
 def _whole(text: str) -> int:
@@ -79,17 +98,9 @@ def _whole(text: str) -> int:
 
 
 def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"at least {low}" if high is None else f"{low} to {high}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
-        return value
-    parse.__name__ = "int"
-    return parse
+    """A whole number from `low` up to `high` (default: pose.arguments.MAX_COUNT, past
+    which no count means anything)."""
+    return _checked(lambda text: parse_int(text, low, MAX_COUNT if high is None else high), "int")
 
 
 def _threshold(text: str) -> float:
@@ -109,12 +120,19 @@ _OUTPUTS = {
   <stem>-Keypoints-<MODE>.jpg   numbered keypoints
   <stem>-Skeleton-<MODE>.jpg    limbs in OpenPose's colours, each person's label by the head
   <stem>-<MODE>.json            OpenPose --write_json layout (+ model, image_size, score, pose_class)
+and, when asked:
+  DIR/<stem>_keypoints.json     --write_json DIR: OpenPose's own per-image file
+  FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results of all images
 """,
     "video": """outputs, in OUTPUT_DIR/videos/<MODE>/ for a video <stem>.<ext>:
   <stem>_skeleton_<MODE>.mp4    the video with skeletons, labels, frame counter and timing
   <stem>_<MODE>.jsonl           one OpenPose-layout JSON object per frame
   <stem>_timeline_<MODE>.png    each person's gesture and posture over time
   manifest.jsonl                (a batch) one record per video: outputs, status, model, options
+and, when asked:
+  DIR/<stem>_<frame, 12 digits>_keypoints.json
+                                --write_json DIR: OpenPose's own file for every frame
+  FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results, image_id = frame
 """,
 }
 _EXAMPLES = {
@@ -123,12 +141,14 @@ _EXAMPLES = {
   python get_hpe_image.py --mode MPI --image_file photo.jpg
   python get_hpe_image.py --image_file Input/ --no_json     # every image in a folder
   python get_hpe_image.py --image_file 'shots/*.png' --max_people 2 --quiet
-  python get_hpe_image.py --proto my.prototxt --weights my.caffemodel --mode COCO""",
+  python get_hpe_image.py --proto my.prototxt --weights my.caffemodel --mode COCO
+  python get_hpe_image.py --mode BODY_25 --image_file val2017/ --write_coco_json results.json""",
     "video": """examples:
   python get_hpe_video.py                                   # Input/example_video1.mp4, COCO
   python get_hpe_video.py --video_file clip.mp4 --mode MPI_4 --every 2
   python get_hpe_video.py --video_file 0 --display          # webcam 0, q or Esc to stop
   python get_hpe_video.py --video_file clip.mp4 --start_frame 100 --max_frames 50 --quiet
+  python get_hpe_video.py --mode BODY_25 --video_file clip.mp4 --write_json clip_json/ --keypoint_scale 3
   python get_hpe_video.py --video_file dataset/ --recursive --workers 2   # a batch, resumable
   python get_hpe_video.py --video_file @videos.txt --ray auto              # on a Ray cluster""",
 }
@@ -143,7 +163,8 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                 description=f"Find every person's body keypoints in {what} with OpenPose's Caffe\n"
                             "networks through OpenCV's DNN module; write rendered views and\n"
                             "OpenPose-format JSON. Exit codes: 0 done, 1 input/output problem,\n"
-                            "2 usage or model files problem, 130 interrupted.",
+                            "2 usage or model files problem, 130 interrupted (Ctrl-C),\n"
+                            "143 terminated (SIGTERM).",
                 epilog=_OUTPUTS[tool] + "\n" + _EXAMPLES[tool],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("input")
@@ -160,6 +181,11 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                          help="skip to frame N (0-based) first; e.g. --start_frame 100")
         src.add_argument("--max_frames", type=_int_in(1), metavar="N",
                          help="stop after N frames; e.g. --max_frames 50")
+        src.add_argument("--throughput", type=_checked(_on_off_auto, "throughput"), default="auto",
+                         metavar="auto|on|off",
+                         help="keep several frames in the network at once (OpenVINO's throughput mode): "
+                              "more frames per second on many cores, each frame later; auto = on for "
+                              "files without --display, off for cameras and streams (default: auto)")
         src.add_argument("--every", type=_int_in(1), default=1, metavar="N",
                          help="run the network on every Nth frame and reuse its result on the "
                               "frames between (all frames are still written); e.g. --every 3")
@@ -180,8 +206,10 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
 
     model = p.add_argument_group("model")
     model.add_argument("--model", "--mode", dest="mode", type=_mode, default="COCO", metavar="|".join(MODELS),
-                       help="keypoint model, case-insensitive: COCO (18 parts), MPI (15) or MPI_4 "
-                            "(MPI cut after 4 stages: faster); e.g. --mode mpi (default: COCO)")
+                       help="keypoint model, case-insensitive: COCO (18 parts), MPI (15), MPI_4 "
+                            "(MPI cut after 4 stages: faster) or BODY_25 (25 parts with MidHip and "
+                            "the feet: OpenPose's most accurate, and faster than COCO); e.g. --mode "
+                            "body_25 (default: COCO)")
     model.add_argument("--proto", metavar="FILE",
                        help="run this OpenPose-format Caffe deploy file instead of the mode's; "
                             "--mode still gives the keypoint layout; e.g. --proto my/pose_deploy.prototxt")
@@ -190,12 +218,19 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                             "e.g. --weights my/pose_iter_440000.caffemodel")
     model.add_argument("--stages", type=_stages, metavar="N",
                        help=f"cut the network after stage N (1-{FULL_STAGES}): faster, less "
-                            "refined; not with --proto; e.g. --stages 3")
+                            "refined; BODY_25: 5 (the last heatmap stage left out) or 6; not with "
+                            "--proto; e.g. --stages 3")
     model.add_argument("--device", type=_device, default="cpu", metavar="|".join(DEVICES),
                        help="where the network runs; gpu needs an OpenCV built with CUDA and falls "
                             "back to the CPU with a warning; e.g. --device auto (default: cpu)")
     model.add_argument("--engine", type=_engine, default="auto", metavar="|".join(ENGINES),
-                       help="inference engine; auto picks the fastest available (default: auto)")
+                       help="inference engine; auto picks the fastest this install has for the device and "
+                            "precision: openvino, then onnxruntime, then caffe, then onnx on the CPU "
+                            "(default: auto)")
+    model.add_argument("--precision", type=_precision, default="auto", metavar="|".join(PRECISIONS),
+                       help="arithmetic of the network: auto is the engine's native one (bf16 for "
+                            "OpenVINO on CPUs with AMX or AVX512-BF16, else f32); f32 gives the exact maps; "
+                            "e.g. --precision f32 (default: auto)")
     model.add_argument("--net_resolution", type=_net_resolution, default=DEFAULT_NET_RESOLUTION,
                        metavar="WxH",
                        help="network input size, multiples of 8; -1 follows the image's aspect "
@@ -222,6 +257,23 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                           f"below it; e.g. --output_dir /tmp/poses (default: {DEFAULT_OUTPUT})")
     out.add_argument("--no_json", action="store_true",
                      help="do not write the JSON" + (" Lines" if tool == "video" else "") + " file")
+    unit = "image" if tool == "image" else "frame"
+    out.add_argument("--write_json", dest="json_dir", metavar="DIR",
+                     help=f"also write OpenPose's per-{unit} JSON files to DIR (created if needed), "
+                          "named as OpenPose names them: " + (
+                              "<stem>_keypoints.json" if tool == "image" else
+                              "<video stem>_<frame index, 12 digits>_keypoints.json, every frame") +
+                          "; what OpenPose readers (e.g. pose-format) load; e.g. --write_json json/")
+    out.add_argument("--write_coco_json", dest="coco_json", metavar="FILE",
+                     help=f"also write COCO keypoint results of every {unit} to FILE (COCO or BODY_25 "
+                          "models; pixels; image_id = " + (
+                              "the number in COCO-style file names, else the input's position"
+                              if tool == "image" else "the frame index") +
+                          "), and FILE's .image_ids.json beside it; e.g. --write_coco_json results.json")
+    out.add_argument("--keypoint_scale", type=_keypoint_scale, default=0, metavar="|".join(map(str, KEYPOINT_SCALES)),
+                     help="coordinates in the JSON outputs (not the COCO results, not the drawings), as "
+                          "OpenPose's: 0 source pixels, 3 range [0,1], 4 range [-1,1]; e.g. "
+                          "--keypoint_scale 3 (default: 0)")
     if tool == "video":
         out.add_argument("--no_timeline", action="store_true",
                          help="do not draw the <stem>_timeline_<MODE>.png picture of each person's labels over time")
@@ -247,7 +299,19 @@ def _attach_negative_values(argv: Sequence[str]) -> List[str]:
 
 def parse_args(tool: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     argv = sys.argv[1:] if argv is None else argv
-    return build_parser(tool).parse_args(_attach_negative_values(list(argv)))
+    parser = build_parser(tool)
+    args = parser.parse_args(_attach_negative_values(list(argv)))
+    _check_together(parser, args)
+    return args
+
+
+def _check_together(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Values each valid alone but not together: --net_resolution times the largest of
+    --scales must stay a network input the memory can hold."""
+    try:
+        check_net_size(parse_net_resolution(args.net_resolution), args.scales)
+    except ValueError as exc:
+        parser.error(f"--net_resolution/--scales: {exc}")
 
 
 # ---------------------------------------------------------------- wiring
@@ -274,25 +338,47 @@ def _say_for(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda message: None,
-                   threads: Optional[int] = None, device: Optional[str] = None) -> PoseEstimator:
+                   throughput: bool = False, threads: Optional[int] = None,
+                   device: Optional[str] = None) -> PoseEstimator:
     """The PoseEstimator the options describe; rejected values become UsageError.
+    `throughput`: keep several frames in flight (offline video) rather than answer each
+    frame as fast as possible (live sources). A batch worker passes its share of the
+    cores (`threads`) and a Ray GPU actor its `device`.
 
     `say` gets one line naming the model, device and engine that will run (the tools'
-    first output line, so users see what `--engine auto` and `--device` chose). A batch
-    worker passes its share of the cores (`threads`) and a Ray GPU actor its `device`.
+    first output line, so users see what `--engine auto` and `--device` chose).
     """
     try:
         options = DecodeOptions(threshold=args.threshold, max_people=args.max_people,
                                 single_person=args.single_person)
         estimator = PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=device or args.device,
                                   net_resolution=args.net_resolution, stages=args.stages,
-                                  scales=args.scales, engine=args.engine, decode_options=options,
-                                  threads=threads)
+                                  scales=args.scales, engine=args.engine, precision=args.precision,
+                                  decode_options=options, throughput=throughput, threads=threads)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     net = f"{estimator.stages} stages" if args.proto is None else f"definition {Path(args.proto).name}"
-    say(f"{estimator.spec.name}, {net}, on {estimator.placement.label} with {estimator.engine_label}")
+    say(f"{estimator.spec.name}, {net}, on {estimator.device} with {estimator.engine_label}")
     return estimator
+
+
+def _extra_outputs(args: argparse.Namespace):
+    """(--write_json folder, --write_coco_json file), checked before any work: the folder
+    is created and proven writable, the file's folder too; COCO results need a model with
+    COCO's keypoints."""
+    json_dir = ensure_output_dir(args.json_dir) if args.json_dir else None
+    coco_json = None
+    if args.coco_json:
+        if get_spec(args.mode).coco17 is None:
+            raise UsageError(f"--write_coco_json needs COCO's keypoints: use --mode COCO or BODY_25, "
+                             f"not {args.mode}")
+        coco_json = Path(args.coco_json)
+        if coco_json.is_dir():
+            raise OutputError(f"cannot write COCO results to {coco_json}: it is a folder")
+        if coco_mapping_path(coco_json) == coco_json:
+            raise UsageError(f"--write_coco_json {coco_json}: the name is that of its own image-id mapping")
+        ensure_output_dir(coco_json.parent)
+    return json_dir, coco_json
 
 
 def _error_line(message: str) -> None:
@@ -308,18 +394,26 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
         _error_line(problem)
     if not paths:
         raise InputError("no images to process")
+    json_dir, coco_json = _extra_outputs(args)
     out_dir = ensure_output_dir(Path(args.output_dir) / "images" / args.mode)
     options = ImageOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
-                           display=args.display)
+                           display=args.display, json_dir=json_dir, coco_json=coco_json,
+                           keypoint_scale=args.keypoint_scale)
     single = len(paths) == 1 and not problems
     # A single input's failure is the run's one error line; with several, each bad
     # file gets a line and the good ones are still processed.
     say = _say_for(args)
-    summary = run_images(paths, lambda: make_estimator(args, say), options, say,
-                         on_failure=(lambda message: None) if single else _error_line)
+    stop = threading.Event()
+    # Ctrl-C and SIGTERM finish the image in hand (its three files), then stop: no
+    # exception lands in the middle of a write.
+    with stop_on_signals(stop) as signalled:
+        summary = run_images(paths, lambda: make_estimator(args, say), options, say,
+                             on_failure=(lambda message: None) if single else _error_line, stop=stop)
     if single and summary.failed:
         raise InputError(summary.failed[0])
     print(summary.line(out_dir), flush=True)
+    if summary.interrupted:
+        return signalled() or EXIT_INTERRUPTED
     return EXIT_FAILED if summary.failed or problems else EXIT_OK
 
 
@@ -328,27 +422,38 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
     if is_batch(args):
         if args.display:
             raise UsageError("--display shows one video at a time; not with several videos or batch options")
-        return run_batch(args, functools.partial(make_estimator, args))
+        if args.coco_json:
+            raise UsageError("--write_coco_json writes one video's results; not with several videos or batch options")
+        args.json_dir = _extra_outputs(args)[0]
+        # every source of a batch is a file: keep frames in flight unless told not to
+        return run_batch(args, functools.partial(make_estimator, args, throughput=args.throughput != "off"))
     say = _say_for(args)
+    json_dir, coco_json = _extra_outputs(args)
     source = open_video(args.video_file[0], args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
-        with claim_outputs(out_dir, source.stem, args.mode):  # a second run on them is refused
-            estimator = make_estimator(args, say)
-            options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
-                                   display=args.display, max_frames=args.max_frames, every=args.every,
-                                   progress=not args.quiet)
-            stop = threading.Event()
-            with stop_on_interrupt(stop):
-                summary = run_video(source, estimator, options, stop)
-            if not args.no_timeline:
-                summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, args.mode))
+        # Refused here, before the network loads, when another run writes these outputs
+        # (run_video holds them for the run itself).
+        claim_outputs(list(video_output_paths(out_dir, source.stem, args.mode).values())).release()
+        throughput = args.throughput == "on" or (args.throughput == "auto" and not source.is_live
+                                                 and not args.display)
+        estimator = make_estimator(args, say, throughput)
+        options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
+                               display=args.display, max_frames=args.max_frames, every=args.every,
+                               progress=not args.quiet, json_dir=json_dir, coco_json=coco_json,
+                               keypoint_scale=args.keypoint_scale)
+        stop = threading.Event()
+        # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
+        with stop_on_signals(stop) as signalled:
+            summary = run_video(source, estimator, options, stop)
+        if not args.no_timeline:
+            summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, args.mode))
     finally:
-        source.capture.release()
+        source.release()
     for line in summary.timeline:
         say(line)
     print(summary.line(), flush=True)
-    return EXIT_INTERRUPTED if summary.interrupted else EXIT_OK
+    return (signalled() or EXIT_INTERRUPTED) if summary.interrupted else EXIT_OK
 
 
 def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
@@ -357,11 +462,14 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
     quiet_native_logs()
     _route_warnings()
     try:
-        return tool(argv)
+        with sigterm_raises():  # SIGTERM cleans up as Ctrl-C does, and exits 143
+            return tool(argv)
     except PoseError as exc:
         code, message = exc.exit_code, str(exc)
-    except KeyboardInterrupt:
-        code, message = EXIT_INTERRUPTED, "interrupted"
+    except KeyboardInterrupt as exc:
+        code, message = exit_code_of(exc), word_for(exc)
+    except BrokenPipeError:
+        return _stdout_closed()
     except MemoryError:
         code, message = EXIT_FAILED, "out of memory (try a smaller --net_resolution or input)"
     except Exception as exc:  # a bug: still one line unless debugging
@@ -371,6 +479,16 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)"
     print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
     return code
+
+
+def _stdout_closed() -> int:
+    """The reader of our output went away (`tool | head -1`): stop quietly, as a tool
+    killed by SIGPIPE does, instead of a traceback when Python flushes stdout at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def image_main(argv: Optional[Sequence[str]] = None) -> int:

@@ -21,9 +21,12 @@ from pose.decode.preprocess import (
     DEFAULT_NET_RESOLUTION,
     Geometry,
     NetResolution,
+    check_image,
+    check_net_size,
     parse_net_resolution,
     parse_scales,
     prepare_input,
+    scaled_side,
 )
 from pose.errors import EXIT_USAGE, NetworkError
 from pose.model.architecture import check_stages
@@ -37,55 +40,70 @@ log = logging.getLogger("pose")
 
 def _scaled_resolution(res: NetResolution, scale: float) -> NetResolution:
     """The net resolution for one extra scale of multi-scale inference."""
-    def side(v: int) -> int:
-        return -1 if v == -1 else max(STRIDE, int(round(v * scale / STRIDE)) * STRIDE)
-    return NetResolution(side(res.width), side(res.height))
+    return NetResolution(scaled_side(res.width, scale), scaled_side(res.height, scale))
+
+
+def _default(value, default):
+    return default if value is None else value
 
 
 class PoseEstimator:
     """OpenPose body estimation: `people = est(image)` for a BGR image.
 
-    model: "COCO", "MPI" or "MPI_4" (case-insensitive) or a ModelSpec. proto/weights: run
+    model: "COCO", "MPI", "MPI_4" or "BODY_25" (case-insensitive) or a ModelSpec. proto/weights: run
     any OpenPose-format Caffe body model instead of the model's default files (keypoint
     layout still from `model`). device: cpu | gpu | opencl | auto. stages: cut the
     built-in definition after stage 1..6 (default: the model's). scales: multi-scale
-    averaging factors, e.g. (1.0, 0.75, 0.5). engine: auto | caffe | onnx | onnxruntime;
-    `self.engine` and `self.engine_label` say which one runs. threads: inference threads
-    (default: every core this process may use; batch workers split the cores between
-    them). Bad values raise ValueError.
+    averaging factors, e.g. (1.0, 0.75, 0.5). engine: auto | openvino | onnxruntime | caffe |
+    onnx; precision: auto | f32 | bf16 | f16 (auto: the engine's native one, bf16 for
+    OpenVINO on CPUs with AMX); `self.engine`, `self.precision` and `self.engine_label` say
+    what runs. throughput: keep several frames in flight where the engine can (video and
+    batches; see `submit`). Bad values raise ValueError; None for any option means its
+    default, as for stages, proto and weights.
     """
 
     def __init__(self, model: Union[str, ModelSpec] = "COCO", *, proto: Optional[Union[str, Path]] = None,
-                 weights: Optional[Union[str, Path]] = None, device: str = "cpu", fp16: bool = False,
+                 weights: Optional[Union[str, Path]] = None, device: str = "cpu", precision: str = "auto",
                  net_resolution: Union[str, NetResolution] = DEFAULT_NET_RESOLUTION,
                  stages: Optional[int] = None, scales: Union[str, Sequence[float]] = (1.0,),
                  engine: str = "auto", decode_options: Optional[DecodeOptions] = None,
-                 threads: Optional[int] = None):
+                 threads: Optional[int] = None, throughput: bool = False):
+        model, device, engine = _default(model, "COCO"), _default(device, "cpu"), _default(engine, "auto")
+        net_resolution, scales = _default(net_resolution, DEFAULT_NET_RESOLUTION), _default(scales, (1.0,))
+        precision = _default(precision, "auto")
+        if not isinstance(model, (str, ModelSpec)):
+            raise ValueError(f"model must be a name such as 'COCO' or a ModelSpec, got {type(model).__name__}")
         self.spec = model if isinstance(model, ModelSpec) else get_spec(model)
         self.resolution = (net_resolution if isinstance(net_resolution, NetResolution)
                            else parse_net_resolution(net_resolution))
         self.scales = parse_scales(scales)
+        check_net_size(self.resolution, self.scales)
         stages = check_stages(stages, proto, self.spec)
         self.stages = self.spec.stages if stages is None else stages
         self.decode_options = decode_options
-        requested = engine_module.parse_engine(engine)
-        engine_module.parse_device(device)
+        engine_module.parse_engine(engine), engine_module.parse_device(device)
+        engine_module.parse_precision(precision)
         weights = Path(weights) if weights else self.spec.weights.path
         official = weights == self.spec.weights.path
         hint = f"{models_command()} {self._download_name()}" if official else None
         check_weights(weights, hint)  # before any device warning: the fix comes first
-        self.placement = engine_module.select_placement(device, fp16)
+        self.plan = engine_module.plan(engine, device, precision)  # the one place it is decided
+        self.placement = self.plan.placement
         if official and weights.is_file() and weights.stat().st_size != self.spec.weights.size:
             log.warning(f"{weights.name} is {weights.stat().st_size} bytes, the published file is "
                         f"{self.spec.weights.size}: not the official weights (check: {models_command()} --verify)")
         # Loaded once; every frame reuses it (and its buffers).
-        self.net = engine_module.load(requested, self.spec, self.stages, weights,
-                                      Path(proto) if proto else None, self.placement, hint, threads)
-        self.engine = self.net.name  # the engine that runs: caffe | onnx | onnxruntime
+        self.net = engine_module.open_planned(self.plan, engine_module.parse_engine(engine) == "auto", self.spec,
+                                              self.stages, weights, Path(proto) if proto else None, hint, threads,
+                                              throughput)
+        self.engine = self.net.name  # the engine that runs: openvino | onnxruntime | caffe | onnx
+        self.precision = self.net.precision  # what really runs: f32 | bf16 | f16
+        self.device = self.plan.device if self.net.name == self.plan.engine else "cpu"
         self.engine_label = self.net.label  # what runs it, for the tools' first output line
         self._probe(weights)
         self._geometries: dict = {}
         self._blobs: dict = {}  # net resolution -> the last blob, refilled in place
+        self._partial: dict = {}  # submitted tag -> the scales' outputs collected so far
 
     def _download_name(self) -> str:
         return next((n for n, w in DOWNLOADS.items() if w == self.spec.weights), "all")
@@ -114,18 +132,47 @@ class PoseEstimator:
     def _geometry_cached(self, image: np.ndarray, res: NetResolution) -> Optional[Geometry]:
         return self._geometries.get((image.shape[1], image.shape[0], res))
 
-    def forward(self, image: np.ndarray, scale: float = 1.0) -> NetOutput:
-        """Network output (1, C, H/8, W/8) for one BGR image, and its geometry."""
+    def _prepare(self, image: np.ndarray, scale: float):
         res = self.resolution if scale == 1.0 else _scaled_resolution(self.resolution, scale)
         blob, geometry = prepare_input(image, res, self._geometry_cached(image, res),
                                        self._blobs.get(res))
         self._geometries[(image.shape[1], image.shape[0], res)] = geometry
-        # The engines consume the blob before returning, so the next frame refills it.
+        # The engines consume (or copy) the blob before returning, so the next frame refills it.
         self._blobs[res] = blob
+        return blob, geometry
+
+    def forward(self, image: np.ndarray, scale: float = 1.0) -> NetOutput:
+        """Network output (1, C, H/8, W/8) for one BGR image, and its geometry."""
+        blob, geometry = self._prepare(image, scale)
         return NetOutput(self.net.forward(blob), geometry)
 
+    @property
+    def in_flight(self) -> int:
+        """How many images `submit` keeps in the network at once (1 unless throughput mode)."""
+        return max(1, self.net.requests // len(self.scales))
+
+    def submit(self, image: np.ndarray, tag: object) -> None:
+        """Start `infer(image)` without waiting; `collect` returns it under `tag`. Engines
+        with asynchronous requests keep several images in flight; results keep their order."""
+        for scale in self.scales:
+            blob, geometry = self._prepare(image, scale)
+            self.net.submit(blob, (tag, geometry))
+
+    def collect(self, wait: bool = False) -> List[tuple]:
+        """(tag, [NetOutput per scale]) of the submitted images that are done, in order;
+        `wait`: every image still in flight."""
+        done = []
+        for (tag, geometry), maps in self.net.collect(wait):
+            outputs = self._partial.setdefault(tag, [])
+            outputs.append(NetOutput(maps, geometry))
+            if len(outputs) == len(self.scales):
+                done.append((tag, self._partial.pop(tag)))
+        return done
+
     def infer(self, image: np.ndarray) -> List[NetOutput]:
-        """The network's output at every scale: the costly half of `estimate`."""
+        """The network's output at every scale: the costly half of `estimate`. Gray,
+        BGRA and 16-bit images are converted; other arrays raise ValueError (check_image)."""
+        image = check_image(image)
         return [self.forward(image, s) for s in self.scales]
 
     def people_from(self, outputs: Sequence[NetOutput]) -> List[Person]:

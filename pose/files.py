@@ -1,4 +1,4 @@
-"""File helpers every stage shares: hashing, atomic writes, removal, locks.
+"""File helpers every stage shares: hashing, atomic writes, removal.
 
 A file only ever appears under its final name complete: it is written under a
 temporary name unique to this process (so two runs, or two workers, never share one)
@@ -6,13 +6,14 @@ in the same folder, then renamed, which is atomic on POSIX and Windows.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
-import socket
+import re
 import tempfile
-from contextlib import contextmanager
+import time
 from pathlib import Path
-from typing import Dict, Iterator, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 PathLike = Union[str, Path]
 _HASH_CHUNK = 1 << 22
@@ -42,8 +43,12 @@ def temp_path(path: PathLike) -> Path:
     picks codecs from it), unique to this call (`x.tmp-k3j9.jpg`), created empty."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f"{path.stem}.tmp-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual mode
+    try:  # a signal raised here (Ctrl-C, SIGTERM) must not leave the empty file behind
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual mode
+    except BaseException:
+        remove(tmp)
+        raise
     return Path(tmp)
 
 
@@ -51,13 +56,15 @@ def write_atomic(path: PathLike, data: bytes) -> Path:
     """Write `data` to `path` via a unique temporary file and a rename. OSError on failure,
     with nothing left behind."""
     path = Path(path)
-    tmp = temp_path(path)
+    tmp = None
     try:
+        tmp = temp_path(path)
         with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
-        remove(tmp)
+        if tmp is not None:
+            remove(tmp)
         raise
     return path
 
@@ -100,66 +107,145 @@ def file_sha256(path: PathLike) -> str:
     return file_digest(path, "sha256")
 
 
-# ---------------------------------------------------------------- locks
+# ---------------------------------------------------------------- locks and stale temporaries
 
-class LockHeld(OSError):
-    """Another process holds the lock; `holder` is what it wrote there ("pid 12 on host")."""
-
-    def __init__(self, path: Path, holder: str):
-        super().__init__(f"{path} is locked by {holder or 'another process'}")
-        self.path, self.holder = path, holder
-
-
-def _lock_fd(fd: int, wait: bool) -> bool:
-    """Take an exclusive lock on an open file; False when `wait` is off and it is held."""
-    if os.name == "nt":  # pragma: no cover - Windows
-        import msvcrt
-        mode = msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK
-        try:
-            msvcrt.locking(fd, mode, 1)
-        except OSError:
-            return False
-        return True
+try:  # POSIX; Windows falls back to msvcrt's byte-range locks below
     import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+_LOCK_POLL_S = 0.05
+
+
+class Busy(Exception):
+    """Another live process holds the lock on a file; `pid` is its id when it wrote one."""
+
+    def __init__(self, path: Path, pid: Optional[int]):
+        super().__init__(f"{path} is locked by {'process ' + str(pid) if pid else 'another process'}")
+        self.path = path
+        self.pid = pid
+
+
+def lock_path(path: PathLike) -> Path:
+    """The lock file guarding `path`: hidden, beside it (`.x.mp4.lock`)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.lock")
+
+
+# How a lock held by another process shows (BlockingIOError on POSIX, EACCES or
+# EDEADLOCK from msvcrt on Windows).
+_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+
+
+def _try_lock(fd: int) -> bool:
+    """Whether the lock was taken (False: another process holds it)."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError as exc:
+        if exc.errno in _HELD:
+            return False
+        # A file system without locks (some network shares: ENOLCK, EOPNOTSUPP): going
+        # on unlocked beats refusing every run there.
     return True
 
 
-@contextmanager
-def file_lock(path: PathLike, wait: bool = False) -> Iterator[Path]:
-    """Hold an exclusive advisory lock named `path` for the block; LockHeld at once when
-    another process holds it and `wait` is off.
-
-    The operating system drops the lock when its holder exits, killed or not, so a crash
-    never leaves a stale lock (flock; Linux maps it onto NFS byte-range locks, so it holds
-    across machines sharing an NFS export). The file is removed on release; a process that
-    opened it just before then sees the name now points elsewhere and tries again, so two
-    holders can never lock two different files of the same name.
-    """
-    path = Path(path)
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
-        if not _lock_fd(fd, wait):
-            try:
-                holder = os.read(fd, 200).decode(errors="replace").strip()
-            finally:
-                os.close(fd)
-            raise LockHeld(path, holder)
-        try:
-            same = os.stat(path).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            same = False
-        if same or os.name == "nt":
-            break
-        os.close(fd)  # the holder before us removed it: lock the new file instead
+def _holder(fd: int) -> Optional[int]:
     try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
-        yield path
-    finally:
-        if os.name != "nt":
-            remove(path)  # while still holding it: see the docstring
-        os.close(fd)
+        text = os.pread(fd, 32, 0) if hasattr(os, "pread") else b""
+        return int(text.decode().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
+class FileLock:
+    """An exclusive lock on `path`, held through a lock file beside it (see `lock_path`).
+
+    The kernel releases it when the holder exits, however it exits (kill -9, power cut
+    aside), so a lock file a dead run left never blocks anyone: it is simply locked again.
+    The holder writes its pid into the file (for messages) and removes the file on release.
+    """
+
+    def __init__(self, path: PathLike):
+        self.path = Path(path)
+        self.file = lock_path(self.path)
+        self._fd: Optional[int] = None
+
+    def acquire(self, timeout: Optional[float] = 0.0,
+                on_wait: Optional[Callable[[Optional[int]], None]] = None) -> "FileLock":
+        """Take the lock, waiting up to `timeout` seconds (None: as long as it takes).
+        `on_wait(pid)` is called once if the lock is held by another process. Raises Busy
+        when the time is up, OSError when the lock file cannot be created."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        told = False
+        while True:
+            fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                locked = _try_lock(fd)
+                if locked and self._still_current(fd):
+                    os.ftruncate(fd, 0)
+                    os.write(fd, f"{os.getpid()}\n".encode())
+                    self._fd = fd
+                    return self
+                pid = None if locked else _holder(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+            if locked:  # the file we locked was removed by its last holder: lock the new one
+                continue
+            if deadline is not None and time.monotonic() >= deadline:
+                raise Busy(self.path, pid)
+            if not told and on_wait is not None:
+                on_wait(pid)
+                told = True
+            time.sleep(_LOCK_POLL_S)
+
+    def _still_current(self, fd: int) -> bool:
+        """Whether `fd` is still the file at `self.file` (a releasing holder unlinks it)."""
+        try:
+            here, there = os.fstat(fd), os.stat(self.file)
+        except FileNotFoundError:
+            return False
+        return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        if os.name == "posix":  # unlinking before unlocking: a waiter re-checks the inode
+            remove(self.file)
+        os.close(fd)  # closing drops the lock
+
+    def __enter__(self) -> "FileLock":
+        return self.acquire(timeout=None) if self._fd is None else self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.release()
+
+
+def _temp_pattern(path: Path) -> "re.Pattern[str]":
+    # temp_path's names: <stem>.tmp-<mkstemp's 8 characters><suffix>
+    return re.compile(re.escape(path.stem) + r"\.tmp-[A-Za-z0-9_]{8}" + re.escape(path.suffix))
+
+
+def remove_stale_temps(path: PathLike) -> List[Path]:
+    """Delete the temporary files of `path` (temp_path's names) that a killed run left.
+
+    Only call it while holding `path`'s FileLock: then no live writer owns any of them.
+    Returns what was removed."""
+    path = Path(path)
+    pattern = _temp_pattern(path)
+    removed = []
+    try:
+        candidates = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for candidate in candidates:
+        if pattern.fullmatch(candidate.name):
+            remove(candidate)
+            removed.append(candidate)
+    return removed

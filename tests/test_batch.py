@@ -292,9 +292,9 @@ def test_ctrl_c_drops_the_videos_in_hand_and_exits_130(tmp_path, coco):
 
 
 _HOLD = """
-import sys, time
-from pose.files import file_lock
-with file_lock(sys.argv[1]):
+import sys
+from pose.files import FileLock
+with FileLock(sys.argv[1]):
     print("holding", flush=True)
     sys.stdin.read()
 """
@@ -304,7 +304,7 @@ def test_a_run_refuses_a_video_another_process_is_writing(tmp_path, coco):
     videos = _long_clips(tmp_path / "videos", n=2, frames=3)
     folder = tmp_path / "out" / "videos" / "COCO"
     folder.mkdir(parents=True)
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(folder / ".v0_COCO.lock")], cwd=ROOT,
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(folder / "v0_skeleton_COCO.mp4")], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -312,7 +312,7 @@ def test_a_run_refuses_a_video_another_process_is_writing(tmp_path, coco):
         single = run_tool("video", "--video_file", videos / "v0.mp4", "--output_dir", tmp_path / "out", *coco)
     finally:
         holder.communicate("")
-    refusal = f"{folder / 'v0'}: another run is writing this video's outputs (pid {holder.pid} on "
+    refusal = f"another run (process {holder.pid}) is writing {folder / 'v0_skeleton_COCO.mp4'}; wait for it"
     assert batch.returncode == 1 and [e.startswith(f"error: {refusal}") for e in _errors(batch)] == [True]
     assert "done: 1 of 2 videos processed, 1 failed" in batch.stdout  # the other video went ahead
     assert single.returncode == 1 and single.stderr.strip().startswith(f"get_hpe_video.py: error: {refusal}")
@@ -329,7 +329,7 @@ def test_two_batches_started_together_share_the_work_without_corrupting_it(tmp_p
     results = [run.communicate(timeout=300) for run in runs]
     for run, (stdout, stderr) in zip(runs, results):
         assert run.returncode in (0, 1) and "Traceback" not in stderr
-        assert all("another run is writing this video's outputs" in e for e in _errors(
+        assert all("another run (process " in e for e in _errors(
             subprocess.CompletedProcess([], 0, stdout, stderr)))
     records = _manifest(out)
     assert sorted(records) == [f"v{k}.mp4" for k in range(4)]

@@ -56,7 +56,8 @@ def test_one_image_writes_views_and_openpose_json(tmp_path, coco):
     assert scores == sorted(scores, reverse=True)
     lines = r.stdout.splitlines()
     # The first line says what runs: what --engine auto and --device chose.
-    engine = {"onnxruntime": "onnxruntime", "caffe": "Caffe files", "onnx": "ONNX"}[engines.choose("auto")]
+    engine = {"openvino": "OpenVINO", "onnxruntime": "onnxruntime", "caffe": "Caffe files",
+              "onnx": "ONNX"}[engines.plan().engine]
     assert lines[0].startswith("COCO, definition ") and "on cpu with" in lines[0] and engine in lines[0]
     assert lines[-1].startswith("done: 1 image, ")
     assert "3 files written" in r.stdout

@@ -82,7 +82,7 @@ def test_oracle_image_two_people(tmp_path, oracles, mode):
     # the JSON's labels are the classify stage's verdict on the JSON's keypoints
     for person in data["people"]:
         kp = np.asarray(person["pose_keypoints_2d"], float).reshape(-1, 3)
-        assert person["pose_class"] == pose_class_json(classify(Person(kp, person["score"]), spec))
+        _same_class(person["pose_class"], pose_class_json(classify(Person(kp, person["score"]), spec)))
     classes = sorted((p["pose_class"]["gesture"], p["pose_class"]["posture"]) for p in data["people"])
     assert classes == [("hello", "standing"), ("none", "standing")]
 
@@ -163,3 +163,13 @@ def test_decoding_options_reach_the_decoder(tmp_path, oracles):
     assert count("--single_person") == 1
     assert count("--max_people", "1") == 1
     assert count("--threshold", "0.95") == 0  # rendered peaks are 0.9
+
+
+def _same_class(written: dict, recomputed: dict) -> None:
+    """The same labels; confidences within 0.002 (the JSON's keypoints are rounded to
+    0.01 px, which can move a 3-decimal confidence by one unit)."""
+    assert {k: v for k, v in written.items() if not k.endswith("confidence")} == \
+        {k: v for k, v in recomputed.items() if not k.endswith("confidence")}
+    for key in written:
+        if key.endswith("confidence"):
+            assert abs(written[key] - recomputed[key]) <= 0.002, (key, written, recomputed)

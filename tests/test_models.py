@@ -34,6 +34,7 @@ PAYLOAD = b"\x0a" + random.Random(20240521).randbytes(SIZE - 1)
 SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
 NAME = "pose_iter_test.caffemodel"
 SERVE_CHUNK = 32 * 1024
+GATE_AT = 320 * 1024  # where a gated answer pauses (MirrorServer.gate)
 FAST = Policy(connect_timeout=2, read_timeout=2, retries=2, backoff=0.01, progress=False)
 HTML = b"<!DOCTYPE html>\n<html><head><title>Dropbox - Error</title></head><body>gone</body></html>\n"
 
@@ -53,6 +54,7 @@ class MirrorServer:
         self.delay = 0.0  # seconds between chunks: a slow link
         self.cuts_left = 1
         self.failures_left = 2
+        self.gate: Optional[threading.Event] = None  # set: answers pause after GATE_AT bytes until it opens
         corrupt = bytearray(PAYLOAD)
         corrupt[SIZE // 3] ^= 0xFF
         self.corrupt = bytes(corrupt)
@@ -115,6 +117,9 @@ class MirrorServer:
             h.wfile.write(body[i:i + SERVE_CHUNK])
             if self.delay:
                 time.sleep(self.delay)
+            if self.gate is not None and start + i + SERVE_CHUNK >= GATE_AT:
+                h.wfile.flush()
+                self.gate.wait(timeout=60)
 
     def serve_good(self, h) -> None:
         self.send(h, PAYLOAD)
@@ -526,3 +531,93 @@ def test_body25_is_a_download_choice():
     assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
     assert download_cli._select(["body_25"], DOWNLOADS) == ["BODY_25"]
     assert download_cli._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25"]
+
+
+# --------------------------------------------------------------------------- faults (issue 13)
+
+
+def test_two_runs_at_once_share_one_download_and_install_only_verified_bytes(server, weights):
+    """Before: the second run appended to the first's .part, the first renamed the grown
+    file into place and said "verified" over a corrupt file."""
+    server.gate = threading.Event()  # the first download stops at 256 KiB until the second waits
+    slow = ("--read-timeout", "60")  # the gate is not a dead server
+    first = run_cli(weights, server.url("good"), *slow)
+    part = part_path(weights)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < 256 * 1024):
+        time.sleep(0.01)
+    second = run_cli(weights, server.url("good"), *slow)
+    said: List[str] = []
+    reader = threading.Thread(target=lambda: said.extend(second.stderr), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any("waiting" in line for line in said):
+        time.sleep(0.02)
+    server.gate.set()
+    out1, err1 = first.communicate(timeout=60)
+    out2 = second.stdout.read()
+    second.wait(timeout=60)
+    reader.join(timeout=10)
+    assert first.returncode == 0 and second.returncode == 0, (err1, said)
+    assert said == [f"{NAME}: another download (process {first.pid}) is working on it; "
+                    "waiting for it to finish\n"]
+    assert "TEST: already present, verified (downloaded by another run)" in out2
+    assert installed(weights) and verify_file(weights)[0]
+    assert server.ranges() == [None]  # one download, not two
+    assert not models.FileLock(weights.path).file.exists()
+
+
+def test_bytes_changed_after_the_download_checked_them_are_not_installed(server, weights, monkeypatch):
+    """What takes the final name is read back and checked, not trusted from the stream."""
+    real_fetch = models._fetch_from
+
+    def fetch_then_grow(url, w, policy, session, say):
+        real_fetch(url, w, policy, session, say)
+        with open(part_path(w), "ab") as f:  # another program appends to the .part
+            f.write(b"junk")
+
+    monkeypatch.setattr(models, "_fetch_from", fetch_then_grow)
+    outcome = download(weights, [server.url("good")], policy=FAST)
+    assert not outcome.ok and not weights.path.exists()
+    assert outcome.tried == [(server.url("good"), f"the file on disk has {SIZE + 4} bytes, expected {SIZE} "
+                                                  "(changed while it was written?)")]
+    assert sorted(p.name for p in weights.path.parent.iterdir()) == []  # no temporary left either
+
+
+def test_a_killed_runs_lock_and_temporary_do_not_get_in_the_way(server, weights):
+    weights.path.parent.mkdir(parents=True)
+    stale_lock = models.FileLock(weights.path).file
+    stale_lock.write_text("999999\n")  # its process is gone: the lock is free
+    stale_temp = weights.path.with_name("pose_iter_test.tmp-k3j9x0qz.caffemodel")
+    stale_temp.write_bytes(PAYLOAD)  # killed between its two renames
+    assert download(weights, [server.url("good")], policy=FAST).ok
+    assert installed(weights)
+    assert sorted(p.name for p in weights.path.parent.iterdir()) == [NAME]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGTERM")
+def test_sigterm_keeps_the_part_like_ctrl_c(server, weights):
+    server.delay = 0.02
+    process = run_cli(weights, server.url("good"))
+    part = part_path(weights)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < 256 * 1024):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 143, err
+    kept = part.stat().st_size
+    assert 0 < kept < SIZE and not weights.path.exists() and "Traceback" not in err
+    assert f"terminated: {kept} of {SIZE} bytes kept in {part}; run the same command again to resume" in err
+    assert not models.FileLock(weights.path).file.exists()
+def test_a_download_prints_the_weights_licence_once(server, tmp_path, capsys):
+    """The line that tells users OpenPose's weights are for non-commercial research."""
+    from pose.spec import WEIGHTS_LICENCE
+
+    one = Weights(tmp_path / "a" / NAME, SIZE, SHA256, (server.url("good"),))
+    two = Weights(tmp_path / "b" / NAME, SIZE, SHA256, (server.url("good"),))
+    assert main(["--quiet"], downloads={"ONE": one, "TWO": two}) == 0
+    out = capsys.readouterr().out
+    assert out.count(WEIGHTS_LICENCE) == 1 and "non-commercial research" in WEIGHTS_LICENCE
+    assert main(["--quiet"], downloads={"ONE": one}) == 0  # present: nothing downloaded, no line
+    assert WEIGHTS_LICENCE not in capsys.readouterr().out

@@ -5,7 +5,6 @@ import pytest
 
 from pose.engine import device as network
 from pose.engine.backends import forward, load_caffe
-from pose.engine.device import select_placement
 from pose.errors import NetworkError
 from pose.estimator import PoseEstimator
 from pose.model.architecture import build_layers
@@ -52,49 +51,6 @@ def test_cv2_applies_the_weights_we_wrote(name, stages, model_dir):
 
 
 # ---------------------------------------------------------------- devices
-
-def test_cpu_placement():
-    p = select_placement("cpu")
-    assert (p.backend, p.target, p.label) == (cv2.dnn.DNN_BACKEND_OPENCV, cv2.dnn.DNN_TARGET_CPU, "cpu")
-
-
-def test_gpu_without_cuda_falls_back_with_one_warning(monkeypatch, pose_warnings):
-    monkeypatch.setattr(network, "cuda_available", lambda: False)
-    assert select_placement("gpu") == network.CPU
-    warnings = pose_warnings()
-    assert len(warnings) == 1 and "CUDA" in warnings[0] and "CPU" in warnings[0]
-
-
-def test_gpu_with_cuda_uses_cuda_backend(monkeypatch, pose_warnings):
-    monkeypatch.setattr(network, "cuda_available", lambda: True)
-    p = select_placement("gpu", fp16=True)
-    assert (p.backend, p.target) == (cv2.dnn.DNN_BACKEND_CUDA, cv2.dnn.DNN_TARGET_CUDA_FP16)
-    assert select_placement("auto").target == cv2.dnn.DNN_TARGET_CUDA
-    assert pose_warnings() == []
-
-
-def test_auto_without_cuda_is_cpu_silently(monkeypatch, pose_warnings):
-    monkeypatch.setattr(network, "cuda_available", lambda: False)
-    assert select_placement("auto") == network.CPU
-    assert pose_warnings() == []
-
-
-@requires_caffe
-def test_opencl_works_or_falls_back(model_dir, pose_warnings):
-    p = select_placement("opencl")
-    warnings = pose_warnings()
-    if network.opencl_available():
-        assert p.target == cv2.dnn.DNN_TARGET_OPENCL and not warnings
-    else:
-        assert p == network.CPU and len(warnings) == 1 and "OpenCL" in warnings[0]
-    net = load_caffe(*write_model(model_dir, MODELS["MPI_4"]), placement=p)
-    assert forward(net, np.zeros((1, 3, 32, 32), np.float32)).shape == (1, 44, 4, 4)
-
-
-def test_unknown_device():
-    with pytest.raises(ValueError, match="unknown device 'tpu'"):
-        select_placement("tpu")
-
 
 @requires_caffe
 def test_backend_and_target_are_set_with_the_right_calls(monkeypatch, model_dir):

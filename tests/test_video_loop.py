@@ -55,22 +55,22 @@ def test_a_stop_request_finishes_the_frame_in_hand(tmp_path, estimator):
     """What Ctrl-C does (its handler sets the event): the loop ends after the current
     frame, and every frame it took is in both outputs."""
     stop = threading.Event()
-    real = estimator.infer
+    real = estimator.submit
     calls = []
 
-    def infer_then_stop(frame):
+    def submit_then_stop(frame, tag):
         calls.append(1)
         if len(calls) == 4:
             stop.set()  # arrives while the 4th frame is being processed
-        return real(frame)
+        return real(frame, tag)
 
-    estimator.infer = infer_then_stop
+    estimator.submit = submit_then_stop
     try:
         source = open_video(str(make_video(tmp_path / "clip.mp4", frames=30)))
         options = VideoOptions(out_dir=tmp_path, progress=False)
         summary = run_video(source, estimator, options, stop=stop)
     finally:
-        del estimator.infer
+        del estimator.submit
     assert summary.interrupted and summary.frames == 4
     assert len(read_jsonl(tmp_path / "clip_COCO.jsonl")) == 4
     assert cv2.VideoCapture(str(tmp_path / "clip_skeleton_COCO.mp4")).get(cv2.CAP_PROP_FRAME_COUNT) == 4

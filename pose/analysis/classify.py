@@ -244,19 +244,28 @@ def leg_sitting(j: Joints, side: str, th: ClassifyThresholds) -> Decision:
 
 
 def _torso(j: Joints) -> Optional[Tuple[np.ndarray, np.ndarray, float]]:
-    """(mid-hip, neck, confidence); the shoulders' midpoint stands in for a missing neck."""
-    hips = j.middle("RHip", "LHip")
+    """(mid-hip, neck, confidence). The mid-hip is the layout's own MidHip where it has
+    one and found it (BODY_25: a part the net finds, not an average of one or two hips),
+    else the hips' midpoint; the shoulders' midpoint stands in for a missing neck."""
+    hips = j.get("MidHip") or j.middle("RHip", "LHip")
     top = j.get("Neck") or j.middle("RShoulder", "LShoulder")
     if hips is None or top is None:
         return None
     return hips[0], top[0], min(hips[1], top[1])
 
 
+# Where the legs end, best first: the ankles; BODY_25's feet (heels, big toes) where the
+# ankles were not found, since a foot continues the shin and so points the same way
+# from the hips; the knees last (a bent leg's knee points elsewhere).
+LEG_ENDS = (("RAnkle", "LAnkle"), ("RHeel", "LHeel", "RBigToe", "LBigToe"), ("RKnee", "LKnee"))
+
+
 def lying(j: Joints, th: ClassifyThresholds) -> Decision:
-    """Torso far from upright and legs not hanging below the hips."""
+    """Torso far from upright and legs not hanging below the hips (legs: hips -> the
+    first of LEG_ENDS found)."""
     assert th.lying_torso_deg is not None
     torso = _torso(j)
-    feet = j.middle("RAnkle", "LAnkle") or j.middle("RKnee", "LKnee")
+    feet = next((end for end in (j.middle(*names) for names in LEG_ENDS) if end is not None), None)
     if torso is None or feet is None:
         return UNKNOWN
     hips, top, conf = torso

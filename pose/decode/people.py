@@ -2,7 +2,7 @@
 
 1. Peaks: local maxima of the cubic-upsampled heatmaps (pose.peaks).
 2. Limbs: every candidate pair of peaks of a limb is scored by the part-affinity field
-   sampled at PAF_SAMPLES points along the segment (alignment with the unit vector,
+   sampled at spec.paf_samples points (or OpenPose's adaptive count) along the segment (alignment with the unit vector,
    plus a prior against limbs longer than half the image height); a pair is a limb when
    enough samples pass the model's inter threshold and the score is positive. Pairs
    are taken greedily by falling score, each peak once per limb type.
@@ -16,7 +16,7 @@ at the grid position OpenPose's training targets use (see paf_grid).
 """
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass
 from typing import List, NamedTuple, Optional, Sequence
 
@@ -26,7 +26,7 @@ import numpy as np
 from pose.decode.peaks import Peaks, cubic_matrix, find_peaks, grid_to_input, input_to_grid
 from pose.decode.preprocess import Geometry
 from pose.person import Person
-from pose.spec import LIMB_LENGTH_PRIOR, PAF_SAMPLES, SINGLE_PERSON_THRESHOLD, STRIDE, ModelSpec
+from pose.spec import LIMB_LENGTH_PRIOR, SINGLE_PERSON_THRESHOLD, STRIDE, ModelSpec
 
 
 class NetOutput(NamedTuple):
@@ -159,41 +159,66 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     """Limbs of every type of spec.pairs: (m, 3) rows of peak index a, peak index b, score.
 
     `maps` is the (C, h, w) network output, `image_height` the resized image's height
-    in net-input pixels. Every candidate pair of every limb type is scored at once;
-    the greedy pass then keeps each peak once per limb type.
+    in net-input pixels. Every candidate pair of every limb type is scored at once, each
+    at its own number of PAF samples (spec.paf_sample_counts); the greedy pass then
+    keeps each peak once per limb type.
     """
     th = spec.thresholds
     limb, ia, ib = _candidate_pairs(peaks, spec)
     channels = np.array(spec.paf_channels_absolute(), dtype=int).reshape(-1, 2)
-    t = np.linspace(0.0, 1.0, PAF_SAMPLES)
+    vec = peaks.xy[ib] - peaks.xy[ia]
+    counts = np.maximum(spec.paf_sample_counts(vec[:, 0], vec[:, 1]), 2)
     # A pair may fail at most `spare` samples, so one that fails `spare + 1` probes
     # near the middle is out: this prunes most pairs (all of them on noise) cheaply.
-    spare = PAF_SAMPLES - math.ceil(th.inter_min_above * PAF_SAMPLES - 1e-9)
-    probes = np.argsort(np.abs(t - 0.5), kind="stable")[:spare + 1]
-    for samples in (t[probes], t):
-        pa, pb = peaks.xy[ia], peaks.xy[ib]
+    needed = np.ceil(th.inter_min_above * counts - 1e-9).astype(int)
+    ts, probes = _sample_tables(int(counts.max(initial=2)), int((counts - needed).max(initial=0)) + 1)
+    keep = np.arange(len(limb))
+    for table in (probes, ts):
+        n = counts[keep]
+        samples = table[n]  # (m, S): positions along each candidate, padded past its own count
+        pa, pb = peaks.xy[ia[keep]], peaks.xy[ib[keep]]
         vec = pb - pa
         length = np.hypot(vec[:, 0], vec[:, 1])
         unit = vec / np.maximum(length, 1e-9)[:, None]
-        points = pa[:, None, :] + samples[None, :, None] * vec[:, None, :]  # (m, S, 2)
-        fx, fy = _sample_paf(maps, channels[limb, 0], channels[limb, 1], points)
+        points = pa[:, None, :] + samples[:, :, None] * vec[:, None, :]  # (m, S, 2)
+        k = limb[keep]
+        fx, fy = _sample_paf(maps, channels[k, 0], channels[k, 1], points)
         along = fx * unit[:, None, 0] + fy * unit[:, None, 1]  # (m, S)
-        if samples is not t:
-            alive = (along > th.inter).any(axis=1) & (length > 1e-9)
-            limb, ia, ib = limb[alive], ia[alive], ib[alive]
+        if table is probes:  # (repeated probes pad the table: harmless for "any")
+            keep = keep[(along > th.inter).any(axis=1) & (length > 1e-9)]
+    own = np.arange(ts.shape[1])[None, :] < n[:, None]  # each candidate's own samples
     prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length, 1e-9) - 1, 0)
-    score = along.mean(axis=1) + prior
-    passing = (along > th.inter).sum(axis=1)
-    ok = np.flatnonzero((passing >= th.inter_min_above * PAF_SAMPLES) & (score > 0))
+    score = np.where(own, along, 0.0).sum(axis=1) / n + prior
+    passing = ((along > th.inter) & own).sum(axis=1)
+    ok = (passing >= th.inter_min_above * n) & (score > 0)
+    keep, score = keep[ok], score[ok]
     chosen: List[list] = [[] for _ in spec.pairs]
     used = set()  # (limb type, peak): peak indices are global, so a and b never clash
-    for c in ok[np.lexsort((-score[ok], limb[ok]))]:
-        k, a, b = limb[c], ia[c], ib[c]
+    for c in np.lexsort((-score, limb[keep])):
+        k, a, b = limb[keep[c]], ia[keep[c]], ib[keep[c]]
         if (k, a) in used or (k, b) in used:
             continue
         used.update(((k, a), (k, b)))
         chosen[k].append((a, b, score[c]))
     return [np.array(rows, dtype=np.float64).reshape(-1, 3) for rows in chosen]
+
+
+@functools.lru_cache(maxsize=8)
+def _sample_tables(most: int, n_probes: int):
+    """Row n of the first table: the n sample positions linspace(0, 1, n) along a limb,
+    padded with 1.0 to `most` columns; of the second: the `n_probes` of them nearest the
+    middle (stable order), padded by repeating the nearest."""
+    ts = np.ones((most + 1, most))
+    probes = np.full((most + 1, n_probes), 0.5)
+    for n in range(2, most + 1):
+        t = np.linspace(0.0, 1.0, n)
+        ts[n, :n] = t
+        order = np.argsort(np.abs(t - 0.5), kind="stable")
+        picked = order[:n_probes]
+        probes[n] = t[np.concatenate([picked, np.full(n_probes - len(picked), picked[0])])]
+    ts.setflags(write=False)
+    probes.setflags(write=False)
+    return ts, probes
 
 
 def _candidate_pairs(peaks: Peaks, spec: ModelSpec):
@@ -249,6 +274,7 @@ def assemble_people(peaks: Peaks, limbs: Sequence[np.ndarray], geometry: Geometr
     of parts plus limbs of the layout.
     """
     owner = np.full(len(peaks.score), -1)  # person holding each peak
+    grouping_only = set(spec.grouping_only)
     members: List[dict] = []  # person -> {part: peak index}
     totals: List[float] = []
     for k, ((part_a, part_b), found) in enumerate(zip(spec.pairs, limbs)):
@@ -256,7 +282,7 @@ def assemble_people(peaks: Peaks, limbs: Sequence[np.ndarray], geometry: Geometr
             a, b = int(a), int(b)
             pa, pb = owner[a], owner[b]
             if pa < 0 and pb < 0:
-                if k >= spec.drawn_pairs:  # grouping-only limbs extend people, never start one
+                if k in grouping_only:  # grouping-only limbs extend people, never start one
                     continue
                 owner[[a, b]] = len(members)
                 members.append({part_a: a, part_b: b})

@@ -13,6 +13,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
+from pose.errors import UsageError
 from pose.spec import STRIDE
 
 DEFAULT_NET_RESOLUTION = "-1x368"
@@ -45,6 +46,29 @@ def parse_net_resolution(text: str) -> NetResolution:
 
 
 MAX_SCALE = 4.0
+# The most pixels a network input may have: 2048x2048 or 2720x1536, 4x OpenPose's
+# largest usual setting (1312x736). The network's first layers alone hold 64 float32
+# channels (256 bytes) per input pixel: past this, memory runs out, not patience.
+MAX_NET_PIXELS = 1 << 22
+
+
+def scaled_side(side: int, scale: float) -> int:
+    """A net input side at one of the --scales (-1 stays -1): rounded to the stride."""
+    return -1 if side == -1 else max(STRIDE, int(round(side * scale / STRIDE)) * STRIDE)
+
+
+def check_net_size(resolution: NetResolution, scales: Tuple[float, ...]) -> None:
+    """ValueError when the largest scale would make a network input of more than
+    MAX_NET_PIXELS (with a -1 side: for a square image; other aspect ratios are capped
+    by compute_geometry)."""
+    top = max(scales)
+    w, h = scaled_side(resolution.width, top), scaled_side(resolution.height, top)
+    w, h = (h if w == -1 else w), (w if h == -1 else h)
+    if w * h > MAX_NET_PIXELS:
+        at = f" at scale {top:g}" if top != 1 else ""
+        at += " for a square image" if -1 in (resolution.width, resolution.height) else ""
+        raise ValueError(f"net resolution {resolution}{at} asks for a {w}x{h} network input "
+                         f"({w * h:,} pixels); at most {MAX_NET_PIXELS:,} (e.g. 2048x2048)")
 
 
 def parse_scales(value) -> Tuple[float, ...]:
@@ -112,6 +136,14 @@ def compute_geometry(image_size: Tuple[int, int], resolution: NetResolution) -> 
         scale = resolution.width / w
     else:
         scale = min(resolution.width / w, resolution.height / h)
+    if -1 in (resolution.width, resolution.height):
+        # The free side follows the aspect ratio: a 100:1 panorama at -1x368 would ask for
+        # a 36800-pixel-wide input. Past MAX_NET_PIXELS the image is scaled down further
+        # and padded instead.
+        fixed, free = (resolution.height, w) if resolution.width == -1 else (resolution.width, h)
+        longest = max(STRIDE, MAX_NET_PIXELS // fixed // STRIDE * STRIDE)
+        if free * scale > longest:
+            scale = longest / free
     rw, rh = max(1, round(w * scale)), max(1, round(h * scale))
     if resolution.width == -1:
         input_size = (_round_up(rw, STRIDE), resolution.height)
@@ -135,6 +167,30 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     return image
+
+
+_IMAGE_DTYPES = (np.uint8, np.uint16)
+_IMAGE_CHANNELS = (1, 3, 4)
+
+
+def check_image(image: object) -> np.ndarray:
+    """An image as the API accepts it, converted to 8-bit BGR as the tools convert a
+    decoded file (to_bgr): 8- or 16-bit, gray (H, W) or (H, W, 1), BGR (H, W, 3) or BGRA
+    (H, W, 4). Anything else is a UsageError (a ValueError) saying what was passed."""
+    if not isinstance(image, np.ndarray):
+        wrong = f"is a {type(image).__name__}, not a numpy array"
+    elif image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in _IMAGE_CHANNELS):
+        wrong = f"has shape {image.shape}"
+    elif image.dtype not in _IMAGE_DTYPES:
+        wrong = f"has dtype {image.dtype}"
+        if image.dtype.kind == "f":
+            wrong += " (for floats in [0, 1] pass (image * 255).astype(np.uint8))"
+    elif image.shape[0] == 0 or image.shape[1] == 0:
+        wrong = f"is empty (shape {image.shape})"
+    else:
+        return to_bgr(image)
+    raise UsageError(f"image {wrong}; expected a uint8 or uint16 array of shape (H, W), (H, W, 1), "
+                     "(H, W, 3) BGR or (H, W, 4) BGRA")
 
 
 def prepare_input(image: np.ndarray, resolution: NetResolution,

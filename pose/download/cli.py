@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Mapping, Optional, Sequence, Set
+from typing import Callable, List, Mapping, Optional, Sequence, Set
 
+from pose.arguments import OneLineParser, parse_float, parse_int
 from pose.download.fetch import (
     _MISSING,
+    MAX_PAUSE_S,
     MIRRORS_ENV,
     Policy,
     Weights,
@@ -22,8 +24,9 @@ from pose.download.fetch import (
     urls_for,
     verify_file,
 )
-from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from pose.spec import DOWNLOADS
+from pose.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from pose.signals import exit_code_of, sigterm_raises, word_for
+from pose.spec import DOWNLOADS, WEIGHTS_LICENCE
 
 _EPILOG = """\
 examples:
@@ -47,13 +50,15 @@ ones (pose/spec.py). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
 
 exit status: 0 every requested model is present and verified; 1 some model could not be
 downloaded or failed verification (the message says how to place it by hand); 2 bad
-arguments; 130 interrupted (Ctrl-C) -- the .part is kept and the next run resumes it."""
+arguments; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM) -- the .part is kept and
+the next run resumes it. Two runs at once for one model: the second waits for the first
+and then finds its file."""
 
 
 def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
     choices = list(downloads)
     files = ", ".join(w.path.name for w in downloads.values())
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="getModels.sh",
         description="Download the OpenPose weights, resuming and verifying them (size and\n"
                     "checksum). `python -m pose.download` takes the same arguments.",
@@ -76,30 +81,44 @@ def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
     p.add_argument("--only-mirrors", action="store_true",
                    help="try only the --mirror and $%s locations, not the built-in ones "
                         "(offline installs: --mirror /media/usb --only-mirrors)" % MIRRORS_ENV)
-    p.add_argument("--connect-timeout", type=_positive, default=Policy.connect_timeout, metavar="S",
+    p.add_argument("--connect-timeout", type=_seconds, default=Policy.connect_timeout, metavar="S",
                    help="seconds to wait for a server to accept the connection "
                         "(default %(default)g; e.g. --connect-timeout 3)")
-    p.add_argument("--read-timeout", type=_positive, default=Policy.read_timeout, metavar="S",
+    p.add_argument("--read-timeout", type=_seconds, default=Policy.read_timeout, metavar="S",
                    help="seconds of silence tolerated during a download before retrying "
                         "(default %(default)g; e.g. --read-timeout 120 on a slow link)")
-    p.add_argument("--retries", type=int, default=Policy.retries, metavar="N",
+    p.add_argument("--retries", type=_retries, default=Policy.retries, metavar="N",
                    help="failed requests in a row before moving to the next mirror; a request "
-                        "that made progress does not count (default %(default)d; e.g. --retries 5)")
-    p.add_argument("--backoff", type=float, default=Policy.backoff, metavar="S",
-                   help="first pause between retries, doubled each time (default %(default)g)")
+                        f"that made progress does not count (1-{Policy.max_requests}; default "
+                        "%(default)d; e.g. --retries 5)")
+    p.add_argument("--backoff", type=_backoff, default=Policy.backoff, metavar="S",
+                   help=f"first pause between retries, doubled each time, each pause at most "
+                        f"{MAX_PAUSE_S:g} s (0-{MAX_BACKOFF_S:g}; default %(default)g)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or per-mirror messages; results and errors only")
     return p
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
+# The longest timeout accepted: an hour of silence is a dead server. Beyond that the
+# socket layer overflows (`--connect-timeout 1e300`: OverflowError).
+MAX_TIMEOUT_S = 3600.0
+MAX_BACKOFF_S = 60.0
+
+
+def _argument(parse: Callable[[str], object], name: str) -> Callable[[str], object]:
+    """An argparse type from a pose.arguments parser: its ValueError is argparse's usage error."""
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = name
+    return convert
+
+
+_seconds = _argument(lambda text: parse_float(text, 0, MAX_TIMEOUT_S, low_open=True, unit=" s"), "seconds")
+_retries = _argument(lambda text: parse_int(text, 1, Policy.max_requests), "retries")
+_backoff = _argument(lambda text: parse_float(text, 0, MAX_BACKOFF_S, unit=" s"), "seconds")
 
 
 def _select(names: Sequence[str], downloads: Mapping[str, Weights]) -> List[str]:
@@ -125,10 +144,6 @@ def main(argv: Optional[Sequence[str]] = None,
     parser = _parser(downloads)
     try:  # argparse exits on --help and on bad arguments; callers want a status instead
         args = parser.parse_args(argv)
-        if args.retries < 1:
-            parser.error("--retries must be at least 1")
-        if args.backoff < 0:
-            parser.error("--backoff must not be negative")
         try:
             names = _select(args.models, downloads)
             mirrors = list(args.mirror) + mirrors_from_env()
@@ -140,42 +155,53 @@ def main(argv: Optional[Sequence[str]] = None,
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else EXIT_USAGE
     if args.verify:
-        return _verify_all(names, downloads)
+        with sigterm_raises():
+            return _verify_all(names, downloads)
 
     policy = Policy(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout,
                     retries=args.retries, backoff=args.backoff, progress=not args.quiet)
     say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
     unreachable: Set[str] = set()
     failed = []
+    told = False  # the licence line, once per run that downloads
     current: Optional[Weights] = None
     try:
-        for name in names:
-            current = downloads[name]
-            urls = urls_for(current, mirrors, len(names), args.only_mirrors)
-            if not args.quiet:
-                print(f"{name}: {current.path}", flush=True)
-            outcome = download(current, urls, force=args.force, policy=policy, say=say,
-                               unreachable=unreachable)
-            if outcome.ok:
-                print(f"{name}: {outcome.detail}", flush=True)
-            else:
-                failed.append(name)
-                print(f"{name}: {outcome.detail}", file=sys.stderr, flush=True)
-    except KeyboardInterrupt:
-        print(_interrupted(current), file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
+        with sigterm_raises():  # SIGTERM keeps the .part as Ctrl-C does; exit 143
+            for name in names:
+                current = downloads[name]
+                urls = urls_for(current, mirrors, len(names), args.only_mirrors)
+                if not args.quiet:
+                    print(f"{name}: {current.path}", flush=True)
+                outcome = download(current, urls, force=args.force, policy=policy, say=say,
+                                   unreachable=unreachable, on_wait=_note)
+                if outcome.ok:
+                    print(f"{name}: {outcome.detail}", flush=True)
+                    if outcome.status == "downloaded" and not told:
+                        print(WEIGHTS_LICENCE, flush=True)
+                        told = True
+                else:
+                    failed.append(name)
+                    print(f"{name}: {outcome.detail}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt as stop:
+        print(_interrupted(current, word_for(stop)), file=sys.stderr, flush=True)
+        return exit_code_of(stop)
     if failed:
         print(f"not installed: {', '.join(failed)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
 
-def _interrupted(weights: Optional[Weights]) -> str:
+def _note(message: str) -> None:
+    """A line the user needs even with --quiet (waiting for another run), on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _interrupted(weights: Optional[Weights], word: str = "interrupted") -> str:
     part = part_path(weights) if weights else None
     if part is not None and part.exists():
-        return (f"interrupted: {_part_size(part)} of {weights.size} bytes kept in {part}; "
+        return (f"{word}: {_part_size(part)} of {weights.size} bytes kept in {part}; "
                 "run the same command again to resume")
-    return "interrupted"
+    return word
 
 
 def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights]) -> int:
@@ -183,9 +209,9 @@ def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights]) -> int:
     for name in names:
         try:
             ok, detail = verify_file(downloads[name])
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
+        except KeyboardInterrupt as stop:
+            print(word_for(stop), file=sys.stderr)
+            return exit_code_of(stop)
         print(f"{name}: {detail}", file=sys.stdout if ok else sys.stderr, flush=True)
         status = status if ok else EXIT_FAILED
     if status != EXIT_OK:

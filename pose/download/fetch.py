@@ -16,13 +16,14 @@ import re
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import quote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
-from pose.files import file_digest
+from pose.files import FileLock, file_digest, remove, remove_stale_temps, temp_path
 from pose.spec import Weights
 
 try:
@@ -41,6 +42,8 @@ _SNIFF = 512
 _HTML_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<title", b"<meta", b"<script")
 # Statuses where asking again later can help; every other error status ends the mirror.
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
+# The longest pause between retries: doubling 30 times would otherwise wait for years.
+MAX_PAUSE_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -507,7 +510,7 @@ def _fetch_from(url: str, weights: Weights, policy: Policy, session: requests.Se
             failures = 0 if _part_size(part) > before else failures + 1
             if failures >= policy.retries:
                 raise _MirrorFailed(f"{e} ({request} requests)", unreachable=e.unreachable)
-            pause = policy.backoff * 2 ** max(failures - 1, 0)
+            pause = min(policy.backoff * 2 ** max(failures - 1, 0), MAX_PAUSE_S)
             say(f"  {e}; retrying in {pause:g} s")
             time.sleep(pause)
     raise _MirrorFailed(f"gave up after {policy.max_requests} requests")
@@ -518,12 +521,17 @@ def _fetch_from(url: str, weights: Weights, policy: Policy, session: requests.Se
 
 def download(weights: Weights, urls: Optional[Sequence[str]] = None, *, force: bool = False,
              policy: Policy = Policy(), say: Optional[Callable[[str], None]] = None,
-             unreachable: Optional[Set[str]] = None) -> Outcome:
+             unreachable: Optional[Set[str]] = None,
+             on_wait: Optional[Callable[[str], None]] = None) -> Outcome:
     """Make weights.path hold the official file, downloading it if needed.
 
     Tries `urls` (default: weights.urls) in order. `unreachable` collects hosts that
     could not be connected to; later calls sharing the set skip them.
     KeyboardInterrupt propagates with the .part left in place for the next run.
+
+    One process at a time works on a weights file (a lock beside it): another run for
+    the same file waits for it, telling `on_wait` (default `say`) once, and then finds the
+    file it installed.
     """
     say = say or (lambda message: None)
     urls = list(weights.urls if urls is None else urls)
@@ -534,40 +542,69 @@ def download(weights: Weights, urls: Optional[Sequence[str]] = None, *, force: b
         ok, detail = verify_file(weights)
         if ok:
             return Outcome(weights, True, "present", "already present, verified")
-        if weights.path.exists():
-            say(f"  {detail}; it will be replaced")
     try:
         _make_parent(weights.path)
-        if force:
-            _remove(part)
-        elif _adopt_complete_part(weights):
-            return Outcome(weights, True, "downloaded", "completed from an earlier run's .part, verified")
-        tried: List[Tuple[str, str]] = []
-        session = requests.Session()
-        session.headers.update({"User-Agent": "opencv-hpe-getModels/1", "Accept-Encoding": "identity"})
-        try:
-            for url in urls:
-                host = urlsplit(url).netloc
-                if host and host in unreachable:
-                    tried.append((url, "skipped: host unreachable earlier in this run"))
-                    continue
-                offset = _part_size(part)
-                say(f"  trying {url}" + (f" (resuming at byte {offset})" if offset else ""))
-                try:
-                    _fetch_from(url, weights, policy, session, say)
-                except _MirrorFailed as e:
-                    if e.unreachable and host:
-                        unreachable.add(host)
-                    say(f"  failed: {e}")
-                    tried.append((url, str(e)))
-                    continue
-                _install(weights)
-                return Outcome(weights, True, "downloaded", f"downloaded from {url}, verified", tried)
-        finally:
-            session.close()
+        with _locked(weights, on_wait or say) as waited:
+            if not force:
+                ok, detail = verify_file(weights)
+                if ok:  # installed by the run this one waited for
+                    return Outcome(weights, True, "present", "already present, verified"
+                                   + (" (downloaded by another run)" if waited else ""))
+                if weights.path.exists():
+                    say(f"  {detail}; it will be replaced")
+            remove_stale_temps(weights.path)  # a run killed between its two renames
+            if force:
+                _remove(part)
+            elif _adopt_complete_part(weights):
+                return Outcome(weights, True, "downloaded", "completed from an earlier run's .part, verified")
+            tried: List[Tuple[str, str]] = []
+            session = requests.Session()
+            session.headers.update({"User-Agent": "opencv-hpe-getModels/1", "Accept-Encoding": "identity"})
+            try:
+                for url in urls:
+                    host = urlsplit(url).netloc
+                    if host and host in unreachable:
+                        tried.append((url, "skipped: host unreachable earlier in this run"))
+                        continue
+                    offset = _part_size(part)
+                    say(f"  trying {url}" + (f" (resuming at byte {offset})" if offset else ""))
+                    try:
+                        _fetch_from(url, weights, policy, session, say)
+                        _install(weights)
+                    except _MirrorFailed as e:
+                        if e.unreachable and host:
+                            unreachable.add(host)
+                        say(f"  failed: {e}")
+                        tried.append((url, str(e)))
+                        continue
+                    return Outcome(weights, True, "downloaded", f"downloaded from {url}, verified", tried)
+            finally:
+                session.close()
     except _DiskError as e:
         return Outcome(weights, False, "failed", str(e), [])
     return Outcome(weights, False, "failed", manual_instructions(weights, tried), tried)
+
+
+@contextmanager
+def _locked(weights: Weights, on_wait: Callable[[str], None]) -> Iterator[bool]:
+    """Hold the lock on `weights.path` (waiting for another run as long as it takes);
+    yields whether it had to wait. Two runs at once would append to one .part."""
+    waited = []
+
+    def tell(pid: Optional[int]) -> None:
+        waited.append(pid)
+        who = f"another download (process {pid})" if pid else "another download"
+        on_wait(f"{weights.path.name}: {who} is working on it; waiting for it to finish")
+
+    lock = FileLock(weights.path)
+    try:
+        lock.acquire(timeout=None, on_wait=tell)
+    except OSError as e:
+        raise _DiskError(f"cannot create the lock file {lock.file}: {e.strerror or e}")
+    try:
+        yield bool(waited)
+    finally:
+        lock.release()
 
 
 def _adopt_complete_part(weights: Weights) -> bool:
@@ -576,14 +613,13 @@ def _adopt_complete_part(weights: Weights) -> bool:
     size = _part_size(part)
     if size < weights.size:
         return False
-    try:
-        complete = size == weights.size and _mismatch(weights, digests_of(part, weights)) is None
-    except OSError as e:
-        raise _DiskError(f"cannot read {part}: {e.strerror or e}")
-    if complete:
-        _install(weights)
-        return True
-    _remove(part)  # too long, or complete but wrong: nothing in it can be resumed
+    if size == weights.size:
+        try:
+            _install(weights)  # checks the bytes it renames
+            return True
+        except _MirrorFailed:  # complete but wrong (already removed)
+            return False
+    _remove(part)  # too long: nothing in it can be resumed
     return False
 
 
@@ -595,12 +631,35 @@ def _make_parent(path: Path) -> None:
 
 
 def _install(weights: Weights) -> None:
-    """Rename the verified .part into place atomically."""
+    """Move the .part into place once the bytes on disk are checked.
+
+    The .part is first renamed to a name only this run knows, and that file is checked
+    (size and every checksum, read back from disk), so what takes the final name is
+    exactly what was verified: not bytes another program appended to the .part after the
+    download's own running checksum, nor blocks the disk lost.
+    """
     part = part_path(weights)
     try:
-        os.replace(part, weights.path)
+        mine = temp_path(weights.path)
+        os.replace(part, mine)
     except OSError as e:
+        raise _DiskError(f"cannot move {part} beside {weights.path}: {e.strerror or e}")
+    try:
+        size = mine.stat().st_size
+        if size != weights.size:
+            raise _MirrorFailed(f"the file on disk has {size} bytes, expected {weights.size} "
+                                "(changed while it was written?)")
+        wrong = _mismatch(weights, digests_of(mine, weights))
+        if wrong:
+            raise _MirrorFailed(f"the file on disk has {wrong[0]} {wrong[1]}, expected {wrong[2]} "
+                                "(changed while it was written?)")
+        os.replace(mine, weights.path)
+    except OSError as e:
+        remove(mine)
         raise _DiskError(f"cannot move {part} to {weights.path}: {e.strerror or e}")
+    except BaseException:
+        remove(mine)
+        raise
     try:  # make the rename itself survive a crash; not possible on every platform
         fd = os.open(weights.path.parent, os.O_RDONLY)
         try:

@@ -1,8 +1,7 @@
-"""Where the network runs: --device mapped to a cv2.dnn backend and target, with one
-warning (through `logging`) when the device asked for is not there and the CPU runs."""
+"""Devices: what --device accepts, what this OpenCV build can reach (CUDA, OpenCL), and
+cv2.dnn's backend/target pairs. The choice itself is made once, in pose.engine.select."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import cv2
@@ -10,7 +9,6 @@ import cv2
 from pose.errors import UsageError
 
 DEVICES = ("cpu", "gpu", "opencl", "auto")
-log = logging.getLogger("pose")
 
 
 @dataclass(frozen=True)
@@ -49,21 +47,3 @@ def parse_device(text: str) -> str:
     if device not in DEVICES:
         raise UsageError(f"unknown device {text!r}: choose one of {', '.join(DEVICES)}")
     return device
-
-
-def select_placement(device: str = "cpu", fp16: bool = False) -> Placement:
-    """Map --device to a backend and target; fall back to CPU with one warning line."""
-    device = parse_device(device)
-    if device in ("gpu", "auto") and cuda_available():
-        target = cv2.dnn.DNN_TARGET_CUDA_FP16 if fp16 else cv2.dnn.DNN_TARGET_CUDA
-        return Placement(cv2.dnn.DNN_BACKEND_CUDA, target, "cuda-fp16" if fp16 else "cuda")
-    if device == "gpu":
-        log.warning("--device gpu: this OpenCV build has no CUDA support or sees no CUDA device "
-                    "(pip's opencv-python never has CUDA); running on the CPU")
-        return CPU
-    if device == "opencl":
-        if opencl_available():
-            target = cv2.dnn.DNN_TARGET_OPENCL_FP16 if fp16 else cv2.dnn.DNN_TARGET_OPENCL
-            return Placement(cv2.dnn.DNN_BACKEND_OPENCV, target, "opencl-fp16" if fp16 else "opencl")
-        log.warning("--device opencl: no OpenCL device is available to OpenCV; running on the CPU")
-    return CPU

@@ -1,37 +1,79 @@
-"""Choosing and opening the engine: --engine resolved once, `auto` = the fastest this
-install can run on the device, with the rule written down in `available`."""
+"""Choosing where and with what the network runs, once: `plan(engine, device, precision)`
+resolves every "auto", falls back with one warning where something is missing, and
+`open_plan` loads it.
+
+The rule for `--engine auto` (measured, benchmarks/RESULTS.md):
+- CPU: openvino, then onnxruntime, then caffe (OpenCV 4), then onnx (cv2.dnn). OpenVINO
+  runs bf16 where the CPU has AMX or AVX512-BF16, 0.14 s against 1.4 s (onnxruntime) and
+  2.8 s (cv2.dnn Caffe) per 368x368 frame on the 2-core Sapphire Rapids; in f32 it and
+  onnxruntime are even (1.31 s and 1.39 s), both about twice cv2.dnn.
+- bf16 or f16 asked for on the CPU: only OpenVINO can, so openvino.
+- GPU (--device gpu): cv2.dnn CUDA when this OpenCV has it, else onnxruntime-gpu's CUDA
+  provider, else OpenVINO's GPU device (Intel GPUs), else the CPU with one warning that
+  names what was missing.
+An engine that is installed but fails to import (a missing shared library) is skipped
+by auto with one warning; asked for by name it fails with one line.
+"""
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 
+from pose.engine import cpu
 from pose.engine.backends import (
     Engine,
     OnnxRuntimeEngine,
     OpenCVEngine,
+    OpenVINOEngine,
+    first_line,
     has_caffe_importer,
     load_caffe_cut,
     load_onnx_cv2,
-    require_caffe_importer,
     set_opencv_threads,
 )
-from pose.engine.device import CPU, Placement
+from pose.engine.device import CPU, Placement, cuda_available, opencl_available, parse_device
 from pose.errors import EXIT_USAGE, NetworkError, UsageError
-from pose.model.convert import UnsupportedDefinition, converted
+from pose.model.convert import UnsupportedDefinition, cache_dir, converted
 from pose.spec import ModelSpec
 
-# Inference engines; "auto" picks the fastest one available on this install.
-ENGINES = ("auto", "caffe", "onnx", "onnxruntime")
+ENGINES = ("auto", "openvino", "onnxruntime", "caffe", "onnx")
+PRECISIONS = ("auto", "f32", "bf16", "f16")
+CPU_ORDER = ("openvino", "onnxruntime", "caffe", "onnx")
+# Which precisions each engine can run where (auto is always allowed: the engine's native one).
+_CAN = {
+    ("openvino", "cpu"): {"f32", "bf16", "f16"}, ("openvino", "gpu"): {"f32", "f16"},
+    ("onnxruntime", "cpu"): {"f32"}, ("onnxruntime", "cuda"): {"f32", "f16"},
+    ("caffe", "cpu"): {"f32"}, ("caffe", "cuda"): {"f32", "f16"}, ("caffe", "opencl"): {"f32", "f16"},
+    ("onnx", "cpu"): {"f32"}, ("onnx", "cuda"): {"f32", "f16"}, ("onnx", "opencl"): {"f32", "f16"},
+}
+_INSTALL = {"openvino": "pip install -r requirements.txt", "onnxruntime": "pip install -r requirements.txt",
+            "onnx": "pip install -r requirements.txt"}
 log = logging.getLogger("pose")
+_IMPORTS: Dict[str, Optional[str]] = {}  # module -> None when it imports, else why not
 
 
-def has_module(name: str) -> bool:
-    """Installed, without the cost of importing it."""
-    return importlib.util.find_spec(name) is not None
+def import_problem(module: str) -> Optional[str]:
+    """Why `module` cannot be imported (not installed, or a broken install), None if it can.
+    Importing is the only honest check: a wheel can be installed and still miss a library."""
+    if module not in _IMPORTS:
+        try:
+            importlib.import_module(module)
+            _IMPORTS[module] = None
+        except ImportError as exc:
+            missing = getattr(exc, "name", None) == module
+            _IMPORTS[module] = "not installed" if missing else f"installed but fails to import ({first_line(exc)})"
+        except Exception as exc:  # a broken native extension can raise anything
+            _IMPORTS[module] = f"installed but fails to import ({type(exc).__name__}: {first_line(exc)})"
+    return _IMPORTS[module]
+
+
+def importable(module: str) -> bool:
+    return import_problem(module) is None
 
 
 def parse_engine(text: str) -> str:
@@ -42,77 +84,185 @@ def parse_engine(text: str) -> str:
     return name
 
 
-def available(placement: Placement = CPU) -> List[str]:
-    """Engines this install can run on `placement`, fastest first.
-
-    The order is measured (benchmarks/RESULTS.md, 2-core machine): onnxruntime beats
-    cv2.dnn; OpenCV 5's new engine on ONNX beats OpenCV 4; on OpenCV 4 the Caffe files
-    run as fast as their ONNX and need no conversion. onnxruntime (pip's CPU build) is
-    only a choice for the CPU.
-    """
-    onnx_ok = has_module("onnx")
-    names = ["onnxruntime"] if placement == CPU and onnx_ok and has_module("onnxruntime") else []
-    if has_caffe_importer():
-        names.append("caffe")
-    if onnx_ok:
-        names.append("onnx")
-    return names
+def parse_precision(text: str) -> str:
+    """--precision's value, checked: one of PRECISIONS, any case (fp16/fp32 accepted)."""
+    name = str(text).strip().lower().replace("fp", "f")
+    if name not in PRECISIONS:
+        raise UsageError(f"unknown precision {text!r}: choose one of {', '.join(PRECISIONS)}")
+    return name
 
 
-def choose(requested: str, placement: Placement = CPU) -> str:
-    """Resolve --engine: check that an explicit choice can run, pick the fastest for `auto`."""
-    requested = parse_engine(requested)
-    if requested == "auto":
-        names = available(placement)
-        if not names:
-            raise NetworkError(
-                f"OpenCV {cv2.__version__} has no Caffe importer and the onnx package that converts the "
-                "weights is missing: pip install -r requirements-opencv5.txt (or OpenCV 4: "
-                "pip install -r requirements.txt)", EXIT_USAGE)
-        return names[0]
-    if requested == "caffe":
-        require_caffe_importer()
-        return requested
-    if not has_module("onnx"):
-        raise NetworkError(f"--engine {requested} converts the Caffe weights with the onnx package, "
-                           "which is not installed: pip install -r requirements-onnx.txt", EXIT_USAGE)
-    if requested == "onnxruntime":
-        if not has_module("onnxruntime"):
-            raise NetworkError("--engine onnxruntime: onnxruntime is not installed "
-                               "(pip install -r requirements-onnx.txt)", EXIT_USAGE)
-        if placement != CPU:
-            log.warning(f"--engine onnxruntime runs on the CPU here; use --engine onnx or caffe for "
-                        f"{placement.label}")
-    return requested
+@dataclass(frozen=True)
+class Plan:
+    """What will run: an engine on a device at a precision ("auto": the engine's native one)."""
+
+    engine: str  # openvino | onnxruntime | caffe | onnx
+    device: str  # cpu | cuda | opencl | gpu (OpenVINO's GPU plugin)
+    precision: str  # auto | f32 | bf16 | f16, as asked
+    placement: Placement = CPU  # cv2.dnn's backend and target (caffe and onnx)
+
+    def can_run(self) -> bool:
+        return self.precision == "auto" or self.precision in _CAN.get((self.engine, self.device), set())
+
+
+def _needs(engine: str) -> Tuple[str, ...]:
+    """The Python modules an engine needs (the converted engines also need onnx)."""
+    return {"openvino": ("onnx", "openvino"), "onnxruntime": ("onnx", "onnxruntime"),
+            "caffe": (), "onnx": ("onnx",)}[engine]
+
+
+def _missing(engine: str) -> Optional[str]:
+    """Why `engine` cannot run on this install, None if it can."""
+    if engine == "caffe" and not has_caffe_importer():
+        return f"OpenCV {cv2.__version__} has no Caffe importer (removed in OpenCV 5)"
+    for module in _needs(engine):
+        problem = import_problem(module)
+        if problem:
+            return f"{module} is {problem}"
+    return None
+
+
+def available(device: str = "cpu") -> List[str]:
+    """Engines this install can run on the CPU, fastest first (see the module's rule)."""
+    return [name for name in CPU_ORDER if _missing(name) is None] if device == "cpu" else []
+
+
+def _gpu_route(engine: str, precision: str) -> Tuple[Optional[Plan], List[str]]:
+    """The first GPU route in the documented order that `engine` (or auto) allows, and why
+    each earlier one was not taken."""
+    why: List[str] = []
+    if engine in ("auto", "caffe", "onnx"):
+        if cuda_available():
+            target = cv2.dnn.DNN_TARGET_CUDA_FP16 if precision == "f16" else cv2.dnn.DNN_TARGET_CUDA
+            names = [engine] if engine != "auto" else ["caffe", "onnx"]
+            name = next((n for n in names if _missing(n) is None), None)
+            if name:
+                return Plan(name, "cuda", precision, Placement(cv2.dnn.DNN_BACKEND_CUDA, target,
+                                                               "cuda-fp16" if precision == "f16" else "cuda")), why
+        why.append("this OpenCV has no CUDA (pip's opencv-python never has)")
+    if engine in ("auto", "onnxruntime"):
+        if importable("onnxruntime") and importable("onnx"):
+            import onnxruntime
+            if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+                return Plan("onnxruntime", "cuda", precision), why
+        why.append("onnxruntime has no CUDA provider (pip install -r requirements-gpu.txt)")
+    if engine in ("auto", "openvino"):
+        if importable("openvino") and importable("onnx"):
+            import openvino
+            if any(d.startswith("GPU") for d in openvino.Core().available_devices):
+                return Plan("openvino", "gpu", precision), why
+        why.append("OpenVINO sees no GPU")
+    return None, why
+
+
+def plan(engine: str = "auto", device: str = "cpu", precision: str = "auto") -> Plan:
+    """Resolve --engine, --device and --precision into one Plan (the only place they are
+    decided). Usage errors and impossible requests raise; fallbacks warn once."""
+    engine, device, precision = parse_engine(engine), parse_device(device), parse_precision(precision)
+    if engine != "auto":
+        problem = _missing(engine)
+        if problem:
+            install = f" ({_INSTALL[engine]})" if engine in _INSTALL else ""
+            raise NetworkError(f"--engine {engine}: {problem}{install}", EXIT_USAGE)
+    chosen: Optional[Plan] = None
+    if device in ("gpu", "auto"):
+        chosen, why = _gpu_route(engine, precision)
+        if chosen is None and device == "gpu":
+            log.warning(f"--device gpu: {'; '.join(why)}; running on the CPU")
+    elif device == "opencl":
+        if engine in ("auto", "caffe", "onnx") and opencl_available():
+            name = engine if engine != "auto" else next(n for n in ("caffe", "onnx") if _missing(n) is None)
+            target = cv2.dnn.DNN_TARGET_OPENCL_FP16 if precision == "f16" else cv2.dnn.DNN_TARGET_OPENCL
+            chosen = Plan(name, "opencl", precision, Placement(cv2.dnn.DNN_BACKEND_OPENCV, target,
+                                                               "opencl-fp16" if precision == "f16" else "opencl"))
+        else:
+            log.warning("--device opencl: no OpenCL device is available to OpenCV"
+                        + ("" if engine in ("auto", "caffe", "onnx") else f" (and --engine {engine} does not use it)")
+                        + "; running on the CPU")
+    if chosen is None:
+        chosen = _cpu_plan(engine, precision)
+    if not chosen.can_run():
+        raise NetworkError(f"--precision {precision}: {chosen.engine} cannot run {precision} on {chosen.device}"
+                           f"{'; only openvino can, on the CPU' if chosen.device == 'cpu' else ''}", EXIT_USAGE)
+    return chosen
+
+
+def _cpu_plan(engine: str, precision: str) -> Plan:
+    if engine != "auto":
+        return Plan(engine, "cpu", precision)
+    names = available("cpu")
+    if precision in ("bf16", "f16"):
+        names = [n for n in names if precision in _CAN[(n, "cpu")]]
+    for name in CPU_ORDER:  # say once why a faster engine was passed over
+        if name in names:
+            break
+        problem = _missing(name)
+        if problem and problem.startswith(tuple(f"{m} is installed" for m in _needs(name))):
+            log.warning(f"--engine auto: {problem}; skipping {name}")
+    if not names:
+        if precision in ("bf16", "f16"):
+            raise NetworkError(f"--precision {precision} on the CPU needs OpenVINO: {_missing('openvino')} "
+                               "(pip install -r requirements.txt)", EXIT_USAGE)
+        raise NetworkError(f"no engine can run here: OpenCV {cv2.__version__} has no Caffe importer and "
+                           f"onnx is {import_problem('onnx')}: pip install -r requirements.txt", EXIT_USAGE)
+    return Plan(names[0], "cpu", precision)
+
+
+def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
+              hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
+    """Load the network of `spec` cut after `stages` (or the deploy file `proto`) as planned."""
+    threads = set_opencv_threads(threads)
+    if chosen.engine == "caffe":
+        net = load_caffe_cut(spec, stages, Path(weights), proto, chosen.placement, hint)
+        return OpenCVEngine(net, "caffe", f"OpenCV {cv2.__version__} dnn, Caffe files "
+                                          f"({chosen.placement.label}, {_cv2_precision(chosen)})", _cv2_precision(chosen))
+    # onnxruntime runs f16 only from a float16 graph (converted and cached on its own).
+    half = chosen.engine == "onnxruntime" and chosen.precision == "f16"
+    path = converted(spec, stages, Path(weights), proto, hint, half)
+    if chosen.engine == "onnxruntime":
+        return OnnxRuntimeEngine(path, threads, cuda=chosen.device == "cuda", half=half)
+    if chosen.engine == "openvino":
+        return OpenVINOEngine(path, "GPU" if chosen.device == "gpu" else "CPU", chosen.precision, threads,
+                              cache_dir(path) / "openvino", throughput)
+    return OpenCVEngine(load_onnx_cv2(path, chosen.placement), "onnx",
+                        f"OpenCV {cv2.__version__} dnn, ONNX ({chosen.placement.label}, {_cv2_precision(chosen)})",
+                        _cv2_precision(chosen))
 
 
 def open_engine(name: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-                placement: Placement = CPU, hint: Optional[str] = None,
-                threads: Optional[int] = None) -> Engine:
-    """Load the network for engine `name` (one that `choose` accepted).
-
-    The network is `spec`'s cut after `stages`, or the Caffe deploy file `proto`.
-    """
-    threads = set_opencv_threads(threads)
-    if name == "caffe":
-        net = load_caffe_cut(spec, stages, Path(weights), proto, placement, hint)
-        return OpenCVEngine(net, "caffe", f"OpenCV {cv2.__version__} dnn, Caffe files ({placement.label})")
-    path = converted(spec, stages, Path(weights), proto, hint)
-    if name == "onnxruntime":
-        return OnnxRuntimeEngine(path, threads)
-    return OpenCVEngine(load_onnx_cv2(path, placement), "onnx",
-                        f"OpenCV {cv2.__version__} dnn, ONNX ({placement.label})")
+                threads: Optional[int] = None, precision: str = "f32") -> Engine:
+    """Engine `name` on the CPU at `precision`, no choosing (tests and benchmarks compare
+    engines so; f32 unless asked, so their arithmetic is comparable)."""
+    return open_plan(Plan(parse_engine(name), "cpu", parse_precision(precision)), spec, stages, weights, proto,
+                     threads=threads)
 
 
-def load(requested: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-         placement: Placement = CPU, hint: Optional[str] = None, threads: Optional[int] = None) -> Engine:
-    """`choose` then `open_engine`; `auto` falls back to Caffe for a definition the converter
-    cannot express."""
-    name = choose(requested, placement)
+def _cv2_precision(chosen: Plan) -> str:
+    return "f16" if chosen.placement.label.endswith("fp16") else "f32"
+
+
+def load(engine: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
+         device: str = "cpu", precision: str = "auto", hint: Optional[str] = None,
+         threads: Optional[int] = None, throughput: bool = False) -> Engine:
+    """`plan` then `open_planned`."""
+    return open_planned(plan(engine, device, precision), engine == "auto", spec, stages, weights, proto, hint,
+                        threads, throughput)
+
+
+def open_planned(chosen: Plan, auto: bool, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
+                 hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
+    """`open_plan`; when the engine was chosen by auto, a definition the converter cannot
+    express runs from the Caffe files instead (one warning)."""
     try:
-        return open_engine(name, spec, stages, weights, proto, placement, hint, threads)
+        return open_plan(chosen, spec, stages, weights, proto, hint, threads, throughput)
     except UnsupportedDefinition as exc:
-        if parse_engine(requested) != "auto" or not has_caffe_importer():
+        if not auto or not has_caffe_importer():
             raise
         log.warning(f"{exc}; running the Caffe files instead")
-        return open_engine("caffe", spec, stages, weights, proto, placement, hint, threads)
+        fallback = Plan("caffe", chosen.device if chosen.device != "gpu" else "cpu", "auto",
+                        chosen.placement)
+        return open_plan(fallback, spec, stages, weights, proto, hint, threads)
+
+
+__all__ = ["CPU_ORDER", "ENGINES", "PRECISIONS", "Plan", "available", "cpu", "import_problem", "importable", "load",
+           "open_engine", "open_plan", "open_planned", "parse_engine", "parse_precision", "plan"]

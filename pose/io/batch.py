@@ -19,9 +19,10 @@
   source has not changed and whose outputs are all there at their recorded sizes, is
   skipped; `--overwrite` redoes it. Outputs appear only by atomic rename, so a killed
   run leaves temporary files at worst, and those are removed when the video is redone.
-- **Concurrency.** A worker claims a video's outputs with a lock (pose.files.file_lock)
-  before touching them: a second run, or a single-video run, aimed at the same outputs
-  is refused with one line instead of racing it.
+- **Concurrency.** A worker claims a video's outputs (pose.io.writers.claim_outputs: a
+  lock, and a killed run's temporary files cleared) before loading the video; run_video
+  holds them while it writes. A second run, batch or single-video, aimed at the same
+  outputs is refused with one line, and leaves the video's record to the run that has it.
 """
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ import logging
 import multiprocessing
 import os
 import queue
-import re
 import signal
 import socket
 import sys
@@ -49,12 +49,21 @@ from tqdm import tqdm
 
 from pose.engine import cpu_cores
 from pose.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, InputError, OutputError, PoseError
-from pose.files import LockHeld, file_lock, file_sha256, remove, write_atomic
-from pose.io.inputs import VIDEO_SUFFIXES, expand_paths, is_glob, is_live_source, native_stderr_silenced, open_video
+from pose.files import FileLock, file_sha256, write_atomic
+from pose.io.inputs import (
+    VIDEO_SUFFIXES,
+    expand_paths,
+    is_glob,
+    is_live_source,
+    open_video,
+    video_file_stat,
+)
 from pose.io.timeline import write_video_timeline
-from pose.io.video import VideoOptions, VideoSummary, output_paths, run_video, stop_on_interrupt
-from pose.io.writers import ensure_output_dir
+from pose.io.video import VideoOptions, VideoSummary, output_paths, run_video
+from pose.io.writers import OutputBusy, claim_outputs, ensure_output_dir
 from pose.paths import display_path
+from pose.quiet import native_stderr_silenced
+from pose.signals import stop_on_signals
 from pose.spec import get_spec
 
 log = logging.getLogger("pose")
@@ -67,8 +76,6 @@ FRAME_REPORT_S = 0.25  # how often a worker tells the progress bar about frames 
 POLL_S = 0.2  # the driver's wait for news before it checks on workers and Ctrl-C
 SHUTDOWN_WAIT_S = 10  # for workers to finish their frame and exit before they are ended
 SKIPS_NAMED = 10  # skipped videos named one per line; any more are counted in one line
-# mkstemp's random part (pose.files.temp_path): a killed run's leftovers look like this.
-_TEMP_TAIL = r"\.tmp-[a-z0-9_]{8}"
 
 
 # ---------------------------------------------------------------- the videos
@@ -146,15 +153,9 @@ def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode
         if path.resolve() in sources:  # the same file named twice (a folder and a list, say)
             continue
         try:
-            st = path.stat()
-        except FileNotFoundError:
-            problems.append(f"{name}: video not found")
-            continue
-        except OSError as exc:
-            problems.append(f"{name}: cannot read ({exc.strerror or exc})")
-            continue
-        if path.is_dir():
-            problems.append(f"{name}: is a folder, not a video")
+            st = video_file_stat(path)
+        except (InputError, OSError) as exc:  # missing, a folder, a FIFO, unreadable
+            problems.append(str(exc))
             continue
         sub = path.parent.relative_to(folder) if folder is not None else Path()
         out_dir = (out_root / sub).resolve()
@@ -190,6 +191,8 @@ def run_identity(args: argparse.Namespace) -> Tuple[str, dict, dict]:
     options = {"net_resolution": args.net_resolution, "scales": list(args.scales), "threshold": args.threshold,
                "single_person": args.single_person, "max_people": args.max_people,
                "classify": not args.no_classify, "json": not args.no_json, "timeline": not args.no_timeline,
+               "write_json": str(Path(args.json_dir).resolve()) if args.json_dir else None,
+               "keypoint_scale": args.keypoint_scale,
                "start_frame": args.start_frame, "max_frames": args.max_frames, "every": args.every}
     keyed = {"model": {k: v for k, v in model.items() if k not in ("proto", "weights")}, "options": options}
     key = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
@@ -209,7 +212,6 @@ class Manifest:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.path = self.folder / MANIFEST_NAME
-        self._lock = self.folder / f".{MANIFEST_NAME}.lock"
         self._lines: Dict[str, str] = {}  # source -> its record's line
         self._mine: Dict[str, str] = {}  # the records this run wrote
         self._seen: Optional[Tuple[int, int, int]] = None
@@ -250,7 +252,7 @@ class Manifest:
         line = json.dumps(record, separators=(",", ":"), allow_nan=False)
         self._mine[record["source"]] = line
         try:
-            with file_lock(self._lock, wait=True):
+            with FileLock(self.path):  # waits for the other run's rewrite
                 if self._stat() != self._seen:  # another run wrote it since
                     self._read()
                 self._lines[record["source"]] = line
@@ -275,45 +277,6 @@ def already_done(record: Optional[dict], job: Job, key: str, root: Path) -> bool
     return (record is not None and record.get("status") == "done" and record.get("key") == key
             and record.get("source_bytes") == job.bytes and record.get("source_mtime_ns") == job.mtime_ns
             and outputs_intact(record, root))
-
-
-# ---------------------------------------------------------------- claiming a video's outputs
-
-def _remove_stale_temps(out_dir: Path, stem: str, mode: str) -> None:
-    """Temporary files a killed run left for these outputs: nobody else can be writing
-    them while we hold the video's lock."""
-    patterns = [re.compile(re.escape(p.stem) + _TEMP_TAIL + re.escape(p.suffix))
-                for p in output_paths(out_dir, stem, mode).values()]
-    try:
-        names = [e.name for e in os.scandir(out_dir) if e.name.startswith(stem) and ".tmp-" in e.name]
-    except OSError:
-        return
-    for name in names:
-        if any(p.fullmatch(name) for p in patterns):
-            remove(out_dir / name)
-
-
-class OutputsBusy(OutputError):
-    """Another run holds a video's outputs: this run leaves them, and its record, alone."""
-
-
-@contextmanager
-def claim_outputs(out_dir: Path, stem: str, mode: str) -> Iterator[None]:
-    """Hold the lock on one video's outputs (OutputError at once if another run holds
-    it) and clear a killed run's temporary files for them."""
-    lock = file_lock(Path(out_dir) / f".{stem}_{mode}.lock")
-    try:
-        lock.__enter__()
-    except LockHeld as exc:
-        raise OutputsBusy(f"{display_path(Path(out_dir) / stem)}: another run is writing this video's outputs "
-                          f"({exc.holder}); wait for it or use another --output_dir") from None
-    except OSError as exc:
-        raise OutputError(f"cannot lock outputs in {display_path(out_dir)}: {exc.strerror or exc}") from None
-    try:
-        _remove_stale_temps(Path(out_dir), stem, mode)
-        yield
-    finally:
-        lock.__exit__(None, None, None)
 
 
 # ---------------------------------------------------------------- the worker
@@ -372,7 +335,7 @@ class VideoWorker:
         `on_frame` is called after each frame; Abandoned raised there passes through,
         with the video's temporary outputs removed."""
         record: dict = {"source": str(job.source), "status": "failed", "error": None, "files": [],
-                        "engine": self.estimator.engine_label, "device": self.estimator.placement.label,
+                        "engine": self.estimator.engine_label, "device": self.estimator.device,
                         "worker": self.host}
         t0 = time.perf_counter()
         with collected_warnings() as warnings:
@@ -384,7 +347,7 @@ class VideoWorker:
                               most_people=summary.most_people, inference_s=round(summary.inference_s, 3))
             except Abandoned:
                 raise
-            except OutputsBusy as exc:
+            except OutputBusy as exc:
                 record.update(status="busy", error=str(exc))
             except PoseError as exc:
                 record["error"] = str(exc)
@@ -396,15 +359,17 @@ class VideoWorker:
 
     def _run(self, job: Job, on_frame) -> VideoSummary:
         s = self.settings
-        with claim_outputs(job.out_dir, job.stem, s.mode):
-            source = open_video(str(job.source), s.start_frame)
-            try:
-                options = replace(s.video, out_dir=job.out_dir, on_frame=on_frame, progress=False)
-                summary = run_video(source, self.estimator, options)
-            finally:
-                source.capture.release()
-            if s.timeline:
-                summary.files.append(write_video_timeline(summary, job.name, job.stem, job.out_dir, s.mode))
+        # Refused before the video is opened when another run holds its outputs; run_video
+        # then holds them while it writes (the picture follows, written atomically).
+        claim_outputs(list(output_paths(job.out_dir, job.stem, s.mode).values())).release()
+        source = open_video(str(job.source), s.start_frame)
+        try:
+            options = replace(s.video, out_dir=job.out_dir, on_frame=on_frame, progress=False)
+            summary = run_video(source, self.estimator, options)
+        finally:
+            source.release()
+        if s.timeline:
+            summary.files.append(write_video_timeline(summary, job.name, job.stem, job.out_dir, s.mode))
         return summary
 
 
@@ -673,7 +638,8 @@ class BatchRun:
     def settings(self) -> WorkerSettings:
         a = self.args
         video = VideoOptions(out_dir=self.out_root, write_json=not a.no_json, classify=not a.no_classify,
-                             display=False, max_frames=a.max_frames, every=a.every, progress=False)
+                             display=False, max_frames=a.max_frames, every=a.every, progress=False,
+                             json_dir=a.json_dir, keypoint_scale=a.keypoint_scale)
         return WorkerSettings(self.make_estimator, a.mode, video, a.start_frame, not a.no_timeline)
 
     def run(self, pool_factory: Callable[[WorkerSettings], "LocalPool"]) -> int:
@@ -690,7 +656,7 @@ class BatchRun:
                    disable=self.args.quiet, leave=False, desc=f"0/{len(todo)} videos")
         t0 = time.perf_counter()
         try:
-            with stop_on_interrupt(stop):
+            with stop_on_signals(stop) as signalled:  # Ctrl-C or SIGTERM: stop; a second: quit now
                 pool.start()
                 self._drive(pool, todo, stop, bar)
         except BaseException:
@@ -702,7 +668,7 @@ class BatchRun:
         self.tally.wall_s = time.perf_counter() - t0
         print(self.tally.line(self.manifest.path), flush=True)
         if self.tally.not_started:
-            return EXIT_INTERRUPTED
+            return signalled() or EXIT_INTERRUPTED
         return EXIT_FAILED if self.tally.failed or self.tally.errors else EXIT_OK
 
     def _drive(self, pool, todo: List[Job], stop: threading.Event, bar: tqdm) -> None:

@@ -10,18 +10,21 @@ from __future__ import annotations
 import glob
 import os
 import re
-import sys
-from contextlib import contextmanager
-from dataclasses import dataclass
+import stat
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import cv2
 import numpy as np
 
 from pose.decode.preprocess import to_bgr
 from pose.errors import InputError
+from pose.io.headers import declared_size
 from pose.paths import display_path
+from pose.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm")
 # What a folder of videos is searched for (the containers FFmpeg builds of OpenCV read).
@@ -37,33 +40,6 @@ _SIGNATURES = {  # file type -> magic bytes it starts with
     "JPEG": (b"\xff\xd8\xff",),
     "PNG": (b"\x89PNG\r\n\x1a\n",),
 }
-
-
-def quiet_native_logs() -> None:
-    """Stop OpenCV and FFmpeg from logging to stderr; errors reach the user as our own
-    one-line messages instead. Must run before the first video is opened."""
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-
-
-@contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null for the duration: libpng and libjpeg write
-    there directly. Only around single-threaded calls (it is process-wide)."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (embedded interpreters)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 # ---------------------------------------------------------------- images
@@ -140,20 +116,88 @@ def read_image(path: Union[str, Path]) -> np.ndarray:
     """An image file as 8-bit BGR: gray, 16-bit and alpha images are converted."""
     path = Path(path)
     shown = _existing_file(path, "image")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    data = _read_bounded(path, shown)
     if not data:
         raise InputError(f"{shown}: empty file (0 bytes)")
     why = _truncation(data)
     if why:
         raise InputError(f"{shown}: {why}")
+    size = declared_size(data)
+    if size is not None:
+        _check_pixels(size, shown)
     with native_stderr_silenced():
         image = cv2.imdecode(np.frombuffer(data, np.uint8), _IMREAD_FLAGS)
     if image is None or image.size == 0:
         raise InputError(f"{shown}: not an image OpenCV can decode (wrong extension or damaged file?)")
+    _check_pixels((image.shape[1], image.shape[0]), shown)  # formats whose header is not read
     return to_bgr(image)
+
+
+# ---------------------------------------------------------------- bounds on what is read
+
+# The largest image file read, and the most pixels decoded: 250 megapixels covers the
+# 200 MP phone sensors, about 1.9 GB of memory (8000x6000 peaks at 355 MB). A small file
+# that declares more (an 850 KB PNG of 300 megapixels: 1.8 GB) is refused before decoding.
+MAX_IMAGE_BYTES = 1 << 30
+MAX_IMAGE_PIXELS = 250_000_000
+
+
+def _kind_of(mode: int) -> str:
+    """What a path that is not a regular file is, in words."""
+    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def video_file_stat(path: Path) -> os.stat_result:
+    """A video file's size and times, once it is known to be a regular file (else a
+    one-line InputError): a batch checks its files before it opens any."""
+    _regular_file_size(path, _existing_file(path, "video"), "a video")
+    return path.stat()
+
+
+def _regular_file_size(path: Path, shown: str, kind: str) -> int:
+    """The size of `path`, once it is known to be a regular file: a FIFO would block the
+    read forever and /dev/zero never ends, so anything else is an InputError."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{shown}: {_kind_of(st.st_mode)}, not {kind} file")
+    return st.st_size
+
+
+def _read_bounded(path: Path, shown: str) -> bytes:
+    """An image file's bytes: a regular file of at most MAX_IMAGE_BYTES (also when it
+    grows while being read)."""
+    size = _regular_file_size(path, shown, "an image")
+    too_big = InputError(f"{shown}: too large for an image ({size / 2**20:.0f} MiB; at most "
+                         f"{MAX_IMAGE_BYTES >> 20} MiB)")
+    if size > MAX_IMAGE_BYTES:
+        raise too_big
+    try:
+        # O_NONBLOCK: if the path was swapped for a FIFO since the check, open() returns
+        # at once instead of waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise InputError(f"{shown}: {_kind_of(os.fstat(f.fileno()).st_mode)}, not an image file")
+            data = f.read(MAX_IMAGE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise too_big
+    return data
+
+
+def _check_pixels(size: Tuple[int, int], shown: str) -> None:
+    w, h = size
+    if w * h > MAX_IMAGE_PIXELS:
+        raise InputError(f"{shown}: {w}x{h} pixels is too large ({w * h / 1e6:.0f} megapixels; at most "
+                         f"{MAX_IMAGE_PIXELS / 1e6:.0f})")
 
 
 # ---------------------------------------------------------------- video
@@ -170,6 +214,28 @@ class VideoSource:
     frame_count: Optional[int]  # None when unknown (cameras, streams)
     start_frame: int
     is_live: bool  # a camera or a stream: no seeking, no frame count
+    # Held while a frame is read: `release` must not free the capture under a read that
+    # is stuck in a stalled stream (FFmpeg would use the freed context).
+    _reading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _released: bool = field(default=False, repr=False, compare=False)
+
+    def read(self) -> Tuple[bool, Optional[np.ndarray]]:
+        """The next frame, as capture.read() returns it; (False, None) once released."""
+        with self._reading:
+            if self._released:
+                return False, None
+            return self.capture.read()
+
+    def release(self) -> None:
+        """Release the capture, unless a read is still stuck in it (a stalled stream): the
+        process's exit frees it then, and stopping does not wait for FFmpeg's timeout."""
+        if self._reading.acquire(timeout=_RELEASE_WAIT_S):
+            try:
+                if not self._released:
+                    self._released = True
+                    self.capture.release()
+            finally:
+                self._reading.release()
 
     @property
     def size(self) -> Tuple[int, int]:
@@ -196,39 +262,100 @@ def _source_target(source: str) -> Tuple[Union[int, str], str, str, bool]:
         tail = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.split("://", 1)[1].rstrip("/").split("/")[-1])
         return source, source, Path(tail).stem or "stream", True
     path = Path(source)
+    if _V4L_DEVICE.fullmatch(str(path)) and path.exists():  # a camera by its device node
+        return str(path), str(path), path.name, True
     shown = _existing_file(path, "video")
-    if path.stat().st_size == 0:
+    if _regular_file_size(path, shown, "a video") == 0:
         raise InputError(f"{shown}: empty file (0 bytes)")
     return str(path), shown, path.stem, False
 
 
-def open_video(source: Union[str, int], start_frame: int = 0) -> VideoSource:
+# How long opening a source and reading its first frame may go without progress. A
+# stalled stream or a hung camera otherwise holds the tool in FFmpeg for 30 s per step,
+# deaf to Ctrl-C.
+OPEN_TIMEOUT_S = 20.0
+_RELEASE_WAIT_S = 0.2
+_V4L_DEVICE = re.compile(r"/dev/video\d+")
+T = TypeVar("T")
+
+
+def open_video(source: Union[str, int], start_frame: int = 0, timeout: float = OPEN_TIMEOUT_S) -> VideoSource:
     """Open a video file, camera index or stream URL and read its first frame
-    (at `start_frame`), so that an unusable source fails before any work starts."""
+    (at `start_frame`), so that an unusable source fails before any work starts.
+
+    The work runs in a helper thread: Ctrl-C and SIGTERM stop the wait at once, and
+    `timeout` seconds without progress (opening, each frame skipped, the first frame)
+    are an InputError.
+    """
     target, name, stem, live = _source_target(str(source))
     with native_stderr_silenced():
-        cap = cv2.VideoCapture(target)
-    if not cap.isOpened():
-        cap.release()
-        what = "no such camera, or it is in use" if isinstance(target, int) else \
-            "not a video, or a format this OpenCV build cannot read"
-        raise InputError(f"cannot open {name} ({what})")
-    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if not live else 0
-    frame_count = count if count > 0 else None
-    _seek(cap, start_frame, live)
-    with native_stderr_silenced():
-        ok, frame = cap.read()
-    if not ok or frame is None or frame.size == 0:
-        cap.release()
-        if start_frame and frame_count is not None and start_frame >= frame_count:
-            raise InputError(f"{name}: --start_frame {start_frame} is past the end ({frame_count} frames)")
-        raise InputError(f"{name}: no readable frames")
+        cap, frame, frame_count = _patiently(lambda progress: _open_capture(target, name, start_frame, live, progress),
+                                             timeout, lambda: InputError(
+                                                 f"{name}: no frame within {timeout:g} s (the source stalled)"))
     fps = cap.get(cv2.CAP_PROP_FPS)
     fps = float(fps) if fps and np.isfinite(fps) and 0 < fps < 1000 else 0.0
     return VideoSource(cap, to_bgr(frame), name, stem, fps, frame_count, start_frame, live)
 
 
-def _seek(cap: cv2.VideoCapture, frame: int, live: bool) -> None:
+def _open_capture(target: Union[int, str], name: str, start_frame: int, live: bool,
+                  progress: Callable[[], None]) -> Tuple[cv2.VideoCapture, np.ndarray, Optional[int]]:
+    """The blocking half of open_video: (capture, first frame, frame count or None)."""
+    cap = cv2.VideoCapture(target)
+    if not cap.isOpened():
+        cap.release()
+        what = "no such camera, or it is in use" if isinstance(target, int) else \
+            "not a video, or a format this OpenCV build cannot read"
+        raise InputError(f"cannot open {name} ({what})")
+    progress()
+    try:
+        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        _check_pixels((w, h), name)  # before a frame of that size is decoded
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if not live else 0
+        frame_count = count if count > 0 else None
+        _seek(cap, start_frame, live, progress)
+        ok, frame = cap.read()
+        if not ok or frame is None or frame.size == 0:
+            if start_frame and frame_count is not None and start_frame >= frame_count:
+                raise InputError(f"{name}: --start_frame {start_frame} is past the end ({frame_count} frames)")
+            raise InputError(f"{name}: no readable frames")
+        _check_pixels((frame.shape[1], frame.shape[0]), name)
+    except BaseException:
+        cap.release()
+        raise
+    return cap, frame, frame_count
+
+
+def _patiently(work: Callable[[Callable[[], None]], T], timeout: float,
+               stalled: Callable[[], Exception]) -> T:
+    """`work(progress)` run in a daemon thread, waited for while it calls `progress()` at
+    least every `timeout` seconds; else `stalled()` is raised and the thread abandoned
+    (it ends with FFmpeg's own timeout). The main thread waits in short joins, so signal
+    handlers (Ctrl-C, SIGTERM) run at once instead of after the blocking C call."""
+    last = [time.monotonic()]
+    outcome: dict = {}
+
+    def progress() -> None:
+        last[0] = time.monotonic()
+
+    def run() -> None:
+        try:
+            outcome["value"] = work(progress)
+        except BaseException as exc:  # handed to the waiting thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="video-open", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.05)
+        if thread.is_alive() and time.monotonic() - last[0] > timeout:
+            raise stalled()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _seek(cap: cv2.VideoCapture, frame: int, live: bool,
+          progress: Callable[[], None] = lambda: None) -> None:
     """Position on `frame`: a seek when the container allows it, else frames are skipped."""
     if frame <= 0:
         return
@@ -241,3 +368,4 @@ def _seek(cap: cv2.VideoCapture, frame: int, live: bool) -> None:
     for _ in range(frame):
         if not cap.grab():
             return
+        progress()

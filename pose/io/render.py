@@ -46,17 +46,18 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def palette_bgr(spec: ModelSpec) -> np.ndarray:
-    """(N, 3) uint8 BGR colour per keypoint of `spec`'s layout."""
-    try:
-        rgb = PALETTES_RGB[spec.keypoints]
-    except KeyError:
-        raise ValueError(f"no rendering palette for the {spec.name} keypoint layout") from None
+    """(N, 3) uint8 BGR colour per keypoint of `spec`'s layout: the spec's own
+    (spec.colors_rgb, BODY_25), else the palette here for its layout."""
+    rgb = spec.colors_rgb or PALETTES_RGB.get(spec.keypoints)
+    if rgb is None or len(rgb) != spec.n_keypoints:
+        raise ValueError(f"no rendering palette for the {spec.name} keypoint layout")
     return np.asarray(rgb, dtype=np.uint8)[:, ::-1]
 
 
 def limb_colors_bgr(spec: ModelSpec) -> np.ndarray:
-    """(drawn_pairs, 3) BGR colour per drawn limb: its second keypoint's colour."""
-    ends = [b for _, b in spec.pairs[:spec.drawn_pairs]]
+    """(len(spec.drawn), 3) BGR colour per drawn limb, in spec.drawn's order: its second
+    keypoint's colour."""
+    ends = [spec.pairs[k][1] for k in spec.drawn]
     return palette_bgr(spec)[ends]
 
 
@@ -80,7 +81,8 @@ def person_thickness(person: Person, image_size: tuple) -> int:
 
 
 def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) -> np.ndarray:
-    """Limbs (spec.drawn_pairs of them) and keypoints of every person, OpenPose style."""
+    """Limbs (the pairs of spec.drawn: never the grouping-only ones) and keypoints of every
+    person, OpenPose style."""
     h, w = image.shape[:2]
     colors, limb_colors = palette_bgr(spec), limb_colors_bgr(spec)
     for person in people:
@@ -88,7 +90,7 @@ def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) 
         pts = _points(person)
         circle = person_thickness(person, (w, h))
         line = max(1, int(round(circle * LINE_RATIO_OF_CIRCLE)))
-        for k, (a, b) in enumerate(spec.pairs[:spec.drawn_pairs]):
+        for k, (a, b) in enumerate(spec.pairs[p] for p in spec.drawn):
             if visible[a] and visible[b]:
                 cv2.line(image, tuple(pts[a]), tuple(pts[b]), _color(limb_colors[k]), line, cv2.LINE_AA)
         for j in np.flatnonzero(visible):

@@ -3,19 +3,20 @@ writer thread draws and encodes the previous ones while the network runs on the
 current frame, so decoding and encoding hide behind inference (cv2.dnn and the
 codecs release the GIL).
 
-Stopping (Ctrl-C, or q/Esc in the window) sets an event: the frame in hand is
+Stopping (Ctrl-C, SIGTERM, or q/Esc in the window) sets an event: the frame in hand is
 finished, every frame already inferred is written, the video and JSON Lines files are
-closed and renamed to their final names, and the run reports `interrupted`.
+closed and renamed to their final names (the COCO results file, --write_coco_json, is
+written then; each per-frame file of --write_json DIR was written whole as its frame was
+done), and the run reports `interrupted`. A run that fails leaves none of them.
 """
 from __future__ import annotations
 
 import logging
 import queue
-import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Optional, Tuple
@@ -27,7 +28,7 @@ from pose.analysis.track import Tracker, TrackRuns
 from pose.decode.preprocess import to_bgr
 from pose.io import display, render
 from pose.io import writers as output
-from pose.io.formats import result_json
+from pose.io.formats import coco_results, openpose_frame_json, openpose_frame_name, result_json, run_info
 from pose.io.inputs import VideoSource
 from pose.io.render import skeleton_view
 from pose.paths import display_path
@@ -49,6 +50,9 @@ class VideoOptions:
     every: int = 1  # run the network on every Nth frame, reuse its people in between
     progress: bool = True
     pipelined: bool = True  # False: read, infer and write one after the other (benchmarks)
+    json_dir: Optional[Path] = None  # --write_json DIR: OpenPose's file per frame
+    coco_json: Optional[Path] = None  # --write_coco_json FILE: COCO results of every frame
+    keypoint_scale: int = 0  # --keypoint_scale for every JSON but the COCO results
     on_frame: Optional[Callable[[], None]] = None  # called per frame read (batch progress bars)
 
 
@@ -97,9 +101,13 @@ _END = object()
 class Prefetch:
     """Iterates `source` in a thread, up to `depth` items ahead of the consumer."""
 
-    def __init__(self, source: Iterable, depth: int, stop: threading.Event):
+    def __init__(self, source: Iterable, depth: int, stop: threading.Event,
+                 interrupt: Optional[threading.Event] = None):
         self._queue: queue.Queue = queue.Queue(depth)
         self._stop = stop
+        # The user's stop: iteration ends on it even while the reader is stuck in a
+        # stalled stream, instead of when FFmpeg's 30 s read timeout frees the reader.
+        self._interrupt = interrupt
         self._error: Optional[BaseException] = None
         self._thread = threading.Thread(target=self._run, args=(source,), name="frame-reader", daemon=True)
         self._thread.start()
@@ -129,6 +137,8 @@ class Prefetch:
             except queue.Empty:
                 if self._stop.is_set() or not self._thread.is_alive() and self._queue.empty():
                     break
+                if self._interrupt is not None and self._interrupt.is_set():
+                    break
                 continue
             if item is _END:
                 break
@@ -139,8 +149,9 @@ class Prefetch:
     def close(self) -> None:
         self._stop.set()
         # A stalled stream can block the reader inside capture.read(); it is a daemon
-        # thread, so stopping does not wait on it for long.
-        self._thread.join(timeout=1.0)
+        # thread, so stopping does not wait on it for long (a reader that is not stuck
+        # ends within one frame's decoding).
+        self._thread.join(timeout=0.25)
 
 
 class Drain:
@@ -196,25 +207,6 @@ class Inline:
         pass
 
 
-@contextmanager
-def stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
-    """The first Ctrl-C (SIGINT) sets `stop` so the loop can finish cleanly; a second
-    one interrupts at once (KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        stop.set()
-        signal.signal(signal.SIGINT, previous)
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 # ---------------------------------------------------------------- the loop
 
 def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int, np.ndarray]]:
@@ -226,7 +218,7 @@ def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int
         count += 1
         if limit is not None and count >= limit:
             return
-        ok, frame = source.capture.read()
+        ok, frame = source.read()
         frame = to_bgr(frame) if ok and frame is not None and frame.size else None
         index += 1
 
@@ -238,9 +230,14 @@ class _FrameFinisher:
     network's work on the next frame; frames arrive in order, as the tracker needs."""
 
     def __init__(self, estimator, tracker: Tracker, video: output.VideoFileWriter,
-                 jsonl: Optional[output.JsonLinesWriter], fps: float, total: Optional[int]):
+                 jsonl: Optional[output.JsonLinesWriter], fps: float, total: Optional[int], *,
+                 frames_json: Optional[output.JsonFolderWriter] = None,
+                 coco: Optional[output.CocoResultsWriter] = None, stem: str = "video",
+                 keypoint_scale: int = 0):
         self.estimator, self.spec, self.tracker = estimator, estimator.spec, tracker
+        self.info = run_info(estimator)
         self.video, self.jsonl, self.fps, self.total = video, jsonl, fps, total
+        self.frames_json, self.coco, self.stem, self.keypoint_scale = frames_json, coco, stem, keypoint_scale
         self.latest: Optional[np.ndarray] = None
         self.people: List[Person] = []  # the last inferred frame's, reused by --every
         self.people_total = 0
@@ -254,9 +251,16 @@ class _FrameFinisher:
         self.people_total += len(people)
         self.most_people = max(self.most_people, len(people))
         h, w = frame.shape[:2]
+        time_s = round(index / self.fps, 3)
         if self.jsonl is not None:
-            self.jsonl.write(result_json(people, self.spec, (w, h), tracked=True, frame=index,
-                                         time_s=round(index / self.fps, 3), inferred=outputs is not None))
+            self.jsonl.write(result_json(people, self.spec, (w, h), tracked=True, keypoint_scale=self.keypoint_scale,
+                                         **self.info, frame=index, time_s=time_s, inferred=outputs is not None))
+        if self.frames_json is not None:  # every frame, also those --every reuses
+            self.frames_json.write(openpose_frame_name(self.stem, index),
+                                   openpose_frame_json(people, (w, h), tracked=True, keypoint_scale=self.keypoint_scale))
+        if self.coco is not None:  # image_id = the frame index
+            self.coco.add(coco_results(people, self.spec, index),
+                          {"id": index, "frame": index, "time_s": time_s, "width": w, "height": h})
         skeleton_view(frame, people, self.spec, with_ids=True)
         of = f"/{self.total}" if self.total else ""
         timing = f"{1000 * seconds:.0f} ms" if seconds is not None else "reused"
@@ -282,30 +286,45 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     total = min(x for x in (left, limit) if x is not None) if (left, limit) != (None, None) else None
     shown_total = None if left is None else source.frame_count
     paths = output_paths(options.out_dir, source.stem, spec.name)
+    # One run at a time per output name (a second one is refused in one line); temporaries
+    # a killed run left for these names are deleted.
+    claim = output.claim_outputs([paths["video"], paths["jsonl"]])
     # The tracker classifies (and smooths the labels per person) unless told not to.
     tracker = Tracker(spec, classify_people=options.classify)
     summary = VideoSummary()
-    video = output.VideoFileWriter(paths["video"], fps, source.size)
-    jsonl = output.JsonLinesWriter(paths["jsonl"]) if options.write_json else None
-    finisher = _FrameFinisher(estimator, tracker, video, jsonl, fps, shown_total)
+    opened: list = []  # so that a writer failing to open takes the ones before it along
+
+    def keep(writer):
+        opened.append(writer)
+        return writer
+
+    try:
+        video = keep(output.VideoFileWriter(paths["video"], fps, source.size))
+        jsonl = keep(output.JsonLinesWriter(paths["jsonl"])) if options.write_json else None
+        frames_json = keep(output.JsonFolderWriter(options.json_dir)) if options.json_dir is not None else None
+        about = {"source": "video", "video": source.name, "model": spec.name, "fps": fps}
+        coco = keep(output.CocoResultsWriter(options.coco_json, about)) if options.coco_json is not None else None
+    except BaseException:
+        for writer in opened:
+            writer.discard()
+        claim.release()
+        raise
+    # Committed in this order when the run ends, discarded all together when it fails.
+    writers = [w for w in (video, jsonl, frames_json, coco) if w is not None]
+    finisher = _FrameFinisher(estimator, tracker, video, jsonl, fps, shown_total, frames_json=frames_json,
+                              coco=coco, stem=source.stem, keypoint_scale=options.keypoint_scale)
     viewer = display.Viewer(options.display)
     reader_stop = threading.Event()
-    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop) if options.pipelined \
-        else read_frames(source, limit)
+    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop, interrupt=stop) \
+        if options.pipelined else read_frames(source, limit)
     sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
     bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
                dynamic_ncols=True, leave=False)
+    queue_ = _InOrder(estimator, sink, summary)
     t_start = time.perf_counter()
     try:
         for k, (index, frame) in enumerate(frames):
-            outputs, seconds = None, None
-            if k % options.every == 0:
-                t0 = time.perf_counter()
-                outputs = estimator.infer(frame)
-                seconds = time.perf_counter() - t0
-                summary.inferred += 1
-                summary.inference_s += seconds
-            sink.put((index, frame, outputs, seconds))
+            queue_.add(k, index, frame, infer=k % options.every == 0)
             summary.frames += 1
             bar.update(1)
             if options.on_frame is not None:
@@ -315,30 +334,77 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
             if stop.is_set():
                 summary.interrupted = True
                 break
+        queue_.drain()  # the frames still in the network: finished and written, also when stopping
+        summary.interrupted = summary.interrupted or stop.is_set()  # stopped while waiting for a frame
         _close(frames)
         sink.close()
-        summary.files.append(video.commit())
-        if jsonl is not None:
-            summary.files.append(jsonl.commit())
+        for writer in writers:
+            summary.files.append(writer.commit())
     except BaseException:
         try:
             _close(frames)
             sink.abort()
         finally:  # whatever else fails, no temporary output is left behind
-            video.discard()
-            if jsonl is not None:
-                jsonl.discard()
+            for writer in writers:
+                writer.discard()
         raise
     finally:
         bar.close()
         viewer.close()
-        source.capture.release()
+        source.release()
+        claim.release()
     summary.wall_s = time.perf_counter() - t_start
     summary.people, summary.most_people = finisher.people_total, finisher.most_people
     summary.timeline = tracker.timeline()
     summary.runs = tracker.runs()
     summary.span_s = (source.start_frame / fps, (source.start_frame + summary.frames) / fps)
     return summary
+
+
+class _InOrder:
+    """Frames on their way through the network, handed to the finisher in their order.
+
+    With an engine that keeps several requests in flight (OpenVINO in throughput mode)
+    the next frames are submitted before the earlier ones are done; frames that reuse
+    people (--every) wait behind the inferred frame they follow. `summary.inference_s` is
+    the time this thread waited on the network (the whole network time when frames go
+    one at a time); each frame's caption shows its own submit-to-result time.
+    """
+
+    def __init__(self, estimator, sink, summary: VideoSummary):
+        self.estimator, self.sink, self.summary = estimator, sink, summary
+        self.pending: deque = deque()  # [index, frame, infer, outputs, submitted_at, seconds]
+        self.by_tag: dict = {}
+
+    def add(self, k: int, index: int, frame: np.ndarray, infer: bool) -> None:
+        entry = [index, frame, infer, None, time.perf_counter(), None]
+        self.pending.append(entry)
+        if infer:
+            t0 = time.perf_counter()
+            self.by_tag[k] = entry
+            self.estimator.submit(frame, k)
+            # Once as many frames as the engine runs at once are in, wait for the oldest.
+            self._take(self.estimator.collect(wait=len(self.by_tag) >= self.estimator.in_flight))
+            self.summary.inference_s += time.perf_counter() - t0
+            self.summary.inferred += 1
+        self._flush()
+
+    def drain(self) -> None:
+        t0 = time.perf_counter()
+        self._take(self.estimator.collect(wait=True))
+        self.summary.inference_s += time.perf_counter() - t0
+        self._flush()
+
+    def _take(self, done) -> None:
+        now = time.perf_counter()
+        for tag, outputs in done:
+            entry = self.by_tag.pop(tag)
+            entry[3], entry[5] = outputs, now - entry[4]
+
+    def _flush(self) -> None:
+        while self.pending and (not self.pending[0][2] or self.pending[0][3] is not None):
+            index, frame, _, outputs, _, seconds = self.pending.popleft()
+            self.sink.put((index, frame, outputs, seconds))
 
 
 def _close(frames) -> None:

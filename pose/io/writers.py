@@ -11,13 +11,14 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 
 from pose.errors import OutputError
-from pose.files import remove, temp_path, write_atomic
+from pose.files import Busy, FileLock, remove, remove_stale_temps, temp_path, write_atomic
+from pose.io.inputs import native_stderr_silenced
 from pose.paths import display_path
 
 JPEG_QUALITY = 95
@@ -88,9 +89,18 @@ class _Committed:
     def _close(self) -> None:
         raise NotImplementedError
 
+    def _check(self) -> None:
+        """Raise OutputError when what reached the disk is not what was written."""
+
     def commit(self) -> Path:
         if not self.done:
-            self._close()
+            try:
+                self._close()
+                self._check()
+            except BaseException:  # nothing unchecked takes the final name
+                self.done = True
+                remove(self.tmp)
+                raise
             try:
                 os.replace(self.tmp, self.path)
             except OSError as exc:
@@ -122,21 +132,40 @@ class JsonLinesWriter(_Committed):
     def __init__(self, path: PathLike):
         super().__init__(path)
         try:
-            self._file = open(self.tmp, "w", encoding="utf-8")
+            self._file = open(self.tmp, "wb")  # bytes: `self.bytes` counts what the disk must hold
         except OSError as exc:
             raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
         self.lines = 0
+        self.bytes = 0
 
     def write(self, obj: object) -> None:
+        line = (dumps(obj) + "\n").encode()
         try:
-            self._file.write(dumps(obj) + "\n")
+            self._file.write(line)
             self._file.flush()
         except OSError as exc:
             raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
         self.lines += 1
+        self.bytes += len(line)
 
     def _close(self) -> None:
-        self._file.close()
+        if self._file.closed:
+            return
+        try:  # a full disk or a network file system may only say so here
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
+        finally:
+            try:
+                self._file.close()
+            except OSError:
+                pass
+
+    def _check(self) -> None:
+        size = _size(self.tmp)
+        if size != self.bytes:
+            raise _write_failed(self.path, f"{size} of {self.bytes} bytes reached the disk")
 
 
 class VideoFileWriter(_Committed):
@@ -161,6 +190,154 @@ class VideoFileWriter(_Committed):
 
     def _close(self) -> None:
         self._writer.release()
+
+    def _check(self) -> None:
+        """cv2.VideoWriter reports no write error: a full disk leaves a truncated file
+        without its index, and `release()` says nothing. So the file is read back before
+        it takes its final name: it must open, hold every frame written (the count in
+        the container's index, written last) and decode its last frame (written last in
+        the data)."""
+        if self.frames == 0:
+            return
+        problem = _video_problem(self.tmp, self.frames)
+        if problem:
+            raise _write_failed(self.path, problem, "video ")
+
+
+def _video_problem(path: Path, frames: int) -> Optional[str]:
+    """Why the video file at `path` does not hold `frames` readable frames, or None."""
+    if _size(path) == 0:
+        return "nothing reached the disk"
+    with native_stderr_silenced():  # FFmpeg prints to fd 2 about a damaged file
+        cap = cv2.VideoCapture(str(path))
+        try:
+            if not cap.isOpened():
+                return "the file written cannot be read back, it is truncated"
+            count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+            if count != frames:
+                return f"the file holds {count} of the {frames} frames written"
+            cap.set(cv2.CAP_PROP_POS_FRAMES, frames - 1)
+            if not cap.read()[0]:
+                return "its last frame cannot be read back, the file is truncated"
+        finally:
+            cap.release()
+    return None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+_LOW_SPACE = 1 << 20
+
+
+def _write_failed(path: Path, problem: str, what: str = "") -> OutputError:
+    """The error for a file whose bytes did not all reach the disk; a full disk (the
+    usual cause, which the writer itself may not report) is named as such. Made while
+    the temporary file still takes its space."""
+    try:
+        st = os.statvfs(path.parent)
+        full = st.f_bavail * st.f_frsize < _LOW_SPACE
+    except (OSError, AttributeError):  # no statvfs on Windows
+        full = False
+    why = f"no space left on device ({problem})" if full else problem
+    return OutputError(f"cannot write {what}{display_path(path)}: {why}")
+
+
+# ---------------------------------------------------------------- one run per output
+
+class OutputBusy(OutputError):
+    """Another live run holds these outputs (a batch leaves them, and their record, to it)."""
+
+
+def claim_outputs(paths: Sequence[PathLike], wait: Optional[float] = 0.0) -> FileLock:
+    """Lock the final name `paths[0]` for this run (the others are written with it), and
+    delete the temporaries a killed run left for any of `paths`.
+
+    Another live run holding it: wait up to `wait` seconds (None: as long as it takes),
+    then OutputError naming it. Release the returned lock when the files are written.
+    """
+    paths = [Path(p) for p in paths]
+    lock = FileLock(paths[0])
+    try:
+        lock.acquire(timeout=wait)
+    except Busy as busy:
+        who = f"another run (process {busy.pid})" if busy.pid else "another run"
+        raise OutputBusy(f"{who} is writing {display_path(paths[0])}; wait for it to finish or "
+                          "write elsewhere (--output_dir)") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {display_path(paths[0])}: {_reason(exc)}") from None
+    for path in paths:
+        remove_stale_temps(path)
+    return lock
+
+
+class JsonFolderWriter:
+    """One JSON file per frame in a folder (OpenPose's --write_json DIR), each written
+    atomically when its frame is done. `commit()` keeps them and returns the folder;
+    `discard()` (a failed run) removes the files this writer wrote, as the other writers
+    drop their temporary files."""
+
+    def __init__(self, folder: PathLike):
+        self.folder = Path(folder)
+        self.written: List[Path] = []
+        self.done = False
+
+    def write(self, name: str, obj: object) -> Path:
+        path = write_json(self.folder / name, obj)
+        self.written.append(path)
+        return path
+
+    def commit(self) -> Path:
+        self.done = True
+        return self.folder
+
+    def discard(self) -> None:
+        if not self.done:
+            self.done = True
+            for path in self.written:
+                remove(path)
+
+
+def coco_mapping_path(path: PathLike) -> Path:
+    """Where the image-id mapping of a COCO results file goes: beside it, `results.json`
+    -> `results.image_ids.json`."""
+    path = Path(path)
+    stem = path.stem if path.suffix.lower() == ".json" else path.name
+    return path.with_name(f"{stem}.image_ids.json")
+
+
+class CocoResultsWriter:
+    """COCO keypoint results of a whole run, kept in memory and written at `commit()`,
+    atomically, with the mapping from image_id to input (coco_mapping_path) beside it.
+    `discard()` writes nothing."""
+
+    def __init__(self, path: PathLike, about: Optional[Dict[str, object]] = None):
+        self.path = Path(path)
+        self.mapping_path = coco_mapping_path(self.path)
+        self.results: List[dict] = []
+        self.images: List[dict] = []
+        self.about = dict(about or {})
+        self.done = False
+
+    def add(self, results: List[dict], image: Dict[str, object]) -> None:
+        """One image's or frame's results and its entry in the mapping ("id" first)."""
+        self.results += results
+        self.images.append(image)
+
+    def commit(self) -> Path:
+        if not self.done:
+            self.done = True
+            write_bytes(self.path, (json.dumps(self.results, separators=(",", ":")) + "\n").encode())
+            mapping = {**self.about, "images": self.images}
+            write_bytes(self.mapping_path, (json.dumps(mapping, indent=1) + "\n").encode())
+        return self.path
+
+    def discard(self) -> None:
+        self.done = True
 
 
 def read_jsonl(path: PathLike) -> list:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from pose.errors import EXIT_USAGE, NetworkError
-from pose.files import file_sha256
+from pose.files import FileLock, file_sha256, remove_stale_temps
 from pose.model.caffemodel import CaffeModelError, _read_varint
 from pose.model.onnx_export import CONVERTER_VERSION, ConversionError, WeightsMismatch, convert
 from pose.model.weights import check_prototxt, check_weights
@@ -89,7 +89,7 @@ def _remove_stale(weights: Path, keep_sha: str) -> None:
 
 
 def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] = None,
-             proto: Optional[Union[str, Path]] = None) -> Path:
+             proto: Optional[Union[str, Path]] = None, half: bool = False) -> Path:
     """The ONNX file of `weights` (`spec` cut after `stages`, or the deploy file `proto`),
     converted on first use and cached next to the weights."""
     weights = Path(weights)
@@ -98,22 +98,27 @@ def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] =
         cut = f"s{spec.stages if stages is None else stages}"
     else:
         cut = "p" + hashlib.sha256(Path(proto).read_bytes()).hexdigest()[:8]
-    path = cache_path(weights, sha, cut)
+    path = cache_path(weights, sha, cut + (".f16" if half else ""))
     if not _is_current(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        convert(weights, spec, stages, path, proto)
-        _remove_stale(weights, sha)
+        # One conversion per file at a time: a second run waits and reuses the result;
+        # the one holding the lock deletes what a killed conversion left (200 MB each).
+        with FileLock(path):
+            if not _is_current(path):
+                remove_stale_temps(path)
+                convert(weights, spec, stages, path, proto, half)
+                _remove_stale(weights, sha)
     return path
 
 
 def converted(spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-              hint: Optional[str] = None) -> Path:
+              hint: Optional[str] = None, half: bool = False) -> Path:
     """`onnx_for` with every failure as a NetworkError the tools print in one line."""
     check_weights(weights, hint)
     if proto is not None:
         check_prototxt(proto)
     try:
-        return onnx_for(weights, spec, stages, proto)
+        return onnx_for(weights, spec, stages, proto, half)
     except WeightsMismatch as exc:
         raise NetworkError(f"the weights {Path(weights).name} do not fit the network definition "
                            f"({exc})", EXIT_USAGE) from None

@@ -44,7 +44,7 @@ def _onnx():
         import onnx
     except ImportError:
         raise ConversionError("converting Caffe weights to ONNX needs the onnx package: "
-                              "pip install -r requirements-onnx.txt") from None
+                              "pip install -r requirements.txt") from None
     return onnx
 
 
@@ -265,11 +265,35 @@ def build_model(layers: Sequence[Layer], blobs: Dict[str, List[np.ndarray]], out
     return model
 
 
+def to_half(model):
+    """The same network computing in float16 (weights stored as float16), its input and
+    output still float32: for GPUs that run f16 (onnxruntime's CUDA provider), which
+    cannot take an f16 request on an f32 graph the way OpenVINO and cv2.dnn can."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    for i, init in enumerate(graph.initializer):
+        graph.initializer[i].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16),
+                                                              init.name))
+    output_name = graph.output[0].name
+    half_in, half_out = f"{INPUT_NAME}/f16", f"{output_name}/f16"
+    for node in graph.node:
+        node.input[:] = [half_in if name == INPUT_NAME else name for name in node.input]
+        node.output[:] = [half_out if name == output_name else name for name in node.output]
+    nodes = [helper.make_node("Cast", [INPUT_NAME], [half_in], name="to_f16", to=TensorProto.FLOAT16),
+             *graph.node,
+             helper.make_node("Cast", [half_out], [output_name], name="to_f32", to=TensorProto.FLOAT)]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return model
+
+
 def convert(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int], out_path: Union[str, Path],
-            proto: Optional[Union[str, Path]] = None) -> Path:
+            proto: Optional[Union[str, Path]] = None, half: bool = False) -> Path:
     """Write the network with the Caffe `weights` as ONNX, atomically.
 
-    The network is `spec`'s cut after `stages`, or the deploy file `proto` when given.
+    The network is `spec`'s cut after `stages`, or the deploy file `proto` when given;
+    `half`: computing in float16 (to_half).
     """
     try:
         blobs = read_caffemodel(weights)
@@ -283,6 +307,8 @@ def convert(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int], o
     else:
         input_blob, layers = read_prototxt(proto)
         model = build_model(layers, blobs, None, Path(proto).stem, input_blob)
+    if half:
+        model = to_half(model)
     data = model.SerializeToString()
     del model, blobs
     return write_atomic(Path(out_path), data)

@@ -1,12 +1,17 @@
 """Real keypoint annotations from ../shared/annotations, in OpenPose's layouts.
 
-Sources (MMPose test data, Apache-2.0): COCO-17 (`coco/test_coco.json`), MPII-16
-(`mpii/test_mpii.json`) and Human3.6M-17 (`h36m/h36m_coco.json`, whose category lists
-the H36M joint order). Each person is converted to OpenPose's COCO-18 and MPI-15
-layouts as an (N, 3) array of x, y, visible (1.0) / missing (0.0).
+Sources (MMPose test data, Apache-2.0): COCO-17 (`coco/test_coco.json`; the feet of the
+same people from `coco/test_coco_wholebody.json`), MPII-16 (`mpii/test_mpii.json`) and
+Human3.6M-17 (`h36m/h36m_coco.json`, whose category lists the H36M joint order). Each
+person is converted to OpenPose's COCO-18, MPI-15 and BODY_25 layouts as an (N, 3) array
+of x, y, visible (1.0) / missing (0.0).
 
 Conversions (stated because OpenPose's layouts have parts the datasets lack):
-- COCO-18 Neck = midpoint of the two shoulders (OpenPose's own training convention).
+- COCO-18 and BODY_25 Neck = midpoint of the two shoulders, BODY_25 MidHip = midpoint of
+  the two hips (OpenPose's own training convention).
+- BODY_25 feet: COCO-WholeBody's six foot points (left big toe, left small toe, left
+  heel, right big toe, right small toe, right heel: BODY_25's order) where the
+  whole-body file annotates them; MPII and Human3.6M have no feet.
 - MPI-15 from MPII: Head = head top, Neck = upper neck, Chest = midpoint of thorax and
   pelvis (the part the MPI net links to both hips).
 - MPI-15 from COCO: Head = nose (COCO has no head top), Neck = mid-shoulders,
@@ -37,19 +42,25 @@ _COCO17 = {  # COCO-17 index by name
 }
 _c = _COCO17
 _COCO_NECK = ("mid", _c["lsho"], _c["rsho"])
+_COCO_MIDHIP = ("mid", _c["lhip"], _c["rhip"])
+FOOT = 17  # the first COCO-WholeBody foot point, appended after COCO-17's
 COCO17_TO = {
     "COCO": [_c["nose"], _COCO_NECK, _c["rsho"], _c["relb"], _c["rwri"], _c["lsho"], _c["lelb"],
              _c["lwri"], _c["rhip"], _c["rkne"], _c["rank"], _c["lhip"], _c["lkne"], _c["lank"],
              _c["reye"], _c["leye"], _c["rear"], _c["lear"]],
     "MPI": [_c["nose"], _COCO_NECK, _c["rsho"], _c["relb"], _c["rwri"], _c["lsho"], _c["lelb"],
             _c["lwri"], _c["rhip"], _c["rkne"], _c["rank"], _c["lhip"], _c["lkne"], _c["lank"],
-            ("mid", _COCO_NECK, ("mid", _c["lhip"], _c["rhip"]))],
+            ("mid", _COCO_NECK, _COCO_MIDHIP)],
+    "BODY_25": [_c["nose"], _COCO_NECK, _c["rsho"], _c["relb"], _c["rwri"], _c["lsho"], _c["lelb"],
+                _c["lwri"], _COCO_MIDHIP, _c["rhip"], _c["rkne"], _c["rank"], _c["lhip"], _c["lkne"],
+                _c["lank"], _c["reye"], _c["leye"], _c["rear"], _c["lear"], *range(FOOT, FOOT + 6)],
 }
 # MPII: 0 rank 1 rkne 2 rhip 3 lhip 4 lkne 5 lank 6 pelvis 7 thorax 8 upper neck
 #       9 head top 10 rwri 11 relb 12 rsho 13 lsho 14 lelb 15 lwri
 MPII16_TO = {
     "COCO": [None, 8, 12, 11, 10, 13, 14, 15, 2, 1, 0, 3, 4, 5, None, None, None, None],
     "MPI": [9, 8, 12, 11, 10, 13, 14, 15, 2, 1, 0, 3, 4, 5, ("mid", 7, 6)],
+    "BODY_25": [None, 8, 12, 11, 10, 13, 14, 15, 6, 2, 1, 0, 3, 4, 5] + [None] * 10,
 }
 # H36M in its standard order: 0 pelvis 1 rhip 2 rknee 3 rfoot 4 lhip 5 lknee 6 lfoot
 #   7 spine 8 thorax 9 neck_base 10 head 11 lsho 12 lelb 13 lwri 14 rsho 15 relb 16 rwri.
@@ -58,6 +69,7 @@ MPII16_TO = {
 H36M17_TO = {
     "COCO": [9, 8, 14, 15, 16, 11, 12, 13, 1, 2, 3, 4, 5, 6, None, None, None, None],
     "MPI": [10, 8, 14, 15, 16, 11, 12, 13, 1, 2, 3, 4, 5, 6, ("mid", 8, 0)],
+    "BODY_25": [9, 8, 14, 15, 16, 11, 12, 13, 0, 1, 2, 3, 4, 5, 6] + [None] * 10,
 }
 
 
@@ -91,15 +103,28 @@ def convert(xy: np.ndarray, vis: np.ndarray, table: Sequence[Part]) -> np.ndarra
     return np.array([_resolve(p, xy, vis) for p in table], dtype=np.float64)
 
 
-def _coco_like(path: Path, source: str, tables: dict, min_visible: int) -> List[AnnotatedImage]:
+def _feet(path: Path) -> Dict[int, np.ndarray]:
+    """COCO-WholeBody's (6, 3) foot points by annotation id; {} without the file."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    return {ann["id"]: np.asarray(ann["foot_kpts"], dtype=np.float64).reshape(6, 3)
+            for ann in data["annotations"] if ann.get("foot_kpts")}
+
+
+def _coco_like(path: Path, source: str, tables: dict, min_visible: int,
+               feet: Optional[Dict[int, np.ndarray]] = None) -> List[AnnotatedImage]:
     data = json.loads(path.read_text())
     by_id = {im["id"]: im for im in data["images"]}
     out: Dict[int, AnnotatedImage] = {}
     for ann in data["annotations"]:
         kp = np.asarray(ann["keypoints"], dtype=np.float64).reshape(-1, 3)
         vis = kp[:, 2] > 0
-        if vis.sum() < min_visible:
+        if vis.sum() < min_visible:  # counted on the body's 17 points, as before the feet
             continue
+        if feet is not None:
+            kp = np.vstack([kp, feet.get(ann["id"], np.zeros((6, 3)))])
+            vis = kp[:, 2] > 0
         im = by_id[ann["image_id"]]
         rec = out.setdefault(ann["image_id"], AnnotatedImage(
             source, path.parent / _image_file(path.parent, im["file_name"]),
@@ -133,6 +158,7 @@ def _mpii(path: Path) -> List[AnnotatedImage]:
 def load_all(root: Optional[Path] = None, min_visible: int = 5) -> List[AnnotatedImage]:
     """Every annotated image, people with at least `min_visible` labelled joints."""
     root = root or ANNOTATIONS
-    return (_coco_like(root / "coco" / "test_coco.json", "coco", COCO17_TO, min_visible)
+    feet = _feet(root / "coco" / "test_coco_wholebody.json")
+    return (_coco_like(root / "coco" / "test_coco.json", "coco", COCO17_TO, min_visible, feet)
             + _mpii(root / "mpii" / "test_mpii.json")
             + _coco_like(root / "h36m" / "h36m_coco.json", "h36m", H36M17_TO, min_visible))

@@ -7,8 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import cv2
 import numpy as np
@@ -28,6 +29,25 @@ def run_tool(tool: str, *args: object, cwd: Optional[Path] = None, timeout: floa
     full_env.update(env or {})
     return subprocess.run([sys.executable, str(cwd / SCRIPTS[tool]), *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+def start_tool(tool: str, *args: object, cwd: Optional[Path] = None, **popen) -> subprocess.Popen:
+    """`python get_hpe_<tool>.py args...` started in the background (signals, races)."""
+    cwd = Path(cwd or ROOT)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    return subprocess.Popen([sys.executable, str(cwd / SCRIPTS[tool]), *map(str, args)], cwd=cwd, env=env,
+                            **popen)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60, every: float = 0.02) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return condition()
 
 
 def model_args(proto: Path, weights: Path) -> List[str]:

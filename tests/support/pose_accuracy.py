@@ -81,7 +81,7 @@ def markdown(outcomes: List[Outcome], task: str) -> str:
 
 def main() -> None:
     for title, th in (("improved defaults", DEFAULT_THRESHOLDS), ("seed rules", SEED_THRESHOLDS)):
-        for layout in ("COCO", "MPI"):
+        for layout in ("COCO", "MPI", "BODY_25"):
             outcomes = evaluate(layout, th)
             print(f"\n### {title}, {layout} layout\n")
             for task in ("gesture", "posture"):

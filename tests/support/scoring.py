@@ -43,6 +43,8 @@ class Match:
     found: int  # visible parts the matched decoded person holds within tolerance
     wrong: int  # parts of the matched decoded person that are not this person's
     decoded: int  # index of the matched decoded person, -1 when none
+    visible_parts: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per part
+    found_parts: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per part
 
     @property
     def assembled(self) -> bool:
@@ -71,13 +73,15 @@ def match_people(truth: Sequence[np.ndarray], people: Sequence[Person], scale: f
     for t, gt in enumerate(truth):
         d = int(owner[t])
         found = wrong = 0
+        close = np.zeros(len(gt), bool)
         if d >= 0:
             close = _close(gt, people[d].keypoints, scale, tolerance)
             found = int(close.sum())
             wrong = int(((people[d].keypoints[:, 2] > 0) & ~close).sum())
         matches.append(Match(visible=int((gt[:, 2] > 0).sum()),
                              reachable=int(reachable_parts(gt, spec).sum()),
-                             found=found, wrong=wrong, decoded=d))
+                             found=found, wrong=wrong, decoded=d,
+                             visible_parts=gt[:, 2] > 0, found_parts=close))
     return matches
 
 
@@ -113,6 +117,17 @@ class Tally:
         """Decoded people matched to nobody (a split-off part or an invention)."""
         return self.decoded - sum(m.decoded >= 0 for m in self.matches)
 
+    def recall_of(self, parts: Sequence[int]) -> float:
+        """Recall of some parts only (e.g. BODY_25's feet): found / annotated."""
+        found = sum(int(m.found_parts[list(parts)].sum()) for m in self.matches)
+        visible = sum(int(m.visible_parts[list(parts)].sum()) for m in self.matches)
+        return found / max(visible, 1)
+
+    def counts_of(self, parts: Sequence[int]) -> Tuple[int, int]:
+        """(found, annotated) of some parts only."""
+        return (sum(int(m.found_parts[list(parts)].sum()) for m in self.matches),
+                sum(int(m.visible_parts[list(parts)].sum()) for m in self.matches))
+
     @property
     def wrong(self) -> int:
         """Parts given to a person they do not belong to."""
@@ -140,14 +155,15 @@ def score_samples(samples: Sequence[AnnotatedImage], spec: ModelSpec, *,
 def score_crowds(samples: Sequence[AnnotatedImage], spec: ModelSpec, n_people: int,
                  frames: int, seed: int = 0, frame_size: Tuple[int, int] = (1280, 720),
                  resolution: str = "656x368", options: Optional[DecodeOptions] = None,
-                 tolerance: float = TOLERANCE) -> Tally:
-    """Decode `frames` synthetic crowds of `n_people` annotated skeletons (tests/crowd.py)."""
+                 tolerance: float = TOLERANCE, height_range: Tuple[float, float] = (0.3, 0.6)) -> Tally:
+    """Decode `frames` synthetic crowds of `n_people` annotated skeletons (tests/crowd.py),
+    each person a random fraction `height_range` of the frame high."""
     geometry = compute_geometry(frame_size, parse_net_resolution(resolution))
     pool = people_pool(samples, spec.name)
     rng = np.random.default_rng(seed)
     tally = Tally()
     for _ in range(frames):
-        crowd = compose_crowd(pool, n_people, frame_size, rng)
+        crowd = compose_crowd(pool, n_people, frame_size, rng, height_range)
         people = decode(render_output(crowd, spec, geometry), geometry, spec, options)
         tally.add(match_people(crowd, people, geometry.scale, spec, tolerance), len(people))
     return tally

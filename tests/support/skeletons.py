@@ -3,7 +3,9 @@
 A body facing the camera (its right side on the image's left), neck at `at`, limbs
 given as directions in degrees above the image horizontal (y down): -90 = straight
 down, 90 = straight up, 0 = toward the image's right. Segment lengths are in pixels
-for scale 1 (torso, neck -> mid-hip, is 100).
+for scale 1 (torso, neck -> mid-hip, is 100). BODY_25's MidHip is the mid-hip; its feet
+(heel, big toe, small toe) sit below each ankle, toes toward the camera: the big toe
+toward the body's middle, the small toe outward.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from pose.spec import ModelSpec
 
 TORSO, SHOULDER, HIP, UPPER_ARM, FOREARM, THIGH, SHIN, HEAD = 100, 30, 18, 55, 50, 85, 85, 35
 DOWN, UP = -90.0, 90.0
+# Foot points from the ankle (x outward from the body's middle, y down), scale 1.
+HEEL, BIG_TOE, SMALL_TOE = (0.0, 12.0), (8.0, 26.0), (10.0, 24.0)
 
 
 def _step(start: np.ndarray, angle_deg: float, length: float) -> np.ndarray:
@@ -39,16 +43,19 @@ def joints(at: Tuple[float, float] = (300.0, 150.0), scale: float = 1.0, *,
     j = {"Neck": neck, "Nose": neck - [0, HEAD * s * 0.6], "Head": neck - [0, HEAD * s],
          "REye": neck + [-6 * s, -HEAD * s * 0.75], "LEye": neck + [6 * s, -HEAD * s * 0.75],
          "REar": neck + [-12 * s, -HEAD * s * 0.65], "LEar": neck + [12 * s, -HEAD * s * 0.65],
-         "Chest": (neck + mid_hip) / 2}
+         "Chest": (neck + mid_hip) / 2, "MidHip": mid_hip}
     for k, side, sign in ((0, "R", -1), (1, "L", 1)):
         sh = neck + [sign * SHOULDER * s, 0]
         el = _step(sh, upper_arm[k], UPPER_ARM * s)
         hip = mid_hip + [sign * HIP * s, 0]
         knee = _step(hip, thigh[k], THIGH * s * thigh_length[k])
+        ankle = _step(knee, shin[k], SHIN * s)
         j.update({side + "Shoulder": sh, side + "Elbow": el,
                   side + "Wrist": _step(el, forearm[k], FOREARM * s),
-                  side + "Hip": hip, side + "Knee": knee,
-                  side + "Ankle": _step(knee, shin[k], SHIN * s)})
+                  side + "Hip": hip, side + "Knee": knee, side + "Ankle": ankle,
+                  side + "Heel": ankle + np.array(HEEL) * s,
+                  side + "BigToe": ankle + np.array([-sign * BIG_TOE[0], BIG_TOE[1]]) * s,
+                  side + "SmallToe": ankle + np.array([sign * SMALL_TOE[0], SMALL_TOE[1]]) * s})
     if rotate:
         a = np.radians(-rotate)  # counter-clockwise on screen, where y points down
         r = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])

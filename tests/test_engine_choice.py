@@ -1,0 +1,250 @@
+"""Choosing the engine, device and precision once (pose.engine.select.plan): the auto rule,
+the GPU fallback chain without a GPU, broken installs, precision reporting, the caches."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from pose.engine import cpu, device
+from pose.engine import select as engines
+from pose.errors import NetworkError
+from pose.estimator import PoseEstimator
+from pose.spec import MODELS
+from tests.support.cli_tools import SCRIPTS, make_image
+from tests.support.nets import write_model
+
+ROOT = Path(__file__).resolve().parent.parent
+HAS_OV = engines.importable("openvino") and engines.importable("onnx")
+needs_openvino = pytest.mark.skipif(not HAS_OV, reason="openvino is not installed")
+
+
+@pytest.fixture
+def imports(monkeypatch):
+    """Pretend modules are missing or broken: imports(onnxruntime="not installed")."""
+    def set_state(**states):
+        for module, state in states.items():
+            monkeypatch.setitem(engines._IMPORTS, module, state)
+    return set_state
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """No CUDA in OpenCV, no CUDA provider in onnxruntime, no GPU for OpenVINO."""
+    monkeypatch.setattr(engines, "cuda_available", lambda: False)
+    if engines.importable("onnxruntime"):
+        import onnxruntime
+        monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    if engines.importable("openvino"):
+        import openvino
+
+        class CpuOnly:
+            available_devices = ["CPU"]
+        monkeypatch.setattr(openvino, "Core", CpuOnly)
+
+
+# ---------------------------------------------------------------- the auto rule
+
+def test_auto_on_the_cpu_follows_the_measured_order(imports, pose_warnings):
+    imports(openvino=None, onnxruntime=None, onnx=None)
+    assert engines.plan().engine == "openvino"
+    imports(openvino="not installed")
+    assert engines.plan().engine == "onnxruntime"
+    imports(onnxruntime="not installed")
+    expected = "caffe" if engines.has_caffe_importer() else "onnx"
+    assert engines.plan().engine == expected
+    assert pose_warnings() == []  # what is simply not installed is no news
+
+
+def test_bf16_and_f16_on_the_cpu_need_openvino(imports):
+    imports(openvino=None, onnx=None)
+    assert engines.plan(precision="bf16") == engines.Plan("openvino", "cpu", "bf16")
+    imports(openvino="not installed")
+    with pytest.raises(NetworkError, match=r"--precision f16 on the CPU needs OpenVINO: openvino is not installed"):
+        engines.plan(precision="f16")
+    with pytest.raises(NetworkError, match=r"onnxruntime cannot run bf16 on cpu; only openvino can") as err:
+        engines.plan("onnxruntime", precision="bf16")
+    assert err.value.exit_code == 2
+
+
+def test_a_broken_engine_is_skipped_by_auto_with_a_warning_and_refused_by_name(imports, pose_warnings):
+    broken = "installed but fails to import (libopenvino.so.2541: cannot open shared object file)"
+    imports(openvino=broken, onnxruntime=None, onnx=None)
+    assert engines.plan().engine == "onnxruntime"
+    assert pose_warnings() == [f"--engine auto: openvino is {broken}; skipping openvino"]
+    with pytest.raises(NetworkError) as err:
+        engines.plan("openvino")
+    assert str(err.value) == f"--engine openvino: openvino is {broken} (pip install -r requirements.txt)"
+    assert err.value.exit_code == 2
+
+
+def test_broken_onnxruntime_import_through_the_real_tool(tmp_path, model_dir):
+    """An onnxruntime whose import fails (a stub package first on sys.path): auto falls back
+    with one warning, --engine onnxruntime fails with one line, neither with a traceback."""
+    stub = tmp_path / "stub" / "onnxruntime"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ImportError('libonnxruntime.so.1: cannot open shared object file')\n")
+    proto, weights = write_model(model_dir, MODELS["MPI_4"])
+    image = make_image(tmp_path / "a.png")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'stub'}{os.pathsep}{ROOT}"}
+    base = [sys.executable, str(ROOT / SCRIPTS["image"]), "--image_file", str(image), "--mode", "MPI_4",
+            "--proto", str(proto), "--weights", str(weights), "--net_resolution", "-1x64",
+            "--output_dir", str(tmp_path / "out")]
+    auto = subprocess.run(base + ["--engine", "auto", "--precision", "f32"], env=env, capture_output=True, text=True)
+    explicit = subprocess.run(base + ["--engine", "onnxruntime"], env=env, capture_output=True, text=True)
+    assert explicit.returncode == 2 and "Traceback" not in explicit.stderr
+    assert explicit.stderr.strip() == ("get_hpe_image.py: error: --engine onnxruntime: onnxruntime is installed but "
+                                       "fails to import (libonnxruntime.so.1: cannot open shared object file) "
+                                       "(pip install -r requirements.txt)")
+    assert auto.returncode == 0, auto.stderr
+    if HAS_OV:  # openvino comes first: the broken onnxruntime is never needed, so no warning
+        assert "openvino" in auto.stdout.lower() and auto.stderr == ""
+    else:
+        assert auto.stderr.count("warning:") == 1 and "skipping onnxruntime" in auto.stderr
+
+
+# ---------------------------------------------------------------- devices
+
+def test_gpu_without_any_gpu_route_falls_back_with_one_warning_naming_each(no_gpu, pose_warnings):
+    chosen = engines.plan(device="gpu")
+    assert chosen.device == "cpu"
+    warnings = pose_warnings()
+    assert len(warnings) == 1 and warnings[0].endswith("; running on the CPU")
+    for missing in ("this OpenCV has no CUDA", "onnxruntime has no CUDA provider (pip install -r requirements-gpu.txt)",
+                    "OpenVINO sees no GPU"):
+        if missing.startswith("this OpenCV") or engines.importable(missing.split()[0].lower()):
+            assert missing in warnings[0]
+
+
+def test_gpu_routes_in_order(monkeypatch, no_gpu, pose_warnings):
+    monkeypatch.setattr(engines, "cuda_available", lambda: True)
+    chosen = engines.plan(device="gpu", precision="f16")
+    assert (chosen.device, chosen.placement.target) == ("cuda", cv2.dnn.DNN_TARGET_CUDA_FP16)
+    assert chosen.engine in ("caffe", "onnx") and chosen.can_run()
+    assert engines.plan(device="auto").placement.target == cv2.dnn.DNN_TARGET_CUDA
+    monkeypatch.setattr(engines, "cuda_available", lambda: False)
+    if engines.importable("onnxruntime"):
+        import onnxruntime
+        monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+        assert engines.plan(device="gpu") == engines.Plan("onnxruntime", "cuda", "auto")
+        monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    if engines.importable("openvino"):
+        import openvino
+
+        class WithGpu:
+            available_devices = ["CPU", "GPU.0"]
+        monkeypatch.setattr(openvino, "Core", WithGpu)
+        assert engines.plan(device="gpu") == engines.Plan("openvino", "gpu", "auto")
+    assert pose_warnings() == []
+
+
+def test_auto_device_without_a_gpu_is_the_cpu_silently(no_gpu, pose_warnings):
+    assert engines.plan(device="auto").device == "cpu"
+    assert pose_warnings() == []
+
+
+def test_opencl_works_or_falls_back(pose_warnings):
+    chosen = engines.plan("auto", "opencl")
+    if device.opencl_available():
+        assert chosen.placement.target == cv2.dnn.DNN_TARGET_OPENCL and not pose_warnings()
+    else:
+        assert chosen.device == "cpu" and len(pose_warnings()) == 1 and "OpenCL" in pose_warnings()[0]
+
+
+def test_unknown_values_are_usage_errors():
+    for kwargs, text in (({"engine": "tensorrt"}, "unknown engine 'tensorrt'"), ({"device": "tpu"}, "unknown device"),
+                         ({"precision": "int4"}, "unknown precision 'int4'")):
+        with pytest.raises(ValueError, match=text):
+            engines.plan(**kwargs)
+    assert engines.parse_precision("FP16") == "f16"
+
+
+# ---------------------------------------------------------------- precision and caches
+
+@needs_openvino
+def test_precision_is_reported_and_f32_gives_the_f32_maps(model_dir, tmp_path):
+    spec = MODELS["MPI_4"]
+    proto, weights = write_model(model_dir, spec)
+    image = np.random.default_rng(0).integers(0, 256, (48, 64, 3), np.uint8)
+    f32 = PoseEstimator(spec, proto=proto, weights=weights, net_resolution="-1x64", engine="openvino", precision="f32")
+    ref = PoseEstimator(spec, proto=proto, weights=weights, net_resolution="-1x64", engine="onnx")
+    auto = PoseEstimator(spec, proto=proto, weights=weights, net_resolution="-1x64")
+    assert f32.precision == "f32" and "f32" in f32.engine_label
+    assert auto.engine == "openvino" and auto.precision == ("bf16" if cpu.native_bf16() else "f32")
+    assert f"{auto.precision}" in auto.engine_label
+    exact = np.abs(f32.forward(image).maps - ref.forward(image).maps).max()
+    assert exact < 1e-4
+    if auto.precision == "bf16":  # bf16 keeps 8 bits of mantissa: close, never equal
+        rough = np.abs(auto.forward(image).maps - ref.forward(image).maps).max()
+        assert 1e-4 < rough < 0.1
+
+
+@needs_openvino
+def test_openvino_compiled_cache_is_reused_and_follows_the_weights(tmp_path):
+    spec = MODELS["MPI_4"]
+    proto, weights = write_model(tmp_path / "m", spec, seed=1)
+    cache = tmp_path / "m" / "openvino"
+    t0 = time.perf_counter()
+    engines.open_engine("openvino", spec, 4, weights)
+    first = time.perf_counter() - t0
+    blobs = sorted(p.name for p in cache.iterdir())
+    assert blobs, "the compiled model was not cached beside the ONNX"
+    engines.open_engine("openvino", spec, 4, weights)
+    assert sorted(p.name for p in cache.iterdir()) == blobs  # reused, nothing new
+    # Other weights under the same name: another ONNX, so another compiled blob.
+    _, other = write_model(tmp_path / "other", spec, seed=2)
+    os.replace(other, weights)
+    engines.open_engine("openvino", spec, 4, weights)
+    assert len(list(cache.iterdir())) > len(blobs)
+    assert first > 0
+
+
+@needs_openvino
+def test_async_requests_keep_frame_order(model_dir):
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(model_dir, spec)
+    plan = engines.Plan("openvino", "cpu", "f32")
+    net = engines.open_plan(plan, spec, 4, weights, throughput=True)
+    rng = np.random.default_rng(3)
+    blobs = [rng.uniform(-0.5, 0.5, (1, 3, 32, 48)).astype(np.float32) for _ in range(7)]
+    expected = [net.forward(b) for b in blobs]
+    buf = np.empty_like(blobs[0])
+    got = []
+    for k, b in enumerate(blobs):
+        buf[...] = b  # refilled at once: submit must not keep a reference
+        net.submit(buf, k)
+        got += net.collect()
+    got += net.collect(wait=True)
+    assert [tag for tag, _ in got] == list(range(7))
+    assert all(np.array_equal(out, expected[tag]) for tag, out in got)
+
+
+def test_float16_graph_for_onnxruntime_cuda_matches_f32(model_dir):
+    """onnxruntime's CUDA provider runs f16 from a float16 graph. No GPU here, so the graph
+    is checked for validity and run by cv2.dnn (which computes it in f32 from the f16
+    weights): the result differs from f32 by weight rounding only."""
+    onnx = pytest.importorskip("onnx")
+    from pose.model import convert
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(model_dir, spec)
+    f32, f16 = convert.onnx_for(weights, spec), convert.onnx_for(weights, spec, half=True)
+    assert f16 != f32 and f16.name.endswith(".s4.f16.onnx")
+    model = onnx.load(str(f16))
+    onnx.checker.check_model(model)
+    assert {i.data_type for i in model.graph.initializer} == {onnx.TensorProto.FLOAT16}
+    assert [n.op_type for n in model.graph.node][::len(model.graph.node) - 1] == ["Cast", "Cast"]
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT  # callers still pass f32
+    blob = np.random.default_rng(5).uniform(-0.5, 0.5, (1, 3, 48, 64)).astype(np.float32)
+    ref = cv2.dnn.readNetFromONNX(str(f32))
+    ref.setInput(blob)
+    half = cv2.dnn.readNetFromONNX(str(f16))
+    half.setInput(blob)
+    a, b = ref.forward(), half.forward()
+    assert a.shape == b.shape == (1, 44, 6, 8)
+    assert 0 < np.abs(a - b).max() < 0.02 * np.abs(a).max()
+    chosen = engines.Plan("onnxruntime", "cuda", "f16")
+    assert chosen.can_run() and not engines.Plan("onnxruntime", "cpu", "f16").can_run()
