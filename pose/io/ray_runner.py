@@ -20,9 +20,10 @@ from pose.errors import EXIT_FAILED, PoseError, UsageError
 from pose.io.batch import FRAME_REPORT_S, RAY_LOCAL, SHUTDOWN_WAIT_S, Abandoned, FrameCounter, Job, VideoWorker, WorkerSettings
 
 RAY_INSTALL = "pip install -r requirements-ray.txt"
-# A CPU actor's cores when --workers does not say: the share that measured fastest per
-# core for short clips (README, "Many videos": videos per hour by workers).
-CPUS_PER_ACTOR = 1
+# A CPU actor's cores when --workers does not say. With OpenVINO (the default engine) one
+# 2-thread worker ran 1.2x faster than two 1-thread ones on short clips (README, "Many
+# videos", Workers); bigger shares were not measured.
+CPUS_PER_ACTOR = 2
 # An actor answers take_frames() and stop() while it runs a video.
 ACTOR_CONCURRENCY = 4
 
