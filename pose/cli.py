@@ -12,6 +12,7 @@ checked by the module that owns it; the argument types here only call those.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -35,9 +36,11 @@ from pose.errors import (
     UsageError,
 )
 from pose.estimator import PoseEstimator
+from pose.io.batch import RAY_LOCAL, is_batch, run_batch
 from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
 from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video
+from pose.io.timeline import write_video_timeline
 from pose.io.video import VideoOptions, run_video
 from pose.io.video import output_paths as video_output_paths
 from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
@@ -126,6 +129,8 @@ and, when asked:
     "video": """outputs, in OUTPUT_DIR/videos/<MODE>/ for a video <stem>.<ext>:
   <stem>_skeleton_<MODE>.mp4    the video with skeletons, labels, frame counter and timing
   <stem>_<MODE>.jsonl           one OpenPose-layout JSON object per frame
+  <stem>_timeline_<MODE>.png    each person's gesture and posture over time
+  manifest.jsonl                (a batch) one record per video: outputs, status, model, options
 and, when asked:
   DIR/<stem>_<frame, 12 digits>_keypoints.json
                                 --write_json DIR: OpenPose's own file for every frame
@@ -145,7 +150,9 @@ _EXAMPLES = {
   python get_hpe_video.py --video_file clip.mp4 --mode MPI_4 --every 2
   python get_hpe_video.py --video_file 0 --display          # webcam 0, q or Esc to stop
   python get_hpe_video.py --video_file clip.mp4 --start_frame 100 --max_frames 50 --quiet
-  python get_hpe_video.py --mode BODY_25 --video_file clip.mp4 --write_json clip_json/ --keypoint_scale 3""",
+  python get_hpe_video.py --mode BODY_25 --video_file clip.mp4 --write_json clip_json/ --keypoint_scale 3
+  python get_hpe_video.py --video_file dataset/ --recursive --workers 2   # a batch, resumable
+  python get_hpe_video.py --video_file @videos.txt --ray auto              # on a Ray cluster""",
 }
 
 
@@ -168,9 +175,10 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                          help="image files, folders (their images) or quoted globs; "
                               "e.g. --image_file a.jpg b.png 'shots/*.jpg' (default: Input/example_image1.png)")
     else:
-        src.add_argument("--video_file", default=str(DEFAULT_VIDEO), metavar="SOURCE",
-                         help="a video file, a camera index or a stream URL; e.g. --video_file 0 "
-                              "(default: Input/example_video1.mp4)")
+        src.add_argument("--video_file", nargs="+", default=[str(DEFAULT_VIDEO)], metavar="SOURCE",
+                         help="a video file, a camera index or a stream URL; or many videos: files, "
+                              "folders, quoted globs, @list.txt (one path a line); e.g. --video_file 0, "
+                              "--video_file clips/ 'more/*.mp4' (default: Input/example_video1.mp4)")
         src.add_argument("--start_frame", type=_int_in(0), default=0, metavar="N",
                          help="skip to frame N (0-based) first; e.g. --start_frame 100")
         src.add_argument("--max_frames", type=_int_in(1), metavar="N",
@@ -183,6 +191,20 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
         src.add_argument("--every", type=_int_in(1), default=1, metavar="N",
                          help="run the network on every Nth frame and reuse its result on the "
                               "frames between (all frames are still written); e.g. --every 3")
+
+    if tool == "video":
+        batch = p.add_argument_group("many videos (a batch: several sources, or any option below)")
+        batch.add_argument("--recursive", action="store_true",
+                           help="also take the videos in the folders' subfolders (outputs keep the layout)")
+        batch.add_argument("--overwrite", action="store_true",
+                           help="redo videos already done with the same model and options (default: skip them)")
+        batch.add_argument("--workers", type=_int_in(1), metavar="N",
+                           help="run N videos at once, each worker with its share of the cores "
+                                "(default: 1; with --ray, the number of Ray actors)")
+        batch.add_argument("--ray", nargs="?", const=RAY_LOCAL, metavar="ADDRESS",
+                           help="run the videos on a Ray cluster: auto, ray://host:10001, host:6379, or "
+                                "nothing for a new local Ray; every node must reach the inputs and the "
+                                "output folder (pip install -r requirements-ray.txt)")
 
     model = p.add_argument_group("model")
     model.add_argument("--model", "--mode", dest="mode", type=_mode, default="COCO", metavar="|".join(MODELS),
@@ -267,6 +289,9 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                      help="coordinates in the JSON outputs (not the COCO results, not the drawings), as "
                           "OpenPose's: 0 source pixels, 3 range [0,1], 4 range [-1,1]; e.g. "
                           "--keypoint_scale 3 (default: 0)")
+    if tool == "video":
+        out.add_argument("--no_timeline", action="store_true",
+                         help="do not draw the <stem>_timeline_<MODE>.png picture of each person's labels over time")
     out.add_argument("--display", action="store_true",
                      help="also show the results in windows (needs a display; off by default)")
     out.add_argument("--quiet", action="store_true",
@@ -328,10 +353,12 @@ def _say_for(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda message: None,
-                   throughput: bool = False) -> PoseEstimator:
+                   throughput: bool = False, threads: Optional[int] = None,
+                   device: Optional[str] = None) -> PoseEstimator:
     """The PoseEstimator the options describe; rejected values become UsageError.
     `throughput`: keep several frames in flight (offline video) rather than answer each
-    frame as fast as possible (live sources).
+    frame as fast as possible (live sources). A batch worker passes its share of the
+    cores (`threads`) and a Ray GPU actor its `device`.
 
     `say` gets one line naming the model, device and engine that will run (the tools'
     first output line, so users see what `--engine auto` and `--device` chose).
@@ -339,11 +366,11 @@ def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda
     try:
         options = DecodeOptions(threshold=args.threshold, max_people=args.max_people,
                                 single_person=args.single_person)
-        estimator = PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=args.device,
+        estimator = PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=device or args.device,
                                   net_resolution=args.net_resolution, stages=args.stages,
                                   scales=args.scales, engine=args.engine, precision=args.precision,
-                                  decode_options=options, throughput=throughput, hand=args.hand, face=args.face,
-                                  hand_net_resolution=args.hand_net_resolution,
+                                  decode_options=options, throughput=throughput, threads=threads, hand=args.hand,
+                                  face=args.face, hand_net_resolution=args.hand_net_resolution,
                                   face_net_resolution=args.face_net_resolution)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -410,9 +437,17 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
 
 def _video_tool(argv: Optional[Sequence[str]]) -> int:
     args = parse_args("video", argv)
+    if is_batch(args):
+        if args.display:
+            raise UsageError("--display shows one video at a time; not with several videos or batch options")
+        if args.coco_json:
+            raise UsageError("--write_coco_json writes one video's results; not with several videos or batch options")
+        args.json_dir = _extra_outputs(args)[0]
+        # every source of a batch is a file: keep frames in flight unless told not to
+        return run_batch(args, functools.partial(make_estimator, args, throughput=args.throughput != "off"))
     say = _say_for(args)
     json_dir, coco_json = _extra_outputs(args)
-    source = open_video(args.video_file, args.start_frame)
+    source = open_video(args.video_file[0], args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
         # Refused here, before the network loads, when another run writes these outputs
@@ -429,6 +464,8 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
         # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
         with stop_on_signals(stop) as signalled:
             summary = run_video(source, estimator, options, stop)
+        if not args.no_timeline:
+            summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, args.mode))
     finally:
         source.release()
     for line in summary.timeline:

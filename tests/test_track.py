@@ -263,3 +263,21 @@ def test_ids_survive_jitter_and_dropped_joints():
         seen.append({p.score: p.track_id for p in people})
     assert all(s == seen[0] for s in seen), [k for k, s in enumerate(seen) if s != seen[0]]
     assert sorted(seen[0].values()) == [1, 2, 3]
+
+
+def test_runs_give_every_label_over_time_split_where_a_person_went_unseen():
+    frames = []
+    for k in range(42):
+        a = walker(100, S.HELLO_RIGHT if 15 <= k < 30 else S.STANDING)
+        b = walker(500, S.SITTING_SIDE)
+        frames.append([a, b] if 10 <= k < 20 and k != 14 else [a])
+    tracker = Tracker(COCO, window=1)
+    run(tracker, frames)
+    one, two = tracker.runs()
+    assert (one.track_id, two.track_id) == (1, 2)
+    rounded = lambda runs: [(label, round(a, 3), round(b, 3)) for label, a, b in runs]
+    assert rounded(one.gesture) == [("none", 0.0, 1.5), ("hello", 1.5, 3.0), ("none", 3.0, 4.2)]
+    assert rounded(one.posture) == [("standing", 0.0, 4.2)]
+    # frame 14 is missing: the strip has a hole there (the text timeline bridges it)
+    assert rounded(two.posture) == [("sitting", 1.0, 1.4), ("sitting", 1.5, 2.0)]
+    assert rounded(two.gesture) == [("none", 1.0, 1.4), ("none", 1.5, 2.0)]

@@ -151,6 +151,15 @@ class Track:
         self.keypoints, self.last_t, self.missed = keypoints, t, 0
 
 
+@dataclass
+class TrackRuns:
+    """One track's labels over time: (label, start s, end s) runs, in time order."""
+
+    track_id: int
+    gesture: List[Tuple[str, float, float]]
+    posture: List[Tuple[str, float, float]]
+
+
 class Tracker:
     """Gives people persistent ids across video frames and smooths their labels."""
 
@@ -237,6 +246,25 @@ class Tracker:
                 text = f"seen {a:.1f}-{b:.1f} s, no gesture or posture recognised"
             lines.append(f"person {track.id}: {text}")
         return lines
+
+    def runs(self) -> List["TrackRuns"]:
+        """Every track's gesture and posture over time, for drawing: runs of one label,
+        silent labels included, split where the label changes and where the track went
+        unseen (so a picture shows when each person was out of view)."""
+        out = []
+        for track in sorted(self.ended + self.live, key=lambda tr: tr.id):
+            columns = []
+            for column in (1, 2):
+                runs: List[Tuple[str, float, float]] = []
+                start = 0
+                for k, obs in enumerate(track.seen):
+                    nxt = track.seen[k + 1] if k + 1 < len(track.seen) else None
+                    if nxt is None or nxt[column] != obs[column] or nxt[0] != obs[0] + 1:
+                        runs.append((obs[column], *self._span(track.seen[start][0], obs[0])))
+                        start = k + 1
+                columns.append(runs)
+            out.append(TrackRuns(track.id, *columns))
+        return out
 
     def _segments(self, track: Track, column: int) -> List[Tuple[str, float, float]]:
         """Runs of one label column over the frames a track was seen in (gaps while

@@ -27,6 +27,9 @@ from pose.paths import display_path
 from pose.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm")
+# What a folder of videos is searched for (the containers FFmpeg builds of OpenCV read).
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp",
+                  ".ts", ".mts")
 # Keep the bit depth (16-bit PNG/TIFF) and colour layout as stored; unlike
 # IMREAD_UNCHANGED this still applies a JPEG's EXIF orientation. Alpha is dropped.
 _IMREAD_FLAGS = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR
@@ -41,30 +44,47 @@ _SIGNATURES = {  # file type -> magic bytes it starts with
 
 # ---------------------------------------------------------------- images
 
-def expand_image_args(args: Sequence[Union[str, Path]]) -> Tuple[List[Path], List[str]]:
-    """Files named on the command line, folders' images (sorted, not recursive) and
-    glob matches. Returns (paths to try, one-line problems with the arguments).
+def is_glob(arg: Union[str, Path]) -> bool:
+    """A pattern for glob: wildcards, and no file of that very name."""
+    return bool(_GLOB_CHARS.search(str(arg))) and not Path(arg).exists()
 
-    A folder without images and a glob without matches are problems; a missing
-    file is passed on, so it is reported with the other unreadable files.
+
+def expand_paths(args: Sequence[Union[str, Path]], suffixes: Sequence[str], kind: str,
+                 recursive: bool = False) -> Tuple[List[Tuple[Path, Optional[Path]]], List[str]]:
+    """Files named on the command line, folders' files of the given suffixes (sorted; with
+    `recursive`, their subfolders' too) and glob matches (`**` with `recursive`).
+
+    Returns ((path, the folder argument it was found in, or None), ...) and one-line
+    problems with the arguments: a folder without such files and a glob without matches.
+    A missing file is passed on, so it is reported with the other unreadable files.
     """
-    paths: List[Path] = []
+    found: List[Tuple[Path, Optional[Path]]] = []
     problems: List[str] = []
     for arg in args:
         path = Path(arg)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                problems.append(f"{arg}: no images in this folder (looked for {', '.join(IMAGE_SUFFIXES)})")
-            paths += found
-        elif not path.exists() and _GLOB_CHARS.search(str(arg)):
-            found = sorted(Path(p) for p in glob.glob(str(arg)) if Path(p).is_file())
-            if not found:
+            files = path.rglob("*") if recursive else path.iterdir()
+            inside = sorted(p for p in files if p.is_file() and p.suffix.lower() in suffixes)
+            if not inside:
+                where = "this folder or its subfolders" if recursive else "this folder"
+                problems.append(f"{arg}: no {kind} in {where} (looked for {', '.join(suffixes)})")
+            found += [(p, path) for p in inside]
+        elif is_glob(arg):
+            matches = sorted(Path(p) for p in glob.glob(str(arg), recursive=recursive) if Path(p).is_file())
+            if not matches:
                 problems.append(f"{arg}: no files match")
-            paths += found
+            found += [(p, None) for p in matches]
         else:
-            paths.append(path)
-    return list(dict.fromkeys(paths)), problems  # keep order, drop repeats
+            found.append((path, None))
+    first = dict(reversed(found))  # keep order, drop repeats (the first one's folder wins)
+    return [(p, first[p]) for p in dict.fromkeys(p for p, _ in found)], problems
+
+
+def expand_image_args(args: Sequence[Union[str, Path]]) -> Tuple[List[Path], List[str]]:
+    """Image files, folders' images (not recursive) and glob matches: (paths to try,
+    one-line problems with the arguments); see expand_paths."""
+    found, problems = expand_paths(args, IMAGE_SUFFIXES, "images")
+    return [p for p, _ in found], problems
 
 
 def _truncation(data: bytes) -> Optional[str]:
@@ -129,6 +149,13 @@ def _kind_of(mode: int) -> str:
         if test(mode):
             return name
     return "not a regular file"
+
+
+def video_file_stat(path: Path) -> os.stat_result:
+    """A video file's size and times, once it is known to be a regular file (else a
+    one-line InputError): a batch checks its files before it opens any."""
+    _regular_file_size(path, _existing_file(path, "video"), "a video")
+    return path.stat()
 
 
 def _regular_file_size(path: Path, shown: str, kind: str) -> int:
@@ -219,6 +246,11 @@ class VideoSource:
     def frames_left(self) -> Optional[int]:
         """Frames from the start frame to the end, when the count is known."""
         return None if self.frame_count is None else max(0, self.frame_count - self.start_frame)
+
+
+def is_live_source(source: str) -> bool:
+    """A camera index or a stream URL, not a file."""
+    return bool(_CAMERA.fullmatch(source.strip())) or "://" in source
 
 
 def _source_target(source: str) -> Tuple[Union[int, str], str, str, bool]:

@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from pose.analysis.track import Tracker
+from pose.analysis.track import Tracker, TrackRuns
 from pose.decode.preprocess import to_bgr
 from pose.io import display, render
 from pose.io import writers as output
@@ -53,6 +53,7 @@ class VideoOptions:
     json_dir: Optional[Path] = None  # --write_json DIR: OpenPose's file per frame
     coco_json: Optional[Path] = None  # --write_coco_json FILE: COCO results of every frame
     keypoint_scale: int = 0  # --keypoint_scale for every JSON but the COCO results
+    on_frame: Optional[Callable[[], None]] = None  # called per frame read (batch progress bars)
 
 
 @dataclass
@@ -65,6 +66,8 @@ class VideoSummary:
     inference_s: float = 0.0  # the network alone: decoding runs in the writer thread
     files: List[Path] = field(default_factory=list)
     timeline: List[str] = field(default_factory=list)
+    runs: List[TrackRuns] = field(default_factory=list)  # the timeline as data, for its picture
+    span_s: Tuple[float, float] = (0.0, 0.0)  # the frames' time in the source: first frame to end
     interrupted: bool = False
 
     @property
@@ -86,7 +89,8 @@ class VideoSummary:
 
 
 def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
-    return {"video": out_dir / f"{stem}_skeleton_{mode}.mp4", "jsonl": out_dir / f"{stem}_{mode}.jsonl"}
+    return {"video": out_dir / f"{stem}_skeleton_{mode}.mp4", "jsonl": out_dir / f"{stem}_{mode}.jsonl",
+            "timeline": out_dir / f"{stem}_timeline_{mode}.png"}  # pose.io.timeline draws it
 
 
 # ---------------------------------------------------------------- threads
@@ -324,6 +328,8 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
             queue_.add(k, index, frame, infer=k % options.every == 0)
             summary.frames += 1
             bar.update(1)
+            if options.on_frame is not None:
+                options.on_frame()
             if viewer.enabled and finisher.latest is not None and not viewer.show({"Skeleton": finisher.latest}):
                 break  # q or Esc: the user ends the run, not an interruption
             if stop.is_set():
@@ -351,6 +357,8 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
     summary.wall_s = time.perf_counter() - t_start
     summary.people, summary.most_people = finisher.people_total, finisher.most_people
     summary.timeline = tracker.timeline()
+    summary.runs = tracker.runs()
+    summary.span_s = (source.start_frame / fps, (source.start_frame + summary.frames) / fps)
     return summary
 
 

@@ -249,6 +249,10 @@ def _write_failed(path: Path, problem: str, what: str = "") -> OutputError:
 
 # ---------------------------------------------------------------- one run per output
 
+class OutputBusy(OutputError):
+    """Another live run holds these outputs (a batch leaves them, and their record, to it)."""
+
+
 def claim_outputs(paths: Sequence[PathLike], wait: Optional[float] = 0.0) -> FileLock:
     """Lock the final name `paths[0]` for this run (the others are written with it), and
     delete the temporaries a killed run left for any of `paths`.
@@ -262,7 +266,7 @@ def claim_outputs(paths: Sequence[PathLike], wait: Optional[float] = 0.0) -> Fil
         lock.acquire(timeout=wait)
     except Busy as busy:
         who = f"another run (process {busy.pid})" if busy.pid else "another run"
-        raise OutputError(f"{who} is writing {display_path(paths[0])}; wait for it to finish or "
+        raise OutputBusy(f"{who} is writing {display_path(paths[0])}; wait for it to finish or "
                           "write elsewhere (--output_dir)") from None
     except OSError as exc:
         raise OutputError(f"cannot write {display_path(paths[0])}: {_reason(exc)}") from None

@@ -1,0 +1,76 @@
+"""get_hpe_video.py --ray on a local Ray with 2 CPUs: the same outputs as a serial run,
+the same manifest and resume. One Ray start for the module (it takes seconds)."""
+import logging
+
+import pytest
+
+from pose.cli import video_main
+from pose.io.batch import MANIFEST_NAME
+from pose.io.writers import read_jsonl
+from pose.spec import MODELS
+from tests.support.cli_tools import FAST, make_video, model_args
+from tests.support.nets import write_model
+
+ray = pytest.importorskip("ray", reason="Ray is optional: pip install -r requirements-ray.txt")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def tool(capsys):
+    """video_main in this process (so it finds the Ray session above); the "pose" logger
+    is put back as the tool found it."""
+    logger = logging.getLogger("pose")
+    saved = list(logger.handlers), logger.level, logger.propagate
+
+    def run(*args):
+        code = video_main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    yield run
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def _skips(stdout: str) -> int:
+    return sum(line.startswith("skipped ") for line in stdout.splitlines())
+
+
+def _keypoints(folder):
+    return {p.name: [[person["pose_keypoints_2d"] for person in frame["people"]] for frame in read_jsonl(p)]
+            for p in sorted(folder.glob("*_COCO.jsonl"))}
+
+
+def test_ray_actors_write_what_a_serial_run_writes_and_resume_alike(tmp_path, model_dir, local_ray, tool):
+    coco = [*model_args(*write_model(model_dir, MODELS["COCO"])), *FAST]
+    clips = [make_video(tmp_path / f"clip{k}.mp4", frames=3 + 2 * k) for k in range(3)]
+    code, out, err = tool("--video_file", *clips, "--output_dir", tmp_path / "serial", "--quiet", *coco)
+    assert code == 0, err
+    code, out, err = tool("--video_file", *clips, "--output_dir", tmp_path / "ray", "--ray", "--workers", 2, *coco)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "batch: 3 videos to run on 2 Ray actors, 1 CPU each"
+    assert lines[-1].startswith("done: 3 of 3 videos processed; 15 frames, ")
+    serial, distributed = _keypoints(tmp_path / "serial" / "videos" / "COCO"), _keypoints(tmp_path / "ray" / "videos" / "COCO")
+    assert sorted(distributed) == ["clip0_COCO.jsonl", "clip1_COCO.jsonl", "clip2_COCO.jsonl"]
+    assert distributed == serial  # keypoint for keypoint
+    records = read_jsonl(tmp_path / "ray" / "videos" / "COCO" / MANIFEST_NAME)
+    assert sorted((r["status"], r["frames"], len(r["outputs"])) for r in records) == [
+        ("done", 3, 3), ("done", 5, 3), ("done", 7, 3)]
+    assert {r["key"] for r in records} == {r["key"] for r in read_jsonl(tmp_path / "serial" / "videos" / "COCO" / MANIFEST_NAME)}
+
+    # resumed on Ray, or locally, the work done on the other is kept
+    code, out, err = tool("--video_file", *clips, "--output_dir", tmp_path / "serial", "--ray", *coco)
+    assert code == 0 and _skips(out) == 3 and "0 of 3 videos processed, 3 skipped" in out
+
+
+def test_more_actors_than_the_cluster_has_cpus_is_a_usage_error(tmp_path, model_dir, local_ray, tool):
+    coco = [*model_args(*write_model(model_dir, MODELS["COCO"])), *FAST]
+    clip = make_video(tmp_path / "clip.mp4", frames=2)
+    code, out, err = tool("--video_file", clip, "--output_dir", tmp_path, "--ray", "--workers", 3, *coco)
+    assert code == 2 and err.strip().splitlines()[-1] == (
+        "get_hpe_video.py: error: --workers 3: the Ray cluster has 2 CPUs, so at most 2 actors can run")
