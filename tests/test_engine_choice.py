@@ -187,7 +187,7 @@ def test_precision_is_reported_and_f32_gives_the_f32_maps(model_dir, tmp_path):
 def test_openvino_compiled_cache_is_reused_and_follows_the_weights(tmp_path):
     spec = MODELS["MPI_4"]
     proto, weights = write_model(tmp_path / "m", spec, seed=1)
-    cache = tmp_path / "m" / "openvino"
+    cache = tmp_path / "m" / "openvino" / "cpu-f32-latency"
     t0 = time.perf_counter()
     engines.open_engine("openvino", spec, 4, weights)
     first = time.perf_counter() - t0
@@ -248,3 +248,15 @@ def test_float16_graph_for_onnxruntime_cuda_matches_f32(model_dir):
     assert 0 < np.abs(a - b).max() < 0.02 * np.abs(a).max()
     chosen = engines.Plan("onnxruntime", "cuda", "f16")
     assert chosen.can_run() and not engines.Plan("onnxruntime", "cpu", "f16").can_run()
+
+
+@needs_openvino
+def test_each_precision_runs_its_own_compiled_model(model_dir):
+    """OpenVINO 2026.4's cache key does not tell an f16 compile from an f32 one: with one
+    cache folder a later f16 run loaded the f32 blob and ran f32 under an f16 label."""
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(model_dir, spec, seed=4)
+    blob = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 64, 64)).astype(np.float32)
+    f32 = engines.open_engine("openvino", spec, 4, weights, precision="f32").forward(blob)
+    f16 = engines.open_engine("openvino", spec, 4, weights, precision="f16").forward(blob)
+    assert 1e-5 < np.abs(f16 - f32).max() < 0.05

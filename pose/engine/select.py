@@ -222,8 +222,12 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
     if chosen.engine == "onnxruntime":
         return OnnxRuntimeEngine(path, threads, cuda=chosen.device == "cuda", half=half)
     if chosen.engine == "openvino":
-        return OpenVINOEngine(path, "GPU" if chosen.device == "gpu" else "CPU", chosen.precision, threads,
-                              cache_dir(path) / "openvino", throughput)
+        device = "GPU" if chosen.device == "gpu" else "CPU"
+        # One cache folder per configuration: OpenVINO's own cache key, measured with
+        # 2026.4, does not tell an f16 compile from an f32 one and would run the wrong blob.
+        mode = "throughput" if throughput else "latency"
+        cache = cache_dir(path) / "openvino" / f"{device.lower()}-{chosen.precision}-{mode}"
+        return OpenVINOEngine(path, device, chosen.precision, threads, cache, throughput)
     return OpenCVEngine(load_onnx_cv2(path, chosen.placement), "onnx",
                         f"OpenCV {cv2.__version__} dnn, ONNX ({chosen.placement.label}, {_cv2_precision(chosen)})",
                         _cv2_precision(chosen))
