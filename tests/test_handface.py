@@ -249,7 +249,11 @@ def nets(model_dir):
     return {name: write_model(model_dir, PARTS[name]) for name in ("HAND", "FACE")}
 
 
-def _estimator(nets, engine="caffe", precision="f32", **kw):
+# cv2.dnn's f32 route: the Caffe files on OpenCV 4, the converted ONNX on OpenCV 5.
+REFERENCE = "caffe" if hasattr(cv2.dnn, "readNetFromCaffe") else "onnx"
+
+
+def _estimator(nets, engine=REFERENCE, precision="f32", **kw):
     (hp, hw), (fp, fw) = nets["HAND"], nets["FACE"]
     kw.setdefault("hand_net_resolution", SIDE)
     kw.setdefault("face_net_resolution", f"{SIDE}x{SIDE}")
@@ -318,7 +322,7 @@ def test_left_hands_are_mirrored_for_the_net(nets):
 @pytest.mark.parametrize("engine", engines.available())
 def test_every_engine_gives_the_caffe_routes_keypoints_batched_or_not(nets, engine):
     image = _image()
-    reference = _estimator(nets, "caffe", max_batch=1)(image, _people())
+    reference = _estimator(nets, REFERENCE, max_batch=1)(image, _people())
     got = _estimator(nets, engine, max_batch=8)(image, _people())
     for r, g in zip(reference, got):
         for field in ("hand_left_keypoints", "hand_right_keypoints", "face_keypoints"):
@@ -329,16 +333,16 @@ def test_every_engine_gives_the_caffe_routes_keypoints_batched_or_not(nets, engi
 
 def test_wrong_or_missing_part_weights_fail_in_one_line(nets, tmp_path):
     hp, fw = nets["HAND"][0], nets["FACE"][1]
-    for engine, proto in (("onnxruntime", None), ("caffe", hp)):  # the face's weights: 71 outputs
+    for engine, proto in (("onnxruntime", None), (REFERENCE, hp)):  # the face's weights: 71 outputs
         with pytest.raises(NetworkError, match=r"^the weights FACE_\S+ do not fit the (hand )?network") as err:
             PartNetwork(HAND, SIDE, plan(engine), weights=fw, proto=proto)
         assert "\n" not in str(err.value) and err.value.exit_code == 2, str(err.value)
     coco_proto, coco_weights = write_model(tmp_path, COCO)  # loads, but outputs 57 channels
     with pytest.raises(NetworkError, match=r"COCO\S+ is not OpenPose's hand network: it maps a 32x32 input to "
                                            r"\(57, 4, 4\), the hand model to \(22, 4, 4\)"):
-        PartNetwork(HAND, SIDE, plan("caffe"), weights=coco_weights, proto=coco_proto)
+        PartNetwork(HAND, SIDE, plan(REFERENCE), weights=coco_weights, proto=coco_proto)
     with pytest.raises(NetworkError, match="weights not found"):
-        PartNetwork(HAND, SIDE, plan("caffe"), weights=tmp_path / "none.caffemodel", proto=hp)
+        PartNetwork(HAND, SIDE, plan(REFERENCE), weights=tmp_path / "none.caffemodel", proto=hp)
     with pytest.raises(UsageError, match="square"):
         _estimator(nets, hand_net_resolution="368x256")
     with pytest.raises(UsageError, match="multiples of 8"):
