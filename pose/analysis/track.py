@@ -237,7 +237,8 @@ class Tracker:
         """One line per track: "person 1: standing 0.0-4.2 s, hello 1.5-3.0 s"."""
         lines = []
         for track in sorted(self.ended + self.live, key=lambda tr: tr.id):
-            segments = self._segments(track, 2) + self._segments(track, 1)
+            segments = [run for column in (2, 1) for run in self._label_runs(track, column)
+                        if run[0] not in SILENT_LABELS]
             segments.sort(key=lambda s: s[1])
             if segments:
                 text = ", ".join(f"{lab} {a:.1f}-{b:.1f} s" for lab, a, b in segments)
@@ -251,33 +252,20 @@ class Tracker:
         """Every track's gesture and posture over time, for drawing: runs of one label,
         silent labels included, split where the label changes and where the track went
         unseen (so a picture shows when each person was out of view)."""
-        out = []
-        for track in sorted(self.ended + self.live, key=lambda tr: tr.id):
-            columns = []
-            for column in (1, 2):
-                runs: List[Tuple[str, float, float]] = []
-                start = 0
-                for k, obs in enumerate(track.seen):
-                    nxt = track.seen[k + 1] if k + 1 < len(track.seen) else None
-                    if nxt is None or nxt[column] != obs[column] or nxt[0] != obs[0] + 1:
-                        runs.append((obs[column], *self._span(track.seen[start][0], obs[0])))
-                        start = k + 1
-                columns.append(runs)
-            out.append(TrackRuns(track.id, *columns))
-        return out
+        return [TrackRuns(track.id, self._label_runs(track, 1, split_on_gaps=True),
+                          self._label_runs(track, 2, split_on_gaps=True))
+                for track in sorted(self.ended + self.live, key=lambda tr: tr.id)]
 
-    def _segments(self, track: Track, column: int) -> List[Tuple[str, float, float]]:
-        """Runs of one label column over the frames a track was seen in (gaps while
-        the track lived do not split a run); silent labels are left out."""
+    def _label_runs(self, track: Track, column: int, split_on_gaps: bool = False) -> List[Tuple[str, float, float]]:
+        """(label, start s, end s) runs of one label column (1 gesture, 2 posture) over the
+        frames a track was seen in; frames it went unseen split a run only if asked."""
         out = []
-        start = None
+        start = 0
         for k, obs in enumerate(track.seen):
-            label = obs[column]
-            if start is None or label != track.seen[start][column]:
-                start = k
-            last = k + 1 == len(track.seen) or track.seen[k + 1][column] != label
-            if last and label not in SILENT_LABELS:
-                out.append((label, *self._span(track.seen[start][0], obs[0])))
+            nxt = track.seen[k + 1] if k + 1 < len(track.seen) else None
+            if nxt is None or nxt[column] != obs[column] or (split_on_gaps and nxt[0] != obs[0] + 1):
+                out.append((obs[column], *self._span(track.seen[start][0], obs[0])))
+                start = k + 1
         return out
 
     def _span(self, first: int, last: int) -> Tuple[float, float]:
