@@ -213,16 +213,20 @@ def test_without_classification_only_ids_are_set():
 
 # --- timeline -----------------------------------------------------------------------
 
-def test_timeline_lists_labelled_spans_per_person():
-    # Person 1 stands for 4.2 s and waves from 1.5 s to 3.0 s; person 2 enters at
-    # 1.0 s sitting, is missed for one frame, and leaves at 2.0 s.
+def _stander_and_sitter() -> list:
+    """Person 1 stands for 4.2 s and waves from 1.5 s to 3.0 s; person 2 enters at 1.0 s
+    sitting, is missed for one frame, and leaves at 2.0 s (30 fps)."""
     frames = []
     for k in range(42):
         a = walker(100, S.HELLO_RIGHT if 15 <= k < 30 else S.STANDING)
         b = walker(500, S.SITTING_SIDE)
         frames.append([a, b] if 10 <= k < 20 and k != 14 else [a])
+    return frames
+
+
+def test_timeline_lists_labelled_spans_per_person():
     tracker = Tracker(COCO, window=1)
-    run(tracker, frames)
+    run(tracker, _stander_and_sitter())
     assert tracker.timeline() == [
         "person 1: standing 0.0-4.2 s, hello 1.5-3.0 s",
         "person 2: sitting 1.0-2.0 s"]
@@ -266,13 +270,8 @@ def test_ids_survive_jitter_and_dropped_joints():
 
 
 def test_runs_give_every_label_over_time_split_where_a_person_went_unseen():
-    frames = []
-    for k in range(42):
-        a = walker(100, S.HELLO_RIGHT if 15 <= k < 30 else S.STANDING)
-        b = walker(500, S.SITTING_SIDE)
-        frames.append([a, b] if 10 <= k < 20 and k != 14 else [a])
     tracker = Tracker(COCO, window=1)
-    run(tracker, frames)
+    run(tracker, _stander_and_sitter())
     one, two = tracker.runs()
     assert (one.track_id, two.track_id) == (1, 2)
     rounded = lambda runs: [(label, round(a, 3), round(b, 3)) for label, a, b in runs]
