@@ -328,21 +328,9 @@ def time_startup(python: str, weights: Path) -> Optional[dict]:
 
 def gflops(stages: int, size: int = SIZE) -> float:
     """Multiply-adds x 2 of the COCO network cut after `stages` at size x size."""
-    from pose.model.architecture import build_layers
-    from pose.spec import STRIDE, get_spec
-    channels, side, total = {"image": 3}, {"image": size}, 0.0
-    for layer in build_layers(get_spec(MODEL), stages):
-        src = layer.bottoms[0]
-        if layer.type == "Convolution":
-            total += 2.0 * channels[src] * layer.num_output * layer.kernel ** 2 * side[src] ** 2
-            channels[layer.top] = layer.num_output
-        elif layer.type == "Concat":
-            channels[layer.top] = sum(channels[b] for b in layer.bottoms)
-        else:
-            channels[layer.top] = channels[src]
-        side[layer.top] = -(-side[src] // 2) if layer.type == "Pooling" else side[src]
-    assert side[layer.top] == -(-size // STRIDE)
-    return total / 1e9
+    from pose.model.architecture import build_layers, cost
+    from pose.spec import get_spec
+    return cost(build_layers(get_spec(MODEL), stages), size)[1]
 
 
 def routes(env: dict) -> List[str]:
