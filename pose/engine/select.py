@@ -53,8 +53,10 @@ _CAN = {
 }
 _INSTALL = {"openvino": "pip install -r requirements.txt", "onnxruntime": "pip install -r requirements.txt",
             "onnx": "pip install -r requirements.txt"}
+_CV2_FP16_TARGETS = (cv2.dnn.DNN_TARGET_CUDA_FP16, cv2.dnn.DNN_TARGET_OPENCL_FP16)
 log = logging.getLogger("pose")
 _IMPORTS: Dict[str, Optional[str]] = {}  # module -> None when it imports, else why not
+NOT_INSTALLED = "not installed"  # the one import problem that is no news to the user
 
 
 def import_problem(module: str) -> Optional[str]:
@@ -66,7 +68,7 @@ def import_problem(module: str) -> Optional[str]:
             _IMPORTS[module] = None
         except ImportError as exc:
             missing = getattr(exc, "name", None) == module
-            _IMPORTS[module] = "not installed" if missing else f"installed but fails to import ({first_line(exc)})"
+            _IMPORTS[module] = NOT_INSTALLED if missing else f"installed but fails to import ({first_line(exc)})"
         except Exception as exc:  # a broken native extension can raise anything
             _IMPORTS[module] = f"installed but fails to import ({type(exc).__name__}: {first_line(exc)})"
     return _IMPORTS[module]
@@ -196,9 +198,10 @@ def _cpu_plan(engine: str, precision: str) -> Plan:
     for name in CPU_ORDER:  # say once why a faster engine was passed over
         if name in names:
             break
-        problem = _missing(name)
-        if problem and problem.startswith(tuple(f"{m} is installed" for m in _needs(name))):
-            log.warning(f"--engine auto: {problem}; skipping {name}")
+        for module in _needs(name):
+            if import_problem(module) not in (None, NOT_INSTALLED):
+                log.warning(f"--engine auto: {module} is {import_problem(module)}; skipping {name}")
+                break
     if not names:
         if precision in ("bf16", "f16"):
             raise NetworkError(f"--precision {precision} on the CPU needs OpenVINO: {_missing('openvino')} "
@@ -212,10 +215,12 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
               hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
     """Load the network of `spec` cut after `stages` (or the deploy file `proto`) as planned."""
     threads = set_opencv_threads(threads)
+    # cv2.dnn computes in f16 exactly on its FP16 targets (CUDA, OpenCL).
+    cv2_precision = "f16" if chosen.placement.target in _CV2_FP16_TARGETS else "f32"
     if chosen.engine == "caffe":
         net = load_caffe_cut(spec, stages, Path(weights), proto, chosen.placement, hint)
         return OpenCVEngine(net, "caffe", f"OpenCV {cv2.__version__} dnn, Caffe files "
-                                          f"({chosen.placement.label}, {_cv2_precision(chosen)})", _cv2_precision(chosen))
+                                          f"({chosen.placement.label}, {cv2_precision})", cv2_precision)
     # onnxruntime runs f16 only from a float16 graph (converted and cached on its own).
     half = chosen.engine == "onnxruntime" and chosen.precision == "f16"
     path = converted(spec, stages, Path(weights), proto, hint, half)
@@ -229,8 +234,7 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
         cache = cache_dir(path) / "openvino" / f"{device.lower()}-{chosen.precision}-{mode}"
         return OpenVINOEngine(path, device, chosen.precision, threads, cache, throughput)
     return OpenCVEngine(load_onnx_cv2(path, chosen.placement), "onnx",
-                        f"OpenCV {cv2.__version__} dnn, ONNX ({chosen.placement.label}, {_cv2_precision(chosen)})",
-                        _cv2_precision(chosen))
+                        f"OpenCV {cv2.__version__} dnn, ONNX ({chosen.placement.label}, {cv2_precision})", cv2_precision)
 
 
 def open_engine(name: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
@@ -239,10 +243,6 @@ def open_engine(name: str, spec: ModelSpec, stages: int, weights: Path, proto: O
     engines so; f32 unless asked, so their arithmetic is comparable)."""
     return open_plan(Plan(parse_engine(name), "cpu", parse_precision(precision)), spec, stages, weights, proto,
                      threads=threads)
-
-
-def _cv2_precision(chosen: Plan) -> str:
-    return "f16" if chosen.placement.label.endswith("fp16") else "f32"
 
 
 def load(engine: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
