@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import NoReturn, Optional
+from typing import Callable, NoReturn, Optional
 
 from pose.errors import EXIT_USAGE
 
@@ -22,6 +22,19 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+def argument_type(parse: Callable[[str], object], name: str, keep_text: bool = False) -> Callable[[str], object]:
+    """An argparse type that calls the owning module's parser: its ValueError becomes
+    argparse's one-line usage error (`keep_text`: hand on the text once it is checked)."""
+    def convert(text: str) -> object:
+        try:
+            value = parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text if keep_text else value
+    convert.__name__ = name
+    return convert
+
 
 # The largest count any option takes: OpenCV holds frame numbers in 32-bit ints, and no
 # count beyond it (frames, people, every Nth frame) can mean anything.

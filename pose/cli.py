@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from pose.arguments import MAX_COUNT, OneLineParser, parse_int
+from pose.arguments import MAX_COUNT, OneLineParser, argument_type, parse_int
 from pose.decode.crops import parse_crop_resolution
 from pose.decode.people import DecodeOptions
 from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
@@ -61,28 +61,15 @@ _Parser = OneLineParser  # usage errors in one line (shared with getModels.sh)
 
 # ---------------------------------------------------------------- argument types
 
-def _checked(parse: Callable, name: str, keep_text: bool = False) -> Callable[[str], object]:
-    """An argparse type that calls the owner's parser; its ValueError becomes argparse's
-    one-line usage error."""
-    def convert(text: str):
-        try:
-            value = parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-        return text if keep_text else value
-    convert.__name__ = name
-    return convert
-
-
-_mode = _checked(lambda text: get_spec(text).name, "model")
-_net_resolution = _checked(parse_net_resolution, "net_resolution", keep_text=True)
-_scales = _checked(parse_scales, "scales")
-_device = _checked(parse_device, "device")
-_stages = _checked(lambda text: check_stages(_whole(text)), "stages")
-_engine = _checked(parse_engine, "engine")
-_crop_resolution = _checked(parse_crop_resolution, "crop_resolution", keep_text=True)
-_keypoint_scale = _checked(parse_keypoint_scale, "keypoint_scale")
-_precision = _checked(parse_precision, "precision")
+_mode = argument_type(lambda text: get_spec(text).name, "model")
+_net_resolution = argument_type(parse_net_resolution, "net_resolution", keep_text=True)
+_scales = argument_type(parse_scales, "scales")
+_device = argument_type(parse_device, "device")
+_stages = argument_type(lambda text: check_stages(_whole(text)), "stages")
+_engine = argument_type(parse_engine, "engine")
+_crop_resolution = argument_type(parse_crop_resolution, "crop_resolution", keep_text=True)
+_keypoint_scale = argument_type(parse_keypoint_scale, "keypoint_scale")
+_precision = argument_type(parse_precision, "precision")
 
 
 def _on_off_auto(text: str) -> str:
@@ -102,7 +89,7 @@ def _whole(text: str) -> int:
 def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
     """A whole number from `low` up to `high` (default: pose.arguments.MAX_COUNT, past
     which no count means anything)."""
-    return _checked(lambda text: parse_int(text, low, MAX_COUNT if high is None else high), "int")
+    return argument_type(lambda text: parse_int(text, low, MAX_COUNT if high is None else high), "int")
 
 
 def _threshold(text: str) -> float:
@@ -183,7 +170,7 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                          help="skip to frame N (0-based) first; e.g. --start_frame 100")
         src.add_argument("--max_frames", type=_int_in(1), metavar="N",
                          help="stop after N frames; e.g. --max_frames 50")
-        src.add_argument("--throughput", type=_checked(_on_off_auto, "throughput"), default="auto",
+        src.add_argument("--throughput", type=argument_type(_on_off_auto, "throughput"), default="auto",
                          metavar="auto|on|off",
                          help="keep several frames in the network at once (OpenVINO's throughput mode): "
                               "more frames per second on many cores, each frame later; auto = on for "

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, List, Mapping, Optional, Sequence, Set
+from typing import List, Mapping, Optional, Sequence, Set
 
-from pose.arguments import OneLineParser, parse_float, parse_int
+from pose.arguments import OneLineParser, argument_type, parse_float, parse_int
 from pose.download.fetch import (
     _MISSING,
     MAX_PAUSE_S,
@@ -105,20 +105,9 @@ MAX_TIMEOUT_S = 3600.0
 MAX_BACKOFF_S = 60.0
 
 
-def _argument(parse: Callable[[str], object], name: str) -> Callable[[str], object]:
-    """An argparse type from a pose.arguments parser: its ValueError is argparse's usage error."""
-    def convert(text: str) -> object:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    convert.__name__ = name
-    return convert
-
-
-_seconds = _argument(lambda text: parse_float(text, 0, MAX_TIMEOUT_S, low_open=True, unit=" s"), "seconds")
-_retries = _argument(lambda text: parse_int(text, 1, Policy.max_requests), "retries")
-_backoff = _argument(lambda text: parse_float(text, 0, MAX_BACKOFF_S, unit=" s"), "seconds")
+_seconds = argument_type(lambda text: parse_float(text, 0, MAX_TIMEOUT_S, low_open=True, unit=" s"), "seconds")
+_retries = argument_type(lambda text: parse_int(text, 1, Policy.max_requests), "retries")
+_backoff = argument_type(lambda text: parse_float(text, 0, MAX_BACKOFF_S, unit=" s"), "seconds")
 
 
 def _select(names: Sequence[str], downloads: Mapping[str, Weights]) -> List[str]:
