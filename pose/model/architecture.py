@@ -13,12 +13,12 @@ Regenerate the committed deploy files with `python -m pose.model.architecture`.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from pose.arguments import OneLineParser, argument_type, parse_float, parse_int
 from pose.spec import FULL_STAGES, MODELS, PARTS, ModelSpec
 
 INPUT_NAME = "image"
@@ -347,20 +347,35 @@ def write_deploy_files(root: Optional[Path] = None) -> List[Path]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
+    networks = {**MODELS, **PARTS}
+
+    def network(text: str) -> ModelSpec:
+        if text.strip().upper() not in networks:
+            raise ValueError(f"unknown model {text!r}: choose one of {', '.join(networks)}")
+        return networks[text.strip().upper()]
+
+    parser = OneLineParser(
         prog="python -m pose.model.architecture",
-        description="Regenerate the OpenPose deploy files under pose/ (or print one model's).")
-    parser.add_argument("--print", metavar="MODEL", help="print MODEL's deploy file instead, e.g. COCO or HAND")
-    parser.add_argument("--stages", type=int, help="cut after this stage (1-6; BODY_25 5-6), with --print")
-    parser.add_argument("--width", type=float, default=1.0, help="channel width factor, with --print")
-    args = parser.parse_args(argv)
-    if args.print:
-        try:
-            sys.stdout.write(deploy_text({**MODELS, **PARTS}[args.print.upper()], args.stages, args.width))
-        except (KeyError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        return 0
+        description="Regenerate the OpenPose deploy files under pose/ (or print one model's).",
+        epilog="e.g. python -m pose.model.architecture --print COCO --stages 4 --width 0.125 > narrow.prototxt")
+    parser.add_argument("--print", type=argument_type(network, "model"), metavar="MODEL",
+                        help=f"print MODEL's deploy file instead ({', '.join(networks)})")
+    parser.add_argument("--stages", type=argument_type(lambda text: parse_int(text, 1, FULL_STAGES), "stages"),
+                        metavar="N",
+                        help="cut after this stage (1-6; BODY_25 5-6), with --print")
+    parser.add_argument("--width", type=argument_type(lambda text: parse_float(text, 0.0, 4.0, low_open=True), "width"),
+                        default=1.0,
+                        metavar="W", help="channel width factor in (0, 4] (test nets use 0.125), with --print")
+    try:  # argparse exits on --help and on usage errors; callers want a status
+        args = parser.parse_args(argv)
+        if args.print:
+            try:
+                sys.stdout.write(deploy_text(args.print, args.stages, args.width))
+            except ValueError as exc:  # a stage cut this model does not allow (BODY_25: 5-6)
+                parser.error(str(exc))
+            return 0
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
     for path in write_deploy_files():
         print(path)
     return 0
