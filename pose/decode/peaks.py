@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from pose.decode.preprocess import Geometry
@@ -84,6 +85,7 @@ _MARGIN = 1 + REFINE_RADIUS
 _FINE = np.arange(-SEARCH_CELLS * STRIDE - _MARGIN, (SEARCH_CELLS + 1) * STRIDE + _MARGIN)
 _REACH = math.ceil(-input_to_grid(_FINE[0])) + 1  # coarse taps each side the patch needs
 _PATCH = cubic_matrix(input_to_grid(_FINE) + _REACH, 2 * _REACH + 1)  # (n_fine, window)
+_PATCH32 = _PATCH.astype(np.float32)
 
 
 def find_peaks(heatmaps: np.ndarray, geometry: Geometry, threshold: float,
@@ -91,7 +93,9 @@ def find_peaks(heatmaps: np.ndarray, geometry: Geometry, threshold: float,
     """Peaks of the stride-8 `heatmaps` (K, h, w) as OpenPose finds them on the cubic
     upsampling cropped to the resized image: above `threshold`, NMS, 7x7 centroid; at
     most `max_peaks` per part (a caller wanting one peak per map need not refine many)."""
-    heat = np.asarray(heatmaps, dtype=np.float64)
+    # float32 as OpenPose and cv2.resize upsample (the net's own output precision), and
+    # half float64's memory traffic: on noisy maps this function runs on ~1000 patches.
+    heat = np.asarray(heatmaps, dtype=np.float32)
     n_parts = heat.shape[0]
     # Twice the cap: some candidates end below the threshold or share a fine peak.
     part, cy, cx = _strongest(heat, *_coarse_maxima(heat, threshold * CANDIDATE_FRACTION),
@@ -100,21 +104,28 @@ def find_peaks(heatmaps: np.ndarray, geometry: Geometry, threshold: float,
     window = np.arange(2 * _REACH + 1)
     coarse = padded[part[:, None, None], (cy[:, None] + window)[:, :, None],
                     (cx[:, None] + window)[:, None, :]]
-    patch = _PATCH @ coarse @ _PATCH.T  # (n, n_fine, n_fine): the upsampled values
+    patch = _upsample(coarse)  # (n, n_fine, n_fine): the upsampled values
+    # Most candidates of a noisy map (coarse maxima below the threshold) have no fine
+    # pixel above it in their core: drop them before the masking, NMS and centroids.
+    m, size = _MARGIN, _FINE.size - 2 * _MARGIN
+    live = patch[:, m:m + size, m:m + size].max(axis=(1, 2), initial=-np.inf) > threshold
+    part, cy, cx, patch = part[live], cy[live], cx[live], patch[live]
     # Fine pixel (i, j) of candidate n sits at input pixel (y0[n] + i, x0[n] + j).
     y0, x0 = STRIDE * cy + _FINE[0], STRIDE * cx + _FINE[0]
     rw, rh = geometry.resized_size
     rows = y0[:, None] + np.arange(_FINE.size)
     cols = x0[:, None] + np.arange(_FINE.size)
     inside_y, inside_x = (rows >= 0) & (rows < rh), (cols >= 0) & (cols < rw)
-    # Padding is cropped before NMS in OpenPose: outside pixels neither peak nor block.
-    patch = np.where(inside_y[:, :, None] & inside_x[:, None, :], patch, -np.inf)
+    # Padding is cropped before NMS in OpenPose: outside pixels neither peak nor block
+    # (only patches at the image's edge have any).
+    edge = ~(inside_y.all(axis=1) & inside_x.all(axis=1))
+    patch[edge] = np.where(inside_y[edge, :, None] & inside_x[edge, None, :], patch[edge], np.float32(-np.inf))
     # Nor do the image's own border pixels peak (as in OpenPose's NMS kernel): the
     # replicated edge of the cubic upsampling makes spurious maxima there.
     interior = (((rows > 0) & (rows < rh - 1))[:, :, None]
                 & ((cols > 0) & (cols < rw - 1))[:, None, :])
     n, i, j = _nms(patch, interior, threshold)
-    score = patch[n, i, j]
+    score = patch[n, i, j].astype(np.float64)
     dy, dx = _centroid_offsets(patch, n, i, j)
     fy, fx = y0[n] + i, x0[n] + j
     # Neighbouring coarse maxima share fine pixels: keep each fine peak once.
@@ -132,7 +143,7 @@ def _coarse_maxima(heat: np.ndarray, floor: float):
     """(part, y, x) of grid points above `floor` not beaten by any of their 8 neighbours."""
     padded = np.pad(heat, ((0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
     h, w = heat.shape[1:]
-    best = np.full(heat.shape, -np.inf)
+    best = np.full(heat.shape, -np.inf, dtype=heat.dtype)
     for dy in (0, 1, 2):
         for dx in (0, 1, 2):
             if dy != 1 or dx != 1:
@@ -153,6 +164,18 @@ def _rank_in_part(sorted_parts: np.ndarray, n_parts: int) -> np.ndarray:
     return np.arange(sorted_parts.size) - start[sorted_parts]
 
 
+def _upsample(coarse: np.ndarray) -> np.ndarray:
+    """_PATCH @ coarse[k] @ _PATCH.T for every k, as two plain matrix products (numpy's
+    batched matmul of many 7x7 matrices is slower)."""
+    n, size = coarse.shape[0], coarse.shape[1]
+    fine = _PATCH32.shape[0]
+    cols = (coarse.transpose(0, 2, 1).reshape(n * size, size) @ _PATCH32.T).reshape(n, size, fine)
+    return (np.ascontiguousarray(cols.transpose(0, 2, 1)).reshape(n * fine, size) @ _PATCH32.T).reshape(n, fine, fine)
+
+
+_NEIGHBOURS = np.ones((3, 3), np.uint8)
+
+
 def _nms(patch: np.ndarray, eligible: np.ndarray, threshold: float):
     """Eligible pixels of the patch core above `threshold` that beat their 8 neighbours.
 
@@ -160,25 +183,32 @@ def _nms(patch: np.ndarray, eligible: np.ndarray, threshold: float):
     neighbours before it in raster order and at least equal those after it.
     """
     m = _MARGIN
-    size = patch.shape[1] - 2 * m
+    n, fine = patch.shape[:2]
+    size = fine - 2 * m
+    if n == 0:
+        none = np.zeros(0, dtype=np.intp)
+        return none, none, none
+    # The 3x3 maximum of the patches stacked into one tall image: rows of neighbouring
+    # patches meet only in the margins, never next to a core pixel.
+    best = cv2.dilate(patch.reshape(n * fine, fine), _NEIGHBOURS).reshape(patch.shape)
     core = patch[:, m:m + size, m:m + size]
-    keep = (core > threshold) & eligible[:, m:m + size, m:m + size]
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            if dy == 0 and dx == 0:
-                continue
-            other = patch[:, m + dy:m + dy + size, m + dx:m + dx + size]
-            earlier = dy < 0 or (dy == 0 and dx < 0)
-            keep &= (core > other) if earlier else (core >= other)
-    n, i, j = np.nonzero(keep)
-    return n, i + m, j + m
+    n, i, j = np.nonzero((core > threshold) & (core >= best[:, m:m + size, m:m + size])
+                         & eligible[:, m:m + size, m:m + size])
+    i, j = i + m, j + m
+    # Ties: equal to an earlier neighbour is not a peak (one per plateau).
+    value = patch[n, i, j]
+    tied = np.zeros(len(n), dtype=bool)
+    for dy, dx in ((-1, -1), (-1, 0), (-1, 1), (0, -1)):
+        tied |= patch[n, i + dy, j + dx] == value
+    keep = ~tied
+    return n[keep], i[keep], j[keep]
 
 
 def _centroid_offsets(patch: np.ndarray, n: np.ndarray, i: np.ndarray, j: np.ndarray):
     """Offset of the value-weighted centroid of each peak's 7x7 window (OpenPose's
     sub-pixel refinement), pixels outside the image left out."""
     r = np.arange(-REFINE_RADIUS, REFINE_RADIUS + 1)
-    win = patch[n[:, None, None], (i[:, None] + r)[:, :, None], (j[:, None] + r)[:, None, :]]
+    win = patch[n[:, None, None], (i[:, None] + r)[:, :, None], (j[:, None] + r)[:, None, :]].astype(np.float64)
     weight = np.where(np.isfinite(win), np.maximum(win, 0.0), 0.0)
     total = weight.sum(axis=(1, 2))
     dy = (weight.sum(axis=2) * r).sum(axis=1) / total

@@ -168,57 +168,80 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     channels = np.array(spec.paf_channels_absolute(), dtype=int).reshape(-1, 2)
     vec = peaks.xy[ib] - peaks.xy[ia]
     counts = np.maximum(spec.paf_sample_counts(vec[:, 0], vec[:, 1]), 2)
-    # A pair may fail at most `spare` samples, so one that fails `spare + 1` probes
-    # near the middle is out: this prunes most pairs (all of them on noise) cheaply.
-    needed = np.ceil(th.inter_min_above * counts - 1e-9).astype(int)
-    ts, probes = _sample_tables(int(counts.max(initial=2)), int((counts - needed).max(initial=0)) + 1)
-    keep = np.arange(len(limb))
-    for table in (probes, ts):
+    # A pair may fail at most `spare` of its samples. Samples are read in stages, the
+    # ones nearest the middle first, and a pair is out as soon as it has failed more:
+    # the same limbs as reading all of them at once, but a pair that fails near its
+    # middle (most pairs of a crowd, all of them on noise) costs a few samples, not all.
+    spare = counts - np.ceil(th.inter_min_above * counts - 1e-9).astype(int)
+    near_middle = _near_middle(int(counts.max(initial=2)))
+    keep = np.flatnonzero(np.hypot(vec[:, 0], vec[:, 1]) > 1e-9)
+    failed = np.zeros(len(limb), dtype=int)
+    total = np.zeros(len(limb))  # the sum of the samples read, for the score
+    for start, stop in _stages(near_middle.shape[1]):
+        if not keep.size:
+            break
         n = counts[keep]
-        samples = table[n]  # (m, S): positions along each candidate, padded past its own count
-        pa, pb = peaks.xy[ia[keep]], peaks.xy[ib[keep]]
-        vec = pb - pa
-        length = np.hypot(vec[:, 0], vec[:, 1])
-        unit = vec / np.maximum(length, 1e-9)[:, None]
-        points = pa[:, None, :] + samples[:, :, None] * vec[:, None, :]  # (m, S, 2)
-        k = limb[keep]
-        fx, fy = _sample_paf(maps, channels[k, 0], channels[k, 1], points)
-        along = fx * unit[:, None, 0] + fy * unit[:, None, 1]  # (m, S)
-        if table is probes:  # (repeated probes pad the table: harmless for "any")
-            keep = keep[(along > th.inter).any(axis=1) & (length > 1e-9)]
-    own = np.arange(ts.shape[1])[None, :] < n[:, None]  # each candidate's own samples
+        along = _along(peaks, maps, channels, limb[keep], ia[keep], ib[keep], near_middle[n, start:stop])
+        # (the table pads a row past its own count; those columns do not count)
+        own = np.arange(start, stop)[None, :] < n[:, None]
+        failed[keep] += ((along <= th.inter) & own).sum(axis=1)
+        total[keep] += np.where(own, along, 0.0).sum(axis=1)
+        keep = keep[failed[keep] <= spare[keep]]
+    # The survivors have had every sample read: the score is OpenPose's mean along the
+    # limb plus the length prior.
+    n = counts[keep]
+    length = np.hypot(*(peaks.xy[ib[keep]] - peaks.xy[ia[keep]]).T)
     prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length, 1e-9) - 1, 0)
-    score = np.where(own, along, 0.0).sum(axis=1) / n + prior
-    passing = ((along > th.inter) & own).sum(axis=1)
-    ok = (passing >= th.inter_min_above * n) & (score > 0)
+    score = total[keep] / n + prior
+    ok = score > 0
     keep, score = keep[ok], score[ok]
     chosen: List[list] = [[] for _ in spec.pairs]
     used = set()  # (limb type, peak): peak indices are global, so a and b never clash
-    for c in np.lexsort((-score, limb[keep])):
-        k, a, b = limb[keep[c]], ia[keep[c]], ib[keep[c]]
+    order = np.lexsort((-score, limb[keep]))
+    # Python ints and floats: indexing numpy arrays per candidate costs more than the loop.
+    for k, a, b, value in zip(limb[keep][order].tolist(), ia[keep][order].tolist(), ib[keep][order].tolist(),
+                              score[order].tolist()):
         if (k, a) in used or (k, b) in used:
             continue
         used.update(((k, a), (k, b)))
-        chosen[k].append((a, b, score[c]))
+        chosen[k].append((a, b, value))
     return [np.array(rows, dtype=np.float64).reshape(-1, 3) for rows in chosen]
 
 
+def _stages(most: int):
+    """Column ranges of the staged reading: 2, 4, 8, ... samples, then the rest."""
+    start, size = 0, 2
+    while start < most:
+        yield start, min(start + size, most)
+        start, size = start + size, 2 * size
+
+
+def _along(peaks: Peaks, maps: np.ndarray, channels: np.ndarray, limb: np.ndarray, ia: np.ndarray,
+           ib: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """(m, S) PAF component along each candidate a -> b at its positions `samples` (0..1)."""
+    pa, pb = peaks.xy[ia], peaks.xy[ib]
+    vec = pb - pa
+    unit = vec / np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-9)[:, None]
+    # float32 from here: the maps' own precision, and half the memory traffic over the
+    # (m, S) samples (tens of thousands on a noisy frame).
+    t = samples.astype(np.float32)
+    pa, vec, unit = pa.astype(np.float32), vec.astype(np.float32), unit.astype(np.float32)
+    x = pa[:, 0, None] + t * vec[:, 0, None]
+    y = pa[:, 1, None] + t * vec[:, 1, None]
+    fx, fy = _sample_paf(maps, channels[limb, 0], channels[limb, 1], np.stack([x, y], axis=-1))
+    return fx * unit[:, 0, None] + fy * unit[:, 1, None]
+
+
 @functools.lru_cache(maxsize=8)
-def _sample_tables(most: int, n_probes: int):
-    """Row n of the first table: the n sample positions linspace(0, 1, n) along a limb,
-    padded with 1.0 to `most` columns; of the second: the `n_probes` of them nearest the
-    middle (stable order), padded by repeating the nearest."""
-    ts = np.ones((most + 1, most))
-    probes = np.full((most + 1, n_probes), 0.5)
-    for n in range(2, most + 1):
+def _near_middle(most: int) -> np.ndarray:
+    """Row n: the n sample positions linspace(0, 1, n) along a limb, those nearest the
+    middle first (stable order), padded with 0.5 to `most` columns."""
+    table = np.full((most + 1, most), 0.5)
+    for n in range(1, most + 1):
         t = np.linspace(0.0, 1.0, n)
-        ts[n, :n] = t
-        order = np.argsort(np.abs(t - 0.5), kind="stable")
-        picked = order[:n_probes]
-        probes[n] = t[np.concatenate([picked, np.full(n_probes - len(picked), picked[0])])]
-    ts.setflags(write=False)
-    probes.setflags(write=False)
-    return ts, probes
+        table[n, :n] = t[np.argsort(np.abs(t - 0.5), kind="stable")]
+    table.setflags(write=False)
+    return table
 
 
 def _candidate_pairs(peaks: Peaks, spec: ModelSpec):
@@ -252,16 +275,20 @@ def _sample_paf(maps: np.ndarray, chan_x: np.ndarray, chan_y: np.ndarray, points
     h, w = maps.shape[1:]
     gx = np.clip(grid[..., 0], 0, w - 1)
     gy = np.clip(grid[..., 1], 0, h - 1)
-    x0 = np.minimum(np.floor(gx).astype(int), max(w - 2, 0))
-    y0 = np.minimum(np.floor(gy).astype(int), max(h - 2, 0))
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    x0 = np.minimum(gx.astype(np.intp), max(w - 2, 0))  # floor: gx, gy >= 0
+    y0 = np.minimum(gy.astype(np.intp), max(h - 2, 0))
     ax, ay = gx - x0, gy - y0
+    # Flat indices of the top-left corners, shared by both channels: four gathers per
+    # channel from the flat maps instead of fancy indexing a 3-d array eight times.
+    flat = np.asarray(maps, dtype=np.float32).reshape(-1)
+    right, down = (1 if w > 1 else 0), (w if h > 1 else 0)
+    corner = y0 * w + x0
 
     def sample(chan: np.ndarray) -> np.ndarray:
-        c = chan[:, None]
-        top = maps[c, y0, x0] * (1 - ax) + maps[c, y0, x1] * ax
-        bottom = maps[c, y1, x0] * (1 - ax) + maps[c, y1, x1] * ax
-        return top * (1 - ay) + bottom * ay
+        at = corner + (chan * (h * w))[:, None]
+        top = flat[at] + (flat[at + right] - flat[at]) * ax
+        bottom = flat[at + down] + (flat[at + down + right] - flat[at + down]) * ax
+        return top + (bottom - top) * ay
 
     return sample(chan_x), sample(chan_y)
 
