@@ -1,10 +1,23 @@
 """What the two entry scripts run. Kept free of third-party imports so that a missing
 package or system library (cv2 without libGL, say) becomes one line, not a traceback."""
+import os
 import sys
+
+# The network's engine owns the cores. numpy's BLAS would start its own threads for the
+# decoder's few small matrix products, and OpenBLAS keeps idle threads spinning: on 2
+# cores that doubled the decoder's CPU time, taken from the network. Set before numpy
+# loads; a value the user set wins.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    for name in BLAS_THREADS:
+        os.environ.setdefault(name, "1")
 
 
 def run(tool: str) -> int:
     """Run get_hpe_<tool>.py ("image" or "video") and return its exit code."""
+    single_threaded_blas()
     try:
         from pose import cli
     except ImportError as exc:

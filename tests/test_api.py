@@ -28,6 +28,21 @@ def test_import_pose_is_cheap_and_lists_the_api():
         pose.Estimator
 
 
+def test_tools_keep_numpys_blas_to_one_thread_unless_told():
+    # The tools' numpy BLAS must not start threads beside the engine's (OpenBLAS spins
+    # them: measured, twice the decoder's CPU time on 2 cores); the setting has to come
+    # before numpy loads, and a user's own value is kept.
+    code = ("import os, sys; from pose.entry import single_threaded_blas; assert 'numpy' not in sys.modules; "
+            "single_threaded_blas(); print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['MKL_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "1"]
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={**env, "OPENBLAS_NUM_THREADS": "4"})
+    assert out.stdout.split() == ["4", "1"]
+
+
 def test_readme_example_with_one_import(model_dir):
     proto, weights = write_model(model_dir, pose.MODELS["MPI_4"])
     est = pose.PoseEstimator("mpi_4", proto=proto, weights=weights, net_resolution="-1x96")
