@@ -1,9 +1,12 @@
 """Choosing the engine, device and precision once (pose.engine.select.plan): the auto rule,
 the GPU fallback chain without a GPU, broken installs, precision reporting, the caches."""
 import os
+import queue
 import subprocess
 import sys
 import time
+import types
+from collections import deque
 from pathlib import Path
 
 import cv2
@@ -221,6 +224,72 @@ def test_async_requests_keep_frame_order(model_dir):
     got += net.collect(wait=True)
     assert [tag for tag, _ in got] == list(range(7))
     assert all(np.array_equal(out, expected[tag]) for tag, out in got)
+
+
+class _FakeRequest:
+    """An OpenVINO infer request whose runs finish when the test says so."""
+
+    def __init__(self, log):
+        self.log, self.callback, self.blob, self.error = log, None, None, None
+
+    def set_callback(self, callback, userdata):
+        self.callback, self.userdata = callback, userdata
+
+    def start_async(self, inputs, share_inputs=False):
+        self.blob, self.error = inputs[0].copy(), None
+        self.log.append(("start", float(self.blob[0])))
+
+    def finish(self, error=None, call_back=True):
+        self.error = error
+        if call_back:
+            self.callback(self.userdata)
+
+    def wait(self):
+        if self.error:
+            raise RuntimeError(self.error)
+
+    def wait_for(self, ms):
+        self.wait()
+        return True
+
+    def get_output_tensor(self, i):
+        return types.SimpleNamespace(data=self.blob * 10)
+
+
+def _fake_openvino(requests: int):
+    from pose.engine.backends import OpenVINOEngine
+    net = object.__new__(OpenVINOEngine)
+    log = []
+    net.requests = requests
+    net._pool = [_FakeRequest(log) for _ in range(requests)]
+    net._finished = queue.SimpleQueue()
+    for index, request in enumerate(net._pool):
+        request.set_callback(net._finished.put, index)
+    net._free, net._running, net._order, net._results, net._count = deque(range(requests)), {}, deque(), {}, 0
+    return net, log
+
+
+def test_a_free_request_is_reused_whichever_finished_and_results_keep_their_order():
+    net, log = _fake_openvino(2)
+    net.submit(np.array([0.0]), "a")
+    net.submit(np.array([1.0]), "b")
+    net._pool[1].finish()  # the newer frame finishes first
+    assert net.collect() == []  # "a" is still running: nothing handed out of order
+    net.submit(np.array([2.0]), "c")  # runs on request 1 at once, not after "a"
+    assert log[-1] == ("start", 2.0) and net._running == {0: 0, 1: 2}
+    net._pool[0].finish()
+    assert [(tag, out.tolist()) for tag, out in net.collect()] == [("a", [0.0]), ("b", [10.0])]
+    net._pool[1].finish()
+    assert [(tag, out.tolist()) for tag, out in net.collect(wait=True)] == [("c", [20.0])]
+
+
+def test_a_failed_request_is_one_line_in_its_turn_even_without_a_callback():
+    net, _ = _fake_openvino(1)
+    net.submit(np.array([0.0]), "a")
+    net._pool[0].finish(error="device lost\nC++ trace", call_back=False)
+    with pytest.raises(NetworkError, match="^network forward pass failed: device lost$"):
+        net.collect(wait=True)
+    assert list(net._free) == [0]  # the request is free again
 
 
 def test_float16_graph_for_onnxruntime_cuda_matches_f32(model_dir):

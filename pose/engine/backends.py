@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import tempfile
 from collections import deque
 from pathlib import Path
@@ -252,9 +253,18 @@ class OpenVINOEngine(Engine):
         streams = f", {self.requests} requests in flight" if self.requests > 1 else ""
         self.label = f"OpenVINO {ov.get_version().split('-')[0]} ({device}, {self.precision}{streams})"
         self._sync = self.compiled.create_infer_request()
-        self._free: Deque[Any] = deque(self.compiled.create_infer_request() for _ in range(self.requests))
-        self._busy: Deque[Tuple[Any, Any]] = deque()  # (request, tag), oldest first
-        self._ready: Deque[Tuple[Any, np.ndarray]] = deque()
+        # Asynchronous requests: a request that finishes is reused at once, whichever it
+        # is. Waiting for the oldest instead would leave a stream idle whenever another
+        # thread (the video tool's decoding) delays the stream running the oldest frame.
+        self._pool = [self.compiled.create_infer_request() for _ in range(self.requests)]
+        self._finished: "queue.SimpleQueue[int]" = queue.SimpleQueue()  # request indices, from OpenVINO's threads
+        for index, request in enumerate(self._pool):
+            request.set_callback(self._finished.put, index)
+        self._free: Deque[int] = deque(range(self.requests))
+        self._running: dict = {}  # request index -> submission number
+        self._order: Deque[Tuple[int, Any]] = deque()  # (submission number, tag), oldest first
+        self._results: dict = {}  # submission number -> output, or the exception it raised
+        self._count = 0
 
     def forward(self, blob: np.ndarray) -> np.ndarray:
         try:
@@ -264,33 +274,66 @@ class OpenVINOEngine(Engine):
             raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
 
     def submit(self, blob: np.ndarray, tag: Any = None) -> None:
-        if not self._free:
-            self._ready.append(self._finish())  # the oldest first: results keep their order
-        request = self._free.popleft()
+        while not self._free:
+            self._reap(block=True)  # any request: results are put back in order by collect
+        index = self._free.popleft()
         try:
-            request.start_async({0: blob}, share_inputs=False)  # copied: the caller refills blob
+            self._pool[index].start_async({0: blob}, share_inputs=False)  # copied: the caller refills blob
         except Exception as exc:
-            self._free.append(request)
+            self._free.append(index)
             raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
-        self._busy.append((request, tag))
+        self._running[index] = self._count
+        self._order.append((self._count, tag))
+        self._count += 1
 
     def collect(self, wait: bool = False) -> List[Tuple[Any, np.ndarray]]:
-        while self._busy and (wait or self._busy[0][0].wait_for(0)):
-            self._ready.append(self._finish())
-        done = list(self._ready)
-        self._ready.clear()
+        while True:  # what finished meanwhile
+            try:
+                self._reap(block=False)
+            except queue.Empty:
+                break
+        while wait and self._running:
+            self._reap(block=True)
+        done = []
+        while self._order and self._order[0][0] in self._results:
+            number, tag = self._order.popleft()
+            output = self._results.pop(number)
+            if isinstance(output, BaseException):
+                raise NetworkError(f"network forward pass failed: {first_line(output)}")
+            done.append((tag, output))
         return done
 
-    def _finish(self) -> Tuple[Any, np.ndarray]:
-        request, tag = self._busy.popleft()
+    def _reap(self, block: bool) -> None:
+        """Take one finished request's output (queue.Empty when none has finished and not
+        `block`) and free the request."""
+        while True:
+            try:
+                index = self._finished.get(block=block, timeout=0.5 if block else None)
+                break
+            except queue.Empty:
+                if not block:
+                    raise
+                # A request that failed may not have called back: its wait_for raises.
+                failed = next((i for i in self._running if self._failed(i)), None)
+                if failed is not None:
+                    index = failed
+                    break
+        request = self._pool[index]
+        number = self._running.pop(index)
         try:
-            request.wait()
-            output = request.get_output_tensor(0).data.copy()
+            request.wait()  # raises what the inference raised
+            self._results[number] = request.get_output_tensor(0).data.copy()
         except Exception as exc:
-            raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
+            self._results[number] = exc
         finally:
-            self._free.append(request)
-        return tag, output
+            self._free.append(index)
+
+    def _failed(self, index: int) -> bool:
+        try:
+            self._pool[index].wait_for(0)
+            return False
+        except Exception:
+            return True
 
 
 def _ov_precision(value: Any) -> str:

@@ -383,9 +383,11 @@ class _InOrder:
         if infer:
             t0 = time.perf_counter()
             self.by_tag[k] = entry
+            # With every request busy, submit waits for one to finish (any: the engine
+            # hands results back in order), so the network never waits for this thread.
+            # One at a time, the frame is awaited now: shown and written without delay.
             self.estimator.submit(frame, k)
-            # Once as many frames as the engine runs at once are in, wait for the oldest.
-            self._take(self.estimator.collect(wait=len(self.by_tag) >= self.estimator.in_flight))
+            self._take(self.estimator.collect(wait=self.estimator.in_flight == 1))
             self.summary.inference_s += time.perf_counter() - t0
             self.summary.inferred += 1
         self._flush()
