@@ -122,7 +122,7 @@ def probe() -> int:
 
     from pose.engine import select as engines
     print(json.dumps({"opencv": cv2.__version__, "caffe": engines.has_caffe_importer(),
-                      "engines": engines.available(), "native_bf16": engines.cpu.native_bf16()}))
+                      "engines": engines.available(), "bf16_pays": engines.cpu.bf16_pays()}))
     return 0
 
 
@@ -347,7 +347,7 @@ def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dic
     if ref is not None:
         lines.append(f"\n(The f32 maps reach {float(np.abs(outputs[id(ref)]).max()):.2f} in absolute value.)")
     lines += ["", f"`--engine auto --precision auto` runs {best.label} here (the CPU "
-                  f"{'has' if cpu.native_bf16() else 'has no'} native bf16).", ""]
+                  f"{'has AMX: bf16 is' if cpu.bf16_pays() else 'has no AMX: f32 is'} the faster precision).", ""]
     if cuts:
         lines += [f"`--stages k` on {best.label}, against 6 stages in the same rounds (random weights: "
                   "only the size of the change in the maps means anything):", "",
@@ -374,10 +374,10 @@ def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dic
                   "tool decodes maps rendered from 10 annotated people; noise: the tool decodes the "
                   f"random-weight output at --threshold {NOISE_THRESHOLD}.", "", *table(video), ""]
         if seed:
-            target = 0.10 if cpu.native_bf16() else 0.40
+            target = 0.10 if cpu.bf16_pays() else 0.40
             ratio = throughput["people"] / seed.median
             lines += [f"Target (issue 10): the video tool at most {target:.2f}x the seed loop's time on a CPU "
-                      f"{'with' if cpu.native_bf16() else 'without'} AMX: {ratio:.3f}x "
+                      f"{'with' if cpu.bf16_pays() else 'without'} AMX: {ratio:.3f}x "
                       f"({'met' if ratio <= target else 'NOT met'}).", ""]
     if startup and "error" not in startup:
         lines += ["Start-up of get_hpe_image.py on one image (process wall time minus its own per-image time):",
@@ -430,7 +430,7 @@ def main() -> int:
         w.run()
     auto = _probe(sys.executable)
     default_route = routes(auto)[0] if auto["engines"] else six[0].route
-    if default_route == "openvino:bf16" and not auto["native_bf16"]:
+    if default_route == "openvino:bf16" and not auto["bf16_pays"]:
         default_route = "openvino:f32"
     best = next((w for w in six if w.route == default_route), six[0])
     cuts = [Worker(best.python, best.route, k, weights) for k in args.cuts]

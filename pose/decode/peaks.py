@@ -104,7 +104,7 @@ def find_peaks(heatmaps: np.ndarray, geometry: Geometry, threshold: float,
     window = np.arange(2 * _REACH + 1)
     coarse = padded[part[:, None, None], (cy[:, None] + window)[:, :, None],
                     (cx[:, None] + window)[:, None, :]]
-    patch = _upsample(coarse)  # (n, n_fine, n_fine): the upsampled values
+    patch = _PATCH32 @ coarse @ _PATCH32.T  # (n, n_fine, n_fine): the upsampled values
     # Most candidates of a noisy map (coarse maxima below the threshold) have no fine
     # pixel above it in their core: drop them before the masking, NMS and centroids.
     m, size = _MARGIN, _FINE.size - 2 * _MARGIN
@@ -162,15 +162,6 @@ def _rank_in_part(sorted_parts: np.ndarray, n_parts: int) -> np.ndarray:
     """Position of each entry within its part's run of a part-sorted array."""
     start = np.searchsorted(sorted_parts, np.arange(n_parts))
     return np.arange(sorted_parts.size) - start[sorted_parts]
-
-
-def _upsample(coarse: np.ndarray) -> np.ndarray:
-    """_PATCH @ coarse[k] @ _PATCH.T for every k, as two plain matrix products (numpy's
-    batched matmul of many 7x7 matrices is slower)."""
-    n, size = coarse.shape[0], coarse.shape[1]
-    fine = _PATCH32.shape[0]
-    cols = (coarse.transpose(0, 2, 1).reshape(n * size, size) @ _PATCH32.T).reshape(n, size, fine)
-    return (np.ascontiguousarray(cols.transpose(0, 2, 1)).reshape(n * fine, size) @ _PATCH32.T).reshape(n, fine, fine)
 
 
 _NEIGHBOURS = np.ones((3, 3), np.uint8)

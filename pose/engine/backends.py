@@ -218,8 +218,8 @@ OPENVINO_PRECISIONS = {"f32": "f32", "bf16": "bf16", "f16": "f16"}
 
 class OpenVINOEngine(Engine):
     """The converted ONNX on OpenVINO. `precision` is read back from the compiled model:
-    the plugin ignores a hint it cannot honour, and "auto" is its own choice (bf16 on
-    CPUs with AMX or AVX512-BF16, else f32).
+    the plugin ignores a hint it cannot honour, and "auto" is its own choice (the CPU's
+    "auto" is resolved before, in pose.engine.select).
 
     The input keeps its free height and width: measured on the 2-core Sapphire Rapids,
     static shapes were no faster for bf16 (0.143 s against 0.135 s at 368x368) and would

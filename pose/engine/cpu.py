@@ -37,8 +37,17 @@ def flags() -> FrozenSet[str]:
 
 
 def native_bf16() -> bool:
-    """bf16 runs in hardware (AMX or AVX512-BF16): OpenVINO's CPU default is then bf16."""
+    """bf16 runs in hardware (AMX or AVX512-BF16): OpenVINO's own CPU default is then bf16."""
     return bool(flags() & {"amx_bf16", "amx_tile", "avx512_bf16"})
+
+
+def bf16_pays() -> bool:
+    """bf16 is the faster precision here, so `--precision auto` runs it: with AMX. On the
+    2-core Sapphire Rapids, OpenVINO bf16 took 0.10 s a 368x368 COCO frame against f32's
+    0.86 s; held to AVX512-BF16 without AMX (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16, an
+    emulation of Cooper Lake or Zen 4), bf16 took 1.27 s: slower than f32, so such CPUs
+    run f32 unless asked (benchmarks/bench_speed.py)."""
+    return bool(flags() & {"amx_bf16", "amx_tile"})
 
 
 def describe() -> str:

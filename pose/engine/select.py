@@ -4,9 +4,10 @@ resolves every "auto", falls back with one warning where something is missing, a
 
 The rule for `--engine auto` (measured, benchmarks/RESULTS.md):
 - CPU: openvino, then onnxruntime, then caffe (OpenCV 4), then onnx (cv2.dnn). OpenVINO
-  runs bf16 where the CPU has AMX or AVX512-BF16, 0.14 s against 1.4 s (onnxruntime) and
-  2.8 s (cv2.dnn Caffe) per 368x368 frame on the 2-core Sapphire Rapids; in f32 it and
-  onnxruntime are even (1.31 s and 1.39 s), both about twice cv2.dnn.
+  runs bf16 where the CPU has AMX, 0.10 s against 0.91 s (onnxruntime) and 1.93 s (cv2.dnn
+  Caffe) per 368x368 frame on the 2-core Sapphire Rapids; in f32 (every CPU without AMX,
+  see pose.engine.cpu.bf16_pays) it and onnxruntime are even (0.86 s and 0.91 s), both
+  about twice cv2.dnn.
 - bf16 or f16 asked for on the CPU: only OpenVINO can, so openvino.
 - GPU (--device gpu): cv2.dnn CUDA when this OpenCV has it, else onnxruntime-gpu's CUDA
   provider, else OpenVINO's GPU device (Intel GPUs), else the CPU with one warning that
@@ -231,8 +232,13 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
         # One cache folder per configuration: OpenVINO's own cache key, measured with
         # 2026.4, does not tell an f16 compile from an f32 one and would run the wrong blob.
         mode = "throughput" if throughput else "latency"
-        cache = cache_dir(path) / "openvino" / f"{device.lower()}-{chosen.precision}-{mode}"
-        return OpenVINOEngine(path, device, chosen.precision, threads, cache, throughput)
+        precision = chosen.precision
+        if precision == "auto" and device == "CPU":
+            # Not OpenVINO's own default (bf16 wherever AVX512-BF16 is): bf16 only where it
+            # is the faster one, with AMX (pose.engine.cpu.bf16_pays).
+            precision = "bf16" if cpu.bf16_pays() else "f32"
+        cache = cache_dir(path) / "openvino" / f"{device.lower()}-{precision}-{mode}"
+        return OpenVINOEngine(path, device, precision, threads, cache, throughput)
     return OpenCVEngine(load_onnx_cv2(path, chosen.placement), "onnx",
                         f"OpenCV {cv2.__version__} dnn, ONNX ({chosen.placement.label}, {cv2_precision})", cv2_precision)
 
