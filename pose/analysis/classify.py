@@ -20,6 +20,7 @@ which did.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Dict, Iterable, Optional, Tuple
 
@@ -122,7 +123,7 @@ UNKNOWN = Decision(None, 0.0)
 
 def _margin(distance: float, band: float) -> float:
     """0.5 at a threshold, rising to 1.0 once the distance from it reaches `band`."""
-    return 0.5 + 0.5 * float(np.clip(abs(distance) / band, 0.0, 1.0))
+    return 0.5 + 0.5 * min(max(abs(float(distance)) / band, 0.0), 1.0)
 
 
 def _in_range(x: float, lo: float, hi: float, band: float, kp_conf: float) -> Decision:
@@ -166,7 +167,9 @@ class Joints:
     """Keypoints of one person looked up by the layout-independent joint name."""
 
     def __init__(self, person: Person, spec: ModelSpec, min_confidence: float):
-        self._kp = np.asarray(person.keypoints, dtype=np.float64)
+        # Python floats: every frame asks ~20 lookups of each person, and numpy scalars
+        # made them the classifier's main cost.
+        self._kp = np.asarray(person.keypoints, dtype=np.float64).tolist()
         self._spec = spec
         self._min = min_confidence
 
@@ -198,8 +201,8 @@ class Joints:
 
 def forearm_angle(elbow: np.ndarray, wrist: np.ndarray) -> float:
     """Angle of elbow -> wrist above the image horizontal, degrees in (-180, 180]."""
-    dx, dy = wrist - elbow
-    return float(np.degrees(np.arctan2(-dy, dx)))
+    dx, dy = (wrist - elbow).tolist()
+    return math.degrees(math.atan2(-dy, dx))
 
 
 def knee_angle(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> float:

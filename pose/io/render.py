@@ -7,6 +7,7 @@ Drawing functions draw in place and return the image.
 """
 from __future__ import annotations
 
+import functools
 from typing import List, Optional, Sequence
 
 import cv2
@@ -94,19 +95,30 @@ def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) 
     """Limbs (the pairs of spec.drawn: never the grouping-only ones) and keypoints of every
     person, OpenPose style."""
     h, w = image.shape[:2]
-    colors, limb_colors = palette_bgr(spec), limb_colors_bgr(spec)
+    colors, limbs = _drawing_facts(spec)
     for person in people:
-        visible = person.visible()
-        pts = _points(person)
+        visible = person.visible().tolist()
+        pts = [tuple(p) for p in _points(person).tolist()]  # Python ints: cv2 takes them fastest
         circle = person_thickness(person, (w, h))
         line = max(1, int(round(circle * LINE_RATIO_OF_CIRCLE)))
-        for k, (a, b) in enumerate(spec.pairs[p] for p in spec.drawn):
+        for a, b, color in limbs:
             if visible[a] and visible[b]:
-                cv2.line(image, tuple(pts[a]), tuple(pts[b]), _color(limb_colors[k]), line, cv2.LINE_AA)
-        for j in np.flatnonzero(visible):
-            # OpenPose draws a ring of radius t/2 and thickness t: a disc of radius t
-            cv2.circle(image, tuple(pts[j]), circle, _color(colors[j]), -1, cv2.LINE_AA)
+                cv2.line(image, pts[a], pts[b], color, line, cv2.LINE_AA)
+        for j, seen in enumerate(visible):
+            if seen:
+                # OpenPose draws a ring of radius t/2 and thickness t: a disc of radius t
+                cv2.circle(image, pts[j], circle, colors[j], -1, cv2.LINE_AA)
     return image
+
+
+@functools.lru_cache(maxsize=None)
+def _drawing_facts(spec: ModelSpec) -> tuple:
+    """(BGR tuple per keypoint, (a, b, BGR tuple) per drawn limb), once per layout: a
+    frame of 10 people draws ~400 shapes, and converting their colours each time cost
+    as much as drawing them."""
+    colors = tuple(_color(c) for c in palette_bgr(spec))
+    limbs = tuple((a, b, _color(c)) for (a, b), c in zip((spec.pairs[p] for p in spec.drawn), limb_colors_bgr(spec)))
+    return colors, limbs
 
 
 def _draw_part(image: np.ndarray, keypoints: np.ndarray, spec: ModelSpec) -> None:
