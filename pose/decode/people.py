@@ -85,7 +85,7 @@ def average_outputs(outputs: Sequence[NetOutput], spec: ModelSpec) -> np.ndarray
     w_ref, h_ref = ref.output_size
     total = np.zeros((spec.n_channels, h_ref, w_ref))
     for output, geometry in outputs:
-        maps = _check_output(output, geometry, spec)
+        maps = _check_output(output, geometry, spec).astype(np.float64)
         if geometry.image_size != ref.image_size:
             raise ValueError(f"multi-scale runs must share one image: {geometry.image_size} "
                              f"!= {ref.image_size}")
@@ -121,7 +121,8 @@ def _check_output(output: np.ndarray, geometry: Geometry, spec: ModelSpec) -> np
     if maps.shape[1:] != (h, w):
         raise ValueError(f"network output is {maps.shape[2]}x{maps.shape[1]}, the geometry "
                          f"expects {w}x{h}")
-    return maps.astype(np.float64, copy=False)
+    # float32: the network's own precision, which peaks and PAF sampling compute in.
+    return maps.astype(np.float32, copy=False)
 
 
 def _single_person(maps: np.ndarray, geometry: Geometry, spec: ModelSpec,
@@ -300,26 +301,29 @@ def assemble_people(peaks: Peaks, limbs: Sequence[np.ndarray], geometry: Geometr
     A person's score is OpenPose's: the sum of its peak and limb scores over the number
     of parts plus limbs of the layout.
     """
-    owner = np.full(len(peaks.score), -1)  # person holding each peak
+    # Python lists and numbers: this loop visits every limb found, and numpy scalars
+    # cost more than the work.
+    owner = [-1] * len(peaks.score)  # person holding each peak
+    peak_score = peaks.score.tolist()
     grouping_only = set(spec.grouping_only)
     members: List[dict] = []  # person -> {part: peak index}
     totals: List[float] = []
     for k, ((part_a, part_b), found) in enumerate(zip(spec.pairs, limbs)):
-        for a, b, score in found:
+        for a, b, score in found.tolist():
             a, b = int(a), int(b)
             pa, pb = owner[a], owner[b]
             if pa < 0 and pb < 0:
                 if k in grouping_only:  # grouping-only limbs extend people, never start one
                     continue
-                owner[[a, b]] = len(members)
+                owner[a] = owner[b] = len(members)
                 members.append({part_a: a, part_b: b})
-                totals.append(peaks.score[a] + peaks.score[b] + score)
+                totals.append(peak_score[a] + peak_score[b] + score)
             elif pb < 0 or pa < 0:
                 person, part, peak = (pa, part_b, b) if pb < 0 else (pb, part_a, a)
                 if part not in members[person]:  # a different peak there is a conflict
                     members[person][part] = peak
                     owner[peak] = person
-                    totals[person] += peaks.score[peak] + score
+                    totals[person] += peak_score[peak] + score
             elif pa != pb and not members[pa].keys() & members[pb].keys():
                 for peak in members[pb].values():
                     owner[peak] = pa
