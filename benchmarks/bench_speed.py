@@ -389,7 +389,8 @@ def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dic
     elif startup:
         lines += [f"Start-up: get_hpe_image.py failed: {startup['error']}", ""]
     command = " ".join(["python -m benchmarks.bench_speed", *(f"--python {p}" for p in args.python),
-                        f"--repeat {args.repeat}", f"--cuts {','.join(map(str, args.cuts))}" if args.cuts else "--cuts ''"])
+                        f"--repeat {args.repeat}", f"--cuts {','.join(map(str, args.cuts))}" if args.cuts else "--cuts ''",
+                        f"--video-frames {args.video_frames} --video-repeat {args.video_repeat}"])
     lines += [f"Reproduce: `{command}` (see the README, Engines and speed)."]
     return "# Speed benchmark\n\n" + "\n".join(lines) + "\n"
 
