@@ -183,6 +183,17 @@ class PoseEstimator:
                 done.append((tag, self._partial.pop(tag)))
         return done
 
+    def abandon(self) -> None:
+        """Wait for every image still in flight and forget them, failures included (a run
+        that stops on an error; the estimator may serve another video next)."""
+        while True:
+            try:
+                if not self.net.collect(wait=True):
+                    break
+            except NetworkError:
+                continue  # each failure is handed out once: the rest follow
+        self._partial.clear()
+
     def infer(self, image: np.ndarray) -> List[NetOutput]:
         """The network's output at every scale: the costly half of `estimate`. Gray,
         BGRA and 16-bit images are converted; other arrays raise ValueError (check_image)."""

@@ -165,6 +165,7 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     keeps each peak once per limb type.
     """
     th = spec.thresholds
+    maps = np.ascontiguousarray(maps)  # flat-indexed by every stage of the sampling
     limb, ia, ib = _candidate_pairs(peaks, spec)
     channels = np.array(spec.paf_channels_absolute(), dtype=int).reshape(-1, 2)
     vec = peaks.xy[ib] - peaks.xy[ia]
@@ -223,14 +224,9 @@ def _along(peaks: Peaks, maps: np.ndarray, channels: np.ndarray, limb: np.ndarra
     pa, pb = peaks.xy[ia], peaks.xy[ib]
     vec = pb - pa
     unit = vec / np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-9)[:, None]
-    # float32 from here: the maps' own precision, and half the memory traffic over the
-    # (m, S) samples (tens of thousands on a noisy frame).
-    t = samples.astype(np.float32)
-    pa, vec, unit = pa.astype(np.float32), vec.astype(np.float32), unit.astype(np.float32)
-    x = pa[:, 0, None] + t * vec[:, 0, None]
-    y = pa[:, 1, None] + t * vec[:, 1, None]
-    fx, fy = _sample_paf(maps, channels[limb, 0], channels[limb, 1], np.stack([x, y], axis=-1))
-    return fx * unit[:, 0, None] + fy * unit[:, 1, None]
+    points = pa[:, None, :] + samples[:, :, None] * vec[:, None, :]  # (m, S, 2)
+    fx, fy = _sample_paf(maps, channels[limb, 0], channels[limb, 1], points)
+    return fx * unit[:, None, 0] + fy * unit[:, None, 1]
 
 
 @functools.lru_cache(maxsize=8)
@@ -281,15 +277,15 @@ def _sample_paf(maps: np.ndarray, chan_x: np.ndarray, chan_y: np.ndarray, points
     ax, ay = gx - x0, gy - y0
     # Flat indices of the top-left corners, shared by both channels: four gathers per
     # channel from the flat maps instead of fancy indexing a 3-d array eight times.
-    flat = np.asarray(maps, dtype=np.float32).reshape(-1)
+    flat = maps.reshape(-1)
     right, down = (1 if w > 1 else 0), (w if h > 1 else 0)
     corner = y0 * w + x0
 
     def sample(chan: np.ndarray) -> np.ndarray:
         at = corner + (chan * (h * w))[:, None]
-        top = flat[at] + (flat[at + right] - flat[at]) * ax
-        bottom = flat[at + down] + (flat[at + down + right] - flat[at + down]) * ax
-        return top + (bottom - top) * ay
+        top = flat[at] * (1 - ax) + flat[at + right] * ax
+        bottom = flat[at + down] * (1 - ax) + flat[at + down + right] * ax
+        return top * (1 - ay) + bottom * ay
 
     return sample(chan_x), sample(chan_y)
 

@@ -296,11 +296,14 @@ class OpenVINOEngine(Engine):
             self._reap(block=True)
         done = []
         while self._order and self._order[0][0] in self._results:
-            number, tag = self._order.popleft()
-            output = self._results.pop(number)
-            if isinstance(output, BaseException):
-                raise NetworkError(f"network forward pass failed: {first_line(output)}")
-            done.append((tag, output))
+            number, tag = self._order[0]
+            if isinstance(self._results[number], BaseException):
+                if done:  # hand over the frames before it first; it raises on the next call
+                    break
+                self._order.popleft()
+                raise NetworkError(f"network forward pass failed: {first_line(self._results.pop(number))}")
+            self._order.popleft()
+            done.append((tag, self._results.pop(number)))
         return done
 
     def _reap(self, block: bool) -> None:
@@ -323,8 +326,12 @@ class OpenVINOEngine(Engine):
         try:
             request.wait()  # raises what the inference raised
             self._results[number] = request.get_output_tensor(0).data.copy()
-        except Exception as exc:
+        except BaseException as exc:
+            # Recorded whatever it is, so the frames after it are not stuck behind it;
+            # an interruption (Ctrl-C) still goes on up.
             self._results[number] = exc
+            if not isinstance(exc, Exception):
+                raise
         finally:
             self._free.append(index)
 

@@ -232,15 +232,23 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
         # One cache folder per configuration: OpenVINO's own cache key, measured with
         # 2026.4, does not tell an f16 compile from an f32 one and would run the wrong blob.
         mode = "throughput" if throughput else "latency"
-        precision = chosen.precision
-        if precision == "auto" and device == "CPU":
-            # Not OpenVINO's own default (bf16 wherever AVX512-BF16 is): bf16 only where it
-            # is the faster one, with AMX (pose.engine.cpu.bf16_pays).
-            precision = "bf16" if cpu.bf16_pays() else "f32"
+        precision = cpu_precision(chosen.precision) if device == "CPU" else chosen.precision
         cache = cache_dir(path) / "openvino" / f"{device.lower()}-{precision}-{mode}"
         return OpenVINOEngine(path, device, precision, threads, cache, throughput)
     return OpenCVEngine(load_onnx_cv2(path, chosen.placement), "onnx",
                         f"OpenCV {cv2.__version__} dnn, ONNX ({chosen.placement.label}, {cv2_precision})", cv2_precision)
+
+
+def cpu_precision(precision: str) -> str:
+    """What OpenVINO is asked for on the CPU: `precision`, or for "auto" bf16 where it is
+    the faster one (with AMX) and f32 where OpenVINO's own default would be a slower bf16
+    (AVX512-BF16 without AMX: pose.engine.cpu.bf16_pays). Elsewhere, and where the flags
+    cannot be read (not Linux), "auto" stays OpenVINO's own choice."""
+    if precision != "auto":
+        return precision
+    if cpu.bf16_pays():
+        return "bf16"
+    return "f32" if cpu.native_bf16() else "auto"
 
 
 def open_engine(name: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,

@@ -345,6 +345,7 @@ def run_video(source: VideoSource, estimator, options: VideoOptions,
         try:
             _close(frames)
             sink.abort()
+            queue_.discard()  # the estimator may serve another video next (batches)
         finally:  # whatever else fails, no temporary output is left behind
             for writer in writers:
                 writer.discard()
@@ -391,6 +392,13 @@ class _InOrder:
             self.summary.inference_s += time.perf_counter() - t0
             self.summary.inferred += 1
         self._flush()
+
+    def discard(self) -> None:
+        """Drop the frames still in the network, so the estimator holds nothing of this
+        video when the next one starts (the tags start at 0 again)."""
+        if self.by_tag:
+            self.estimator.abandon()
+            self.by_tag.clear()
 
     def drain(self) -> None:
         t0 = time.perf_counter()
