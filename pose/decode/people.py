@@ -167,8 +167,12 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     th = spec.thresholds
     maps = np.ascontiguousarray(maps)  # flat-indexed by every stage of the sampling
     limb, ia, ib = _candidate_pairs(peaks, spec)
-    channels = np.array(spec.paf_channels_absolute(), dtype=int).reshape(-1, 2)
-    vec = peaks.xy[ib] - peaks.xy[ia]
+    channels = np.array(spec.paf_channels_absolute(), dtype=int).reshape(-1, 2)[limb]
+    # Each candidate's segment, once: every stage reads a subset of them.
+    start_xy = peaks.xy[ia]
+    vec = peaks.xy[ib] - start_xy
+    length = np.hypot(vec[:, 0], vec[:, 1])
+    unit = vec / np.maximum(length, 1e-9)[:, None]
     counts = np.maximum(spec.paf_sample_counts(vec[:, 0], vec[:, 1]), 2)
     # A pair may fail at most `spare` of its samples. Samples are read in stages, the
     # ones nearest the middle first, and a pair is out as soon as it has failed more:
@@ -176,14 +180,14 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     # middle (most pairs of a crowd, all of them on noise) costs a few samples, not all.
     spare = counts - np.ceil(th.inter_min_above * counts - 1e-9).astype(int)
     near_middle = _near_middle(int(counts.max(initial=2)))
-    keep = np.flatnonzero(np.hypot(vec[:, 0], vec[:, 1]) > 1e-9)
+    keep = np.flatnonzero(length > 1e-9)
     failed = np.zeros(len(limb), dtype=int)
     total = np.zeros(len(limb))  # the sum of the samples read, for the score
     for start, stop in _stages(near_middle.shape[1]):
         if not keep.size:
             break
         n = counts[keep]
-        along = _along(peaks, maps, channels, limb[keep], ia[keep], ib[keep], near_middle[n, start:stop])
+        along = _along(maps, channels[keep], start_xy[keep], vec[keep], unit[keep], near_middle[n, start:stop])
         # (the table pads a row past its own count; those columns do not count)
         own = np.arange(start, stop)[None, :] < n[:, None]
         failed[keep] += ((along <= th.inter) & own).sum(axis=1)
@@ -192,8 +196,7 @@ def connect_limbs(peaks: Peaks, maps: np.ndarray, image_height: float,
     # The survivors have had every sample read: the score is OpenPose's mean along the
     # limb plus the length prior.
     n = counts[keep]
-    length = np.hypot(*(peaks.xy[ib[keep]] - peaks.xy[ia[keep]]).T)
-    prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length, 1e-9) - 1, 0)
+    prior = np.minimum(LIMB_LENGTH_PRIOR * image_height / np.maximum(length[keep], 1e-9) - 1, 0)
     score = total[keep] / n + prior
     ok = score > 0
     keep, score = keep[ok], score[ok]
@@ -218,14 +221,12 @@ def _stages(most: int):
         start, size = start + size, 2 * size
 
 
-def _along(peaks: Peaks, maps: np.ndarray, channels: np.ndarray, limb: np.ndarray, ia: np.ndarray,
-           ib: np.ndarray, samples: np.ndarray) -> np.ndarray:
-    """(m, S) PAF component along each candidate a -> b at its positions `samples` (0..1)."""
-    pa, pb = peaks.xy[ia], peaks.xy[ib]
-    vec = pb - pa
-    unit = vec / np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-9)[:, None]
-    points = pa[:, None, :] + samples[:, :, None] * vec[:, None, :]  # (m, S, 2)
-    fx, fy = _sample_paf(maps, channels[limb, 0], channels[limb, 1], points)
+def _along(maps: np.ndarray, channels: np.ndarray, start: np.ndarray, vec: np.ndarray, unit: np.ndarray,
+           samples: np.ndarray) -> np.ndarray:
+    """(m, S) PAF component along each candidate segment (`start`, `vec`, `unit` (m, 2),
+    its (x, y) PAF `channels` (m, 2)) at its positions `samples` (0..1)."""
+    points = start[:, None, :] + samples[:, :, None] * vec[:, None, :]  # (m, S, 2)
+    fx, fy = _sample_paf(maps, channels[:, 0], channels[:, 1], points)
     return fx * unit[:, None, 0] + fy * unit[:, None, 1]
 
 
