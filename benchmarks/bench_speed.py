@@ -93,8 +93,7 @@ class Ours:
         self.label = self.est.engine_label
 
     def frame(self, image: np.ndarray) -> np.ndarray:
-        output, self.geometry = self.est.forward(image)
-        return output
+        return self.est.forward(image).maps
 
 
 def worker(route: str, weights: Path, stages: int) -> int:

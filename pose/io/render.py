@@ -112,6 +112,12 @@ def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) 
 
 
 @functools.lru_cache(maxsize=None)
+def _bgr(colors_rgb: tuple) -> tuple:
+    """A palette's BGR tuples of Python ints (what cv2 takes), once per palette."""
+    return tuple((int(b), int(g), int(r)) for r, g, b in colors_rgb)
+
+
+@functools.lru_cache(maxsize=None)
 def _drawing_facts(spec: ModelSpec) -> tuple:
     """(BGR tuple per keypoint, (a, b, BGR tuple) per drawn limb), once per layout: a
     frame of 10 people draws ~400 shapes, and converting their colours each time cost
@@ -131,15 +137,15 @@ def _draw_part(image: np.ndarray, keypoints: np.ndarray, spec: ModelSpec) -> Non
     circle_ratio, line_ratio = PART_RATIOS[spec.name]
     t, share = keypoints_thickness(keypoints[visible, :2], (w, h), circle_ratio)
     line = max(1, int(round(t * line_ratio)))
-    colors = np.asarray(spec.colors_rgb, dtype=np.uint8)[:, ::-1]
+    colors = _bgr(tuple(spec.colors_rgb))
     for a, b in spec.bones:
         if visible[a] and visible[b]:
-            cv2.line(image, tuple(pts[a]), tuple(pts[b]), _color(colors[b]), line, cv2.LINE_AA)
+            cv2.line(image, tuple(pts[a]), tuple(pts[b]), colors[b], line, cv2.LINE_AA)
     # OpenPose: a ring of radius t/2 and thickness t (a disc of radius t); small parts
     # get filled dots of radius t/2.
     radius = t if share > SMALL_PART_SHARE else max(1, t // 2)
     for j in np.flatnonzero(visible):
-        cv2.circle(image, tuple(pts[j]), radius, _color(colors[j]), -1, cv2.LINE_AA)
+        cv2.circle(image, tuple(pts[j]), radius, colors[j], -1, cv2.LINE_AA)
 
 
 def draw_hands_and_faces(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
