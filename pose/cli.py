@@ -386,6 +386,13 @@ def _extra_outputs(args: argparse.Namespace):
     return json_dir, coco_json
 
 
+def _output_options(args: argparse.Namespace, out_dir: Path, json_dir: Optional[Path],
+                    coco_json: Optional[Path]) -> dict:
+    """The OutputOptions fields both tools take from their command line."""
+    return dict(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify, display=args.display,
+                json_dir=json_dir, coco_json=coco_json, keypoint_scale=args.keypoint_scale)
+
+
 def _error_line(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
 
@@ -401,9 +408,7 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
         raise InputError("no images to process")
     json_dir, coco_json = _extra_outputs(args)
     out_dir = ensure_output_dir(Path(args.output_dir) / "images" / args.mode)
-    options = ImageOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
-                           display=args.display, json_dir=json_dir, coco_json=coco_json,
-                           keypoint_scale=args.keypoint_scale)
+    options = ImageOptions(**_output_options(args, out_dir, json_dir, coco_json))
     single = len(paths) == 1 and not problems
     # A single input's failure is the run's one error line; with several, each bad
     # file gets a line and the good ones are still processed.
@@ -443,10 +448,8 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
         throughput = args.throughput == "on" or (args.throughput == "auto" and not source.is_live
                                                  and not args.display)
         estimator = make_estimator(args, say, throughput)
-        options = VideoOptions(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify,
-                               display=args.display, max_frames=args.max_frames, every=args.every,
-                               progress=not args.quiet, json_dir=json_dir, coco_json=coco_json,
-                               keypoint_scale=args.keypoint_scale)
+        options = VideoOptions(**_output_options(args, out_dir, json_dir, coco_json), max_frames=args.max_frames,
+                               every=args.every, progress=not args.quiet)
         stop = threading.Event()
         # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
         with stop_on_signals(stop) as signalled:

@@ -36,14 +36,8 @@ OUTPUT_WAIT_S = 30.0
 
 
 @dataclass
-class ImageOptions:
-    out_dir: Path  # the mode's folder, e.g. Output/images/COCO
-    write_json: bool = True
-    classify: bool = True
-    display: bool = False
-    json_dir: Optional[Path] = None  # --write_json DIR: OpenPose's per-image files
-    coco_json: Optional[Path] = None  # --write_coco_json FILE
-    keypoint_scale: int = 0  # --keypoint_scale for every JSON but the COCO results
+class ImageOptions(output.OutputOptions):
+    """The image tool's outputs (out_dir: e.g. Output/images/COCO); nothing of its own."""
 
 
 @dataclass

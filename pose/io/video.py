@@ -41,18 +41,13 @@ QUEUE_DEPTH = 4  # frames decoded ahead / waiting to be encoded
 
 
 @dataclass
-class VideoOptions:
-    out_dir: Path  # the mode's folder, e.g. Output/videos/COCO
-    write_json: bool = True
-    classify: bool = True
-    display: bool = False
+class VideoOptions(output.OutputOptions):
+    """The video tool's outputs (out_dir: e.g. Output/videos/COCO) and how it runs."""
+
     max_frames: Optional[int] = None
     every: int = 1  # run the network on every Nth frame, reuse its people in between
     progress: bool = True
     pipelined: bool = True  # False: read, infer and write one after the other (benchmarks)
-    json_dir: Optional[Path] = None  # --write_json DIR: OpenPose's file per frame
-    coco_json: Optional[Path] = None  # --write_coco_json FILE: COCO results of every frame
-    keypoint_scale: int = 0  # --keypoint_scale for every JSON but the COCO results
     on_frame: Optional[Callable[[], None]] = None  # called per frame read (batch progress bars)
 
 

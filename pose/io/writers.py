@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -72,6 +73,20 @@ def dumps(obj: object) -> str:
 
 def write_json(path: PathLike, obj: object) -> Path:
     return write_bytes(path, (dumps(obj) + "\n").encode())
+
+
+@dataclass
+class OutputOptions:
+    """What a run writes, images and videos alike (pose.io.images.ImageOptions and
+    pose.io.video.VideoOptions add their own)."""
+
+    out_dir: Path  # the mode's folder, e.g. Output/videos/COCO
+    write_json: bool = True
+    classify: bool = True
+    display: bool = False
+    json_dir: Optional[Path] = None  # --write_json DIR: OpenPose's file per image or frame
+    coco_json: Optional[Path] = None  # --write_coco_json FILE: COCO results of every image or frame
+    keypoint_scale: int = 0  # --keypoint_scale for every JSON but the COCO results
 
 
 class _Committed:
