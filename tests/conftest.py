@@ -1,3 +1,4 @@
+import functools
 import logging
 from pathlib import Path
 
@@ -13,6 +14,19 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+@functools.lru_cache(maxsize=1)
+def _annotated(root: Path):
+    from tests.support.annotations import load_all
+    return load_all(root)
+
+
+@pytest.fixture
+def samples(shared_dir):
+    """Every annotated image of ../shared/annotations, loaded once per run (shared_dir is
+    function-scoped, so the cache is here)."""
+    return _annotated(shared_dir / "annotations")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """BODY_25 through decoding, drawing, classification and tracking."""
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
 
 import numpy as np
@@ -15,22 +14,11 @@ from pose.decode.preprocess import compute_geometry, parse_net_resolution
 from pose.io import render
 from pose.spec import ADAPTIVE, MODELS, PAF_SAMPLES
 from tests.support import skeletons
-from tests.support.annotations import load_all
 from tests.support.render_fields import render_output
 from tests.support.scoring import match_people, reachable_parts, score_samples
 
 BODY_25 = MODELS["BODY_25"]
 FEET = tuple(range(19, 25))  # LBigToe .. RHeel
-
-
-@functools.lru_cache(maxsize=1)
-def _samples(root):
-    return load_all(root)
-
-
-@pytest.fixture
-def samples(shared_dir):
-    return _samples(shared_dir / "annotations")
 
 
 # --- decoding -------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from tests.support.cli_tools import (
     run_tool,
 )
 from tests.support.nets import write_model
-from tests.test_cli_oracle import NET, SIZE, TOLERANCE_PX, body, errors, match, oracle_image
+from tests.test_cli_oracle import NET, SIZE, TOLERANCE_PX, body, errors, match, oracle_image, walk_video
 
 BODY_25 = MODELS["BODY_25"]
 
@@ -73,25 +73,12 @@ def test_body25_image_end_to_end(tmp_path, oracles):
         assert cv2.imread(str(tmp_path / "images" / "BODY_25" / f"scene-{name}-BODY_25.jpg")) is not None
 
 
-def _walk_video(tmp_path: Path, frames: int):
-    """A lossless 368x368 clip: one person walks right 6 px a frame, one stands."""
-    walker = [body(BODY_25, (90 + 6 * k, 60), 0.9) for k in range(frames)]
-    still = body(BODY_25, (280, 100), 0.8)
-    clip = tmp_path / "walk.mkv"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), 10, (SIZE, SIZE))
-    assert writer.isOpened()
-    for k in range(frames):
-        writer.write(oracle_image([walker[k], still], BODY_25))
-    writer.release()
-    return clip, walker, still
-
-
 def test_video_frame_folder_reads_with_pose_format(tmp_path, oracles):
     """--write_json DIR writes every frame's file (also those --every reuses); pose-format's
     OpenPose loader reads the folder: frames, people and their 25 body points."""
     openpose = pytest.importorskip("pose_format.utils.openpose")
     frames = 6
-    clip, walker, still = _walk_video(tmp_path, frames)
+    clip, walker, still = walk_video(tmp_path, BODY_25, frames)
     folder = tmp_path / "frames"
     r = run_tool("video", "--video_file", clip, "--mode", "BODY_25", "--output_dir", tmp_path, "--quiet",
                  "--every", "2", "--write_json", folder, *NET, *oracles["BODY_25"])
@@ -117,7 +104,7 @@ def test_video_frame_folder_reads_with_pose_format(tmp_path, oracles):
 
 
 def test_keypoint_scale_reaches_every_json_but_coco(tmp_path, oracles):
-    clip, walker, still = _walk_video(tmp_path, 2)
+    clip, walker, still = walk_video(tmp_path, BODY_25, 2)
     r = run_tool("video", "--video_file", clip, "--mode", "BODY_25", "--output_dir", tmp_path, "--quiet",
                  "--write_json", tmp_path / "frames", "--write_coco_json", tmp_path / "coco.json",
                  "--keypoint_scale", "4", *NET, *oracles["BODY_25"])

@@ -1,6 +1,7 @@
 """Correctness through the real tools: an oracle Caffe net (tests/oracle.py) turns
 specially encoded images into the maps rendered from known keypoints, so the keypoints
 in the tools' JSON can be checked against those keypoints."""
+from pathlib import Path
 from typing import Dict, List, Sequence
 
 import cv2
@@ -31,6 +32,20 @@ def body(spec: ModelSpec, neck, scale: float, **pose) -> np.ndarray:
 def oracle_image(people: Sequence[np.ndarray], spec: ModelSpec) -> np.ndarray:
     geometry = compute_geometry((SIZE, SIZE), NetResolution(SIZE, SIZE))
     return encode(render_output(people, spec, geometry), spec)
+
+
+def walk_video(tmp_path: Path, spec: ModelSpec, frames: int):
+    """A lossless (FFV1) 368x368 clip for the oracle net: one person walks right 6 px a
+    frame, one stands. Returns (the clip, the walker's keypoints per frame, the stander's)."""
+    walker = [body(spec, (90 + 6 * k, 60), 0.9) for k in range(frames)]
+    still = body(spec, (280, 100), 0.8)
+    clip = tmp_path / "walk.mkv"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), 10, (SIZE, SIZE))
+    assert writer.isOpened()
+    for k in range(frames):
+        writer.write(oracle_image([walker[k], still], spec))
+    writer.release()
+    return clip, walker, still
 
 
 def match(expected: Sequence[np.ndarray], found: List[dict], n_parts: int) -> List[np.ndarray]:
@@ -120,14 +135,7 @@ def test_oracle_video_tracks_a_walking_person(tmp_path, oracles):
     Every frame's keypoints come back, and each keeps one person_id."""
     spec = MODELS["COCO"]
     frames = 6
-    walker = [body(spec, (90 + 6 * k, 60), 0.9) for k in range(frames)]
-    still = body(spec, (280, 100), 0.8)
-    clip = tmp_path / "walk.mkv"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"FFV1"), 10, (SIZE, SIZE))
-    assert writer.isOpened()
-    for k in range(frames):
-        writer.write(oracle_image([walker[k], still], spec))
-    writer.release()
+    clip, walker, still = walk_video(tmp_path, spec, frames)
     r = run_tool("video", "--video_file", clip, "--output_dir", tmp_path, "--quiet", *NET, *oracles["COCO"])
     assert r.returncode == 0, r.stderr
     lines = read_jsonl(tmp_path / "videos" / "COCO" / "walk_COCO.jsonl")

@@ -1,8 +1,6 @@
 """Decoding: rendered fields of real annotations -> people (pose.decode, pose.peaks)."""
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 import pytest
@@ -12,24 +10,12 @@ from pose.decode.peaks import Peaks, cubic_matrix, cubic_weights, find_peaks, in
 from pose.decode.people import DecodeOptions, average_outputs, connect_limbs, decode, decode_multiscale
 from pose.decode.preprocess import NetResolution, compute_geometry, parse_net_resolution
 from pose.spec import SINGLE_PERSON_THRESHOLD, get_spec
-from tests.support.annotations import load_all
 from tests.support.degrade import add_noise, blur
 from tests.support.render_fields import render_output
 from tests.support.scoring import TOLERANCE, match_people, score_crowds, score_samples
 
 LAYOUTS = ("COCO", "MPI")
 DEFAULT_RESOLUTION = parse_net_resolution("-1x368")
-
-
-@functools.lru_cache(maxsize=1)
-def _load_samples(root):
-    return load_all(root)
-
-
-@pytest.fixture
-def samples(shared_dir):
-    """Every annotated image, loaded once (shared_dir is function-scoped)."""
-    return _load_samples(shared_dir / "annotations")
 
 
 def _decode_sample(image, spec, **render):
