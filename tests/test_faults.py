@@ -313,7 +313,7 @@ def test_sigterm_stops_the_image_tool_after_the_image_in_hand(tmp_path, coco):
     assert stderr == "" and stdout.startswith("interrupted: ")
     done = sorted(finished())
     assert 1 <= len(done) < 40 and leftovers(out) == []
-    assert stdout.startswith(f"interrupted: {len(done)} images, ")
+    assert stdout.startswith(f"interrupted: {len(done)} image{'s' if len(done) > 1 else ''}, ")
     for json_path in done:  # every image begun was finished: its three files, whole
         assert load_json(json_path)["image_size"] == [96, 72]
         for view in ("Keypoints", "Skeleton"):
