@@ -85,15 +85,30 @@ class SeedLoop:
 
 
 class Ours:
+    """A route "engine[:precision][+throughput]": PoseEstimator.forward one frame at a time
+    (the image tool), or with +throughput STREAMED frames kept in flight as the video tool
+    keeps them (OpenVINO's throughput mode; the other engines run them one by one)."""
+
+    STREAMED = 4
+
     def __init__(self, weights: Path, route: str, stages: int):
         from pose.estimator import PoseEstimator
+        route, _, mode = route.partition("+")
         engine, _, precision = route.partition(":")
-        self.est = PoseEstimator(MODEL, weights=weights, engine=engine, stages=stages,
-                                 net_resolution=f"-1x{SIZE}", precision=precision or "auto")
+        self.est = PoseEstimator(MODEL, weights=weights, engine=engine, stages=stages, net_resolution=f"-1x{SIZE}",
+                                 precision=precision or "auto", throughput=mode == "throughput")
+        self.frames = self.STREAMED if mode == "throughput" else 1
         self.label = self.est.engine_label
 
     def frame(self, image: np.ndarray) -> np.ndarray:
-        return self.est.forward(image).maps
+        if self.frames == 1:
+            return self.est.forward(image).maps
+        done = []
+        for k in range(self.frames):
+            self.est.submit(image, k)
+            done += self.est.collect()
+        done += self.est.collect(wait=True)
+        return done[-1][1][0].maps
 
 
 def worker(route: str, weights: Path, stages: int) -> int:
@@ -107,7 +122,7 @@ def worker(route: str, weights: Path, stages: int) -> int:
         if cmd[0] == "run":
             t0 = time.perf_counter()
             out = runner.frame(image)
-            print(json.dumps({"seconds": time.perf_counter() - t0}), flush=True)
+            print(json.dumps({"seconds": (time.perf_counter() - t0) / getattr(runner, "frames", 1)}), flush=True)
         elif cmd[0] == "dump":
             np.save(cmd[1].strip(), out)
             print(json.dumps({"ok": True}), flush=True)
@@ -121,17 +136,35 @@ def probe() -> int:
 
     from pose.engine import select as engines
     print(json.dumps({"opencv": cv2.__version__, "caffe": engines.has_caffe_importer(),
-                      "engines": engines.available(), "bf16_pays": engines.cpu.bf16_pays()}))
+                      "engines": engines.available(), "bf16_pays": engines.cpu.bf16_pays(),
+                      "cpu": engines.cpu.describe()}))
     return 0
 
 
 # ---------------------------------------------------------------- parent side
 
+# OpenCV's names for its AVX-512 kernels (OPENCV_CPU_DISABLE takes these, comma-separated).
+_OPENCV_AVX512 = ("AVX512F,AVX512-COMMON,AVX512-SKX,AVX512-CLX,AVX512-ICL,AVX512-CNL,AVX512CD,AVX512BW,AVX512DQ,"
+                  "AVX512IFMA,AVX512VBMI,AVX512VL,AVX512VBMI2,AVX512VNNI,AVX512BITALG,AVX512VPOPCNTDQ")
+
+
+def emulation_env(isa: Optional[str]) -> Optional[dict]:
+    """The environment that runs the engines as on an older CPU: oneDNN (OpenVINO's
+    kernels) held to `isa` by ONEDNN_MAX_CPU_ISA, and below AVX-512 cv2.dnn's AVX-512
+    kernels disabled too (pose.engine.cpu reads the same cap, so auto chooses as there)."""
+    if not isa:
+        return None
+    from pose.engine import cpu
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": isa}
+    if "avx512f" not in cpu.ISA_CAPS.get(isa.upper(), cpu.SPEED_FLAGS):
+        env["OPENCV_CPU_DISABLE"] = _OPENCV_AVX512
+    return env
+
+
 class Worker:
     def __init__(self, python: str, route: str, stages: int, weights: Path, isa: Optional[str] = None):
         self.python, self.route, self.stages = python, route, stages
-        # isa: oneDNN (OpenVINO's kernels) held to that instruction set, to emulate a CPU without AMX.
-        env = {**os.environ, "ONEDNN_MAX_CPU_ISA": isa} if isa else None
+        env = emulation_env(isa)
         self.proc = subprocess.Popen([python, "-m", "benchmarks.bench_speed", "--worker", route, "--stages", str(stages),
                                       "--weights", str(weights)], cwd=ROOT, text=True, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -169,8 +202,11 @@ class Worker:
         return statistics.median(self.times)
 
 
-def _probe(python: str) -> dict:
-    out = subprocess.run([python, "-m", "benchmarks.bench_speed", "--probe"], cwd=ROOT, capture_output=True, text=True, check=True)
+def probe_env(python: str, isa: Optional[str] = None) -> dict:
+    """What an environment can run (engines, Caffe importer, CPU as the engines see it),
+    under an emulated `isa` if given."""
+    out = subprocess.run([python, "-m", "benchmarks.bench_speed", "--probe"], cwd=ROOT, capture_output=True, text=True,
+                         check=True, env=emulation_env(isa))
     return json.loads(out.stdout)
 
 
@@ -281,7 +317,7 @@ def routes(env: dict) -> List[str]:
 def start_workers(pythons: List[str], weights: Path) -> List[Worker]:
     """The seed's loop (where a Caffe importer is) and one worker per route and OpenCV;
     onnxruntime and OpenVINO are the same libraries in every environment, so they run once."""
-    envs = {py: _probe(py) for py in pythons}
+    envs = {py: probe_env(py) for py in pythons}
     print("environments:", json.dumps(envs), flush=True)
     workers: List[Worker] = []
     seed_py = next((py for py in pythons if envs[py]["caffe"]), None)
@@ -428,7 +464,7 @@ def main() -> int:
     # The stage cuts and the video run on what --engine auto --precision auto picks.
     for w in workers:
         w.run()
-    auto = _probe(sys.executable)
+    auto = probe_env(sys.executable)
     default_route = routes(auto)[0] if auto["engines"] else six[0].route
     if default_route == "openvino:bf16" and not auto["bf16_pays"]:
         default_route = "openvino:f32"

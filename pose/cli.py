@@ -218,7 +218,7 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                             "(default: auto)")
     model.add_argument("--precision", type=_precision, default="auto", metavar="|".join(PRECISIONS),
                        help="arithmetic of the network: auto is the engine's native one (bf16 for "
-                            "OpenVINO on CPUs with AMX or AVX512-BF16, else f32); f32 gives the exact maps; "
+                            "OpenVINO on CPUs with AMX, else f32); f32 gives the exact maps; "
                             "e.g. --precision f32 (default: auto)")
     model.add_argument("--net_resolution", type=_net_resolution, default=DEFAULT_NET_RESOLUTION,
                        metavar="WxH",

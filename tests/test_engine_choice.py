@@ -229,12 +229,34 @@ def test_async_requests_keep_frame_order(model_dir):
 @pytest.mark.parametrize("flags, expected", [
     ({"amx_tile", "amx_bf16", "avx512_bf16", "avx512f"}, "bf16"),
     ({"avx512_bf16", "avx512f", "avx2"}, "f32"),  # OpenVINO's own default, bf16, is slower there
-    ({"avx512f", "avx2"}, "auto"),  # OpenVINO's own default (f32 on such a CPU)
+    ({"avx512f", "avx2"}, "f32"),
+    ({"avx2"}, "f32"),
     (set(), "auto")])  # flags unknown (not Linux): OpenVINO decides
 def test_auto_precision_on_the_cpu_is_bf16_only_where_it_is_faster(monkeypatch, flags, expected):
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     monkeypatch.setattr(cpu, "flags", lambda: frozenset(flags))
     assert engines.cpu_precision("auto") == expected
     assert engines.cpu_precision("f16") == "f16"  # asked for: passed on as it is
+
+
+@pytest.mark.parametrize("cap, expected", [
+    ("avx2", {"avx2"}), ("AVX512_CORE_VNNI", {"avx2", "avx512f"}),
+    ("AVX512_CORE_BF16", {"avx2", "avx512f", "avx512_bf16"}), ("ALL", None), ("", None), ("NOT_AN_ISA", None)])
+def test_an_isa_cap_holds_the_flags_and_the_precision_back(monkeypatch, cap, expected):
+    """ONEDNN_MAX_CPU_ISA makes the engines run as on an older CPU, so auto chooses as for
+    that CPU; OpenVINO, which reads the CPU's own flags, is never asked for a precision the
+    cap forbids (it would fail to compile)."""
+    amx = "amx_tile amx_bf16 avx512_bf16 avx512_fp16 avx512f avx2 sse4_2"
+    monkeypatch.setattr(cpu, "_cpuinfo", lambda: {"model name": "Test CPU", "flags": amx})
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    full = frozenset(amx.split()) & frozenset(cpu.SPEED_FLAGS)
+    assert cpu.flags() == (full if expected is None else expected)
+    assert ("ONEDNN_MAX_CPU_ISA" in cpu.describe()) == (expected is not None)
+    assert engines.cpu_precision("auto") == ("bf16" if expected is None else "f32")
+    if expected == {"avx2"}:
+        assert engines.cpu_precision("bf16") == engines.cpu_precision("f16") == "f32"
+    if expected and "avx512_bf16" in expected:
+        assert engines.cpu_precision("bf16") == "bf16" and engines.cpu_precision("f16") == "f32"
 
 
 @needs_openvino
@@ -372,12 +394,37 @@ def test_float16_graph_for_onnxruntime_cuda_matches_f32(model_dir):
 
 
 @needs_openvino
-def test_each_precision_runs_its_own_compiled_model(model_dir):
+def test_each_precision_runs_its_own_compiled_model(tmp_path):
     """OpenVINO 2026.4's cache key does not tell an f16 compile from an f32 one: with one
-    cache folder a later f16 run loaded the f32 blob and ran f32 under an f16 label."""
+    cache folder a later f16 run loaded the f32 blob and ran f32 under an f16 label. Each
+    precision must compile into, and load from, its own folder, on every CPU."""
+    spec = MODELS["MPI_4"]
+    _, weights = write_model(tmp_path, spec, seed=4)
+    cache = weights.parent / "openvino"
+    # Named by what OpenVINO is asked for: f16 itself, unless ONEDNN_MAX_CPU_ISA holds
+    # this CPU below it (then f32 is asked for and shares f32's blob, rightly).
+    folders = {p: cache / f"cpu-{engines.cpu_precision(p)}-latency" for p in ("f32", "f16")}
+    blobs = {}
+    for precision in ("f32", "f16"):
+        engines.open_engine("openvino", spec, 4, weights, precision=precision)
+        blobs[precision] = {p.name for p in folders[precision].iterdir()}
+    assert blobs["f32"] and blobs["f16"] and set(cache.iterdir()) == set(folders.values())
+    # Opened again, each precision loads its own blob and compiles nothing new.
+    for precision in ("f16", "f32"):
+        engines.open_engine("openvino", spec, 4, weights, precision=precision)
+        assert {p.name for p in folders[precision].iterdir()} == blobs[precision]
+
+
+@needs_openvino
+def test_f16_really_computes_in_f16_where_the_cpu_can(model_dir):
+    """Where OpenVINO runs f16 on this CPU (it reports the precision it compiled), an f16
+    engine loaded after an f32 one gives f16 numbers. Most CPUs (no AVX512-FP16 or AMX-FP16,
+    or held below them by ONEDNN_MAX_CPU_ISA) run f16 as f32 and cannot show it."""
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec, seed=4)
     blob = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 64, 64)).astype(np.float32)
-    f32 = engines.open_engine("openvino", spec, 4, weights, precision="f32").forward(blob)
-    f16 = engines.open_engine("openvino", spec, 4, weights, precision="f16").forward(blob)
-    assert 1e-5 < np.abs(f16 - f32).max() < 0.05
+    f32 = engines.open_engine("openvino", spec, 4, weights, precision="f32")
+    f16 = engines.open_engine("openvino", spec, 4, weights, precision="f16")
+    if f16.precision != "f16":
+        pytest.skip(f"OpenVINO runs f16 as {f16.precision} on {cpu.describe()}")
+    assert 1e-5 < np.abs(f16.forward(blob) - f32.forward(blob)).max() < 0.05

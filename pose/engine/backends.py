@@ -1,7 +1,7 @@
 """The inference backends, side by side, behind one interface: `Engine.forward(blob)`,
 and `submit`/`collect` to keep several frames in flight where the backend can.
 
-    openvino     OpenVINO on the ONNX (bf16 on CPUs with AMX/AVX512-BF16; Intel GPUs)
+    openvino     OpenVINO on the ONNX (bf16 on CPUs with AMX; Intel GPUs)
     onnxruntime  onnxruntime on the same ONNX (CPU; CUDA with onnxruntime-gpu)
     caffe        cv2.dnn on the Caffe files (OpenCV 4 only: OpenCV 5 has no Caffe importer)
     onnx         cv2.dnn on the ONNX converted from the Caffe weights (OpenCV 4 or 5)

@@ -2,12 +2,15 @@
 resolves every "auto", falls back with one warning where something is missing, and
 `open_plan` loads it.
 
-The rule for `--engine auto` (measured, benchmarks/RESULTS.md):
-- CPU: openvino, then onnxruntime, then caffe (OpenCV 4), then onnx (cv2.dnn). OpenVINO
-  runs bf16 where the CPU has AMX, 0.10 s against 0.91 s (onnxruntime) and 1.93 s (cv2.dnn
-  Caffe) per 368x368 frame on the 2-core Sapphire Rapids; in f32 (every CPU without AMX,
-  see pose.engine.cpu.bf16_pays) it and onnxruntime are even (0.86 s and 0.91 s), both
-  about twice cv2.dnn.
+The rule for `--engine auto` (measured: benchmarks/RESULTS_engines.md, from
+`python -m benchmarks.engine_choice`):
+- CPU: openvino, then onnxruntime, then caffe (OpenCV 4), then onnx (cv2.dnn), on every
+  kind of CPU. OpenVINO runs bf16 where the CPU has AMX, 0.11 s against 0.96 s
+  (onnxruntime) and 2.0 s (cv2.dnn Caffe) per 368x368 frame on a 2-core Sapphire Rapids;
+  in f32 (every CPU without AMX, see pose.engine.cpu.bf16_pays) it and onnxruntime are
+  within 2-4% (OpenVINO ahead on AVX-512 emulated there, on a real AVX2-only AMD EPYC, and
+  with another process busy on a core), both about twice cv2.dnn. A timing at first use
+  was rejected: on a shared 2-core machine it would follow the neighbours' load.
 - bf16 or f16 asked for on the CPU: only OpenVINO can, so openvino.
 - GPU (--device gpu): cv2.dnn CUDA when this OpenCV has it, else onnxruntime-gpu's CUDA
   provider, else OpenVINO's GPU device (Intel GPUs), else the CPU with one warning that
@@ -241,14 +244,19 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
 
 def cpu_precision(precision: str) -> str:
     """What OpenVINO is asked for on the CPU: `precision`, or for "auto" bf16 where it is
-    the faster one (with AMX) and f32 where OpenVINO's own default would be a slower bf16
-    (AVX512-BF16 without AMX: pose.engine.cpu.bf16_pays). Elsewhere, and where the flags
-    cannot be read (not Linux), "auto" stays OpenVINO's own choice."""
+    the faster one (with AMX: pose.engine.cpu.bf16_pays) and f32 on every other CPU whose
+    flags are known: OpenVINO's own default is a slower bf16 with AVX512-BF16 alone, and
+    one that fails to compile where ONEDNN_MAX_CPU_ISA holds an AMX CPU below bf16. Where
+    the flags cannot be read (not Linux), "auto" stays OpenVINO's own choice."""
+    if precision in ("bf16", "f16") and cpu.isa_cap() and not cpu.flags() & cpu.HARDWARE[precision]:
+        # OpenVINO would plan for the CPU's own flags and fail to compile under the cap.
+        log.warning(f"--precision {precision}: OpenVINO runs f32 on this CPU (ONEDNN_MAX_CPU_ISA={cpu.isa_cap()})")
+        return "f32"
     if precision != "auto":
         return precision
     if cpu.bf16_pays():
         return "bf16"
-    return "f32" if cpu.native_bf16() else "auto"
+    return "f32" if cpu.flags() else "auto"
 
 
 def open_engine(name: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
