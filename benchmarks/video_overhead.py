@@ -5,7 +5,7 @@ Both are measured here on the same warm estimator, the runs interleaved and repe
 
   network  the frames (in memory) streamed through estimator.submit/collect exactly as
            the tool keeps them in flight: preprocessing + inference, nothing else
-  tool     pose.io.video.run_video on the same frames as a video file: reading, the
+  tool     pose.app.video.run_video on the same frames as a video file: reading, the
            network, decoding, tracking and classifying, drawing, encoding and the JSON
            Lines file, with the tool's threads (what get_hpe_video.py runs after loading)
 
@@ -51,7 +51,7 @@ class RenderedPeople:
         return getattr(self._estimator, name)
 
     def people_from(self, outputs, image=None):
-        from pose.decode.people import NetOutput
+        from pose.families.openpose.people import NetOutput
         maps = self._maps[self._next % len(self._maps)]
         self._next += 1
         return self._estimator.people_from([NetOutput(maps, outputs[0].geometry)], image)
@@ -88,8 +88,8 @@ def stream(estimator, frames: List[np.ndarray]) -> float:
 
 def tool(estimator, video: Path, out: Path) -> tuple:
     """(seconds per frame, people per frame) of the video tool's loop on `video`."""
+    from pose.app.video import VideoOptions, run_video
     from pose.io.inputs import open_video
-    from pose.io.video import VideoOptions, run_video
     out.mkdir(parents=True, exist_ok=True)
     summary = run_video(open_video(str(video)), estimator, VideoOptions(out_dir=out, progress=False),
                         stop=threading.Event())
@@ -99,8 +99,8 @@ def tool(estimator, video: Path, out: Path) -> tuple:
 def measure(weights: Path, frames: int, repeat: int, model: str = "COCO", say=print) -> Dict:
     """Medians over `repeat` interleaved rounds: {mode: {"network": s, content: (s, people)}}."""
     from benchmarks.bench_speed import _synthetic_video, _test_image
-    from pose.decode.people import DecodeOptions
-    from pose.estimator import PoseEstimator
+    from pose.families.openpose.estimator import PoseEstimator
+    from pose.families.openpose.people import DecodeOptions
     estimators = {mode: PoseEstimator(model, weights=weights, net_resolution=f"-1x{SIZE}",
                                       decode_options=DecodeOptions(threshold=NOISE_THRESHOLD),
                                       throughput=(mode == "throughput"))

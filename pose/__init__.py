@@ -15,24 +15,24 @@ from importlib import import_module
 # Public name -> (module, attribute). Loaded on first use, so that `import pose` (and the
 # entry scripts' import guard in pose.entry) works before cv2 and NumPy are imported.
 _EXPORTS = {
-    "PoseEstimator": ("pose.estimator", "PoseEstimator"),
-    "HandFaceEstimator": ("pose.handface", "HandFaceEstimator"),
+    "PoseEstimator": ("pose.families.openpose.estimator", "PoseEstimator"),
+    "HandFaceEstimator": ("pose.families.openpose.handface", "HandFaceEstimator"),
     "draw_hands_and_faces": ("pose.io.render", "draw_hands_and_faces"),
-    "Person": ("pose.person", "Person"),
-    "PoseClass": ("pose.person", "PoseClass"),
-    "DecodeOptions": ("pose.decode.people", "DecodeOptions"),
+    "Person": ("pose.core.person", "Person"),
+    "PoseClass": ("pose.core.person", "PoseClass"),
+    "DecodeOptions": ("pose.families.openpose.people", "DecodeOptions"),
     "classify": ("pose.analysis.classify", "classify"),
     "classify_people": ("pose.analysis.classify", "classify_people"),
     "draw_skeleton": ("pose.io.render", "skeleton_view"),
     "draw_keypoints": ("pose.io.render", "keypoints_view"),
-    "MODELS": ("pose.spec", "MODELS"),
-    "ModelSpec": ("pose.spec", "ModelSpec"),
-    "get_spec": ("pose.spec", "get_spec"),
-    "PoseError": ("pose.errors", "PoseError"),
-    "NetworkError": ("pose.errors", "NetworkError"),
-    "InputError": ("pose.errors", "InputError"),
-    "OutputError": ("pose.errors", "OutputError"),
-    "UsageError": ("pose.errors", "UsageError"),
+    "MODELS": ("pose.families.openpose.spec", "MODELS"),
+    "ModelSpec": ("pose.families.openpose.spec", "ModelSpec"),
+    "get_spec": ("pose.families.openpose.spec", "get_spec"),
+    "PoseError": ("pose.core.errors", "PoseError"),
+    "NetworkError": ("pose.core.errors", "NetworkError"),
+    "InputError": ("pose.core.errors", "InputError"),
+    "OutputError": ("pose.core.errors", "OutputError"),
+    "UsageError": ("pose.core.errors", "UsageError"),
 }
 __all__ = sorted(_EXPORTS)
 

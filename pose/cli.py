@@ -2,7 +2,7 @@
 definition shared by both) and their main functions, which only wire the package's
 stages together.
 
-Exit codes (pose.errors): 0 success; 1 an input or output problem (some files may have
+Exit codes (pose.core.errors): 0 success; 1 an input or output problem (some files may have
 been processed); 2 a usage problem (bad option value, missing or unusable model files);
 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C); 141 stdout closed
 (`| head`). Every failure is one line on stderr, never a traceback
@@ -20,12 +20,13 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from pose.arguments import MAX_COUNT, OneLineParser, argument_type, parse_int
-from pose.decode.crops import parse_crop_resolution
-from pose.decode.people import DecodeOptions
-from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
-from pose.engine import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
-from pose.errors import (
+from pose.app.batch.driver import RAY_LOCAL, is_batch, run_batch
+from pose.app.images import ImageOptions, run_images
+from pose.app.timeline import write_video_timeline
+from pose.app.video import VideoOptions, run_video
+from pose.app.video import output_paths as video_output_paths
+from pose.core.arguments import MAX_COUNT, OneLineParser, argument_type, parse_int
+from pose.core.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -35,20 +36,19 @@ from pose.errors import (
     PoseError,
     UsageError,
 )
-from pose.estimator import PoseEstimator
-from pose.io.batch import RAY_LOCAL, is_batch, run_batch
+from pose.core.paths import PROJECT_DIR
+from pose.core.quiet import quiet_native_logs
+from pose.core.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
+from pose.families.openpose.crops import parse_crop_resolution
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.net.architecture import check_stages
+from pose.families.openpose.people import DecodeOptions
+from pose.families.openpose.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
+from pose.families.openpose.spec import FULL_STAGES, MODELS, get_spec
 from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
-from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video
-from pose.io.timeline import write_video_timeline
-from pose.io.video import VideoOptions, run_video
-from pose.io.video import output_paths as video_output_paths
 from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
-from pose.model.architecture import check_stages
-from pose.paths import PROJECT_DIR
-from pose.quiet import quiet_native_logs
-from pose.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
-from pose.spec import FULL_STAGES, MODELS, get_spec
+from pose.runtime import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
 DEFAULT_VIDEO = PROJECT_DIR / "Input" / "example_video1.mp4"
@@ -87,7 +87,7 @@ def _whole(text: str) -> int:
 
 
 def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
-    """A whole number from `low` up to `high` (default: pose.arguments.MAX_COUNT, past
+    """A whole number from `low` up to `high` (default: pose.core.arguments.MAX_COUNT, past
     which no count means anything)."""
     return argument_type(lambda text: parse_int(text, low, MAX_COUNT if high is None else high), "int")
 

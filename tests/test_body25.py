@@ -8,11 +8,11 @@ import pytest
 
 from pose.analysis.classify import classify
 from pose.analysis.track import Tracker
-from pose.decode.peaks import find_peaks
-from pose.decode.people import connect_limbs, decode
-from pose.decode.preprocess import compute_geometry, parse_net_resolution
+from pose.families.openpose.peaks import find_peaks
+from pose.families.openpose.people import connect_limbs, decode
+from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
+from pose.families.openpose.spec import ADAPTIVE, MODELS, PAF_SAMPLES
 from pose.io import render
-from pose.spec import ADAPTIVE, MODELS, PAF_SAMPLES
 from tests.support import skeletons
 from tests.support.render_fields import render_output
 from tests.support.scoring import match_people, reachable_parts, score_samples

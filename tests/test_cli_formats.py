@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
+from pose.families.openpose.spec import MODELS
 from pose.io.writers import read_jsonl
-from pose.spec import MODELS
 from tests.support import skeletons
 from tests.support.annotations import COCO17_TO, FOOT, convert
 from tests.support.cli_tools import (

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from pose.analysis.classify import classify, pose_class_json
-from pose.decode.preprocess import NetResolution, compute_geometry
+from pose.core.person import Person
+from pose.families.openpose.preprocess import NetResolution, compute_geometry
+from pose.families.openpose.spec import MODELS, ModelSpec
 from pose.io.writers import read_jsonl
-from pose.person import Person
-from pose.spec import MODELS, ModelSpec
 from tests.support import skeletons
 from tests.support.annotations import load_all
 from tests.support.cli_tools import load_json, model_args, run_tool, video_facts

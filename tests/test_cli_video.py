@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from pose.families.openpose.spec import MODELS
 from pose.io.writers import read_jsonl
-from pose.spec import MODELS
 from tests.support.cli_tools import (
     FAST,
     ROOT,

@@ -1,4 +1,4 @@
-"""Choosing the engine, device and precision once (pose.engine.select.plan): the auto rule,
+"""Choosing the engine, device and precision once (pose.runtime.select.plan): the auto rule,
 the GPU fallback chain without a GPU, broken installs, precision reporting, the caches."""
 import os
 import queue
@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.engine import cpu, device
-from pose.engine import select as engines
-from pose.errors import NetworkError
-from pose.estimator import PoseEstimator
-from pose.spec import MODELS
+from pose.core.errors import NetworkError
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.spec import MODELS
+from pose.runtime import cpu, device
+from pose.runtime import select as engines
 from tests.support.cli_tools import SCRIPTS, make_image
 from tests.support.nets import write_model
 
@@ -281,7 +281,7 @@ class _FakeRequest:
 
 
 def _fake_openvino(requests: int):
-    from pose.engine.backends import OpenVINOEngine
+    from pose.runtime.backends import OpenVINOEngine
     net = object.__new__(OpenVINOEngine)
     log = []
     net.requests = requests
@@ -349,7 +349,7 @@ def test_float16_graph_for_onnxruntime_cuda_matches_f32(model_dir):
     is checked for validity and run by cv2.dnn (which computes it in f32 from the f16
     weights): the result differs from f32 by weight rounding only."""
     onnx = pytest.importorskip("onnx")
-    from pose.model import convert
+    from pose.families.openpose.net import convert
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     f32, f16 = convert.onnx_for(weights, spec), convert.onnx_for(weights, spec, half=True)

@@ -9,17 +9,17 @@ import cv2
 import numpy as np
 import pytest
 
-from pose import files
-from pose.decode.preprocess import prepare_input
-from pose.engine import select as engines
-from pose.engine.backends import cpu_cores, forward, load_caffe
-from pose.errors import NetworkError
-from pose.estimator import PoseEstimator
-from pose.model import convert as convert_module
-from pose.model import onnx_export
-from pose.model.architecture import build_layers
-from pose.model.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, write_caffemodel
-from pose.spec import MODELS
+from pose.core import files
+from pose.core.errors import NetworkError
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.net import convert as convert_module
+from pose.families.openpose.net import onnx_export
+from pose.families.openpose.net.architecture import build_layers
+from pose.families.openpose.net.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, write_caffemodel
+from pose.families.openpose.preprocess import prepare_input
+from pose.families.openpose.spec import MODELS
+from pose.runtime import select as engines
+from pose.runtime.backends import cpu_cores, forward, load_caffe
 from tests.support.nets import reference_forward, requires_caffe, write_model
 from tests.support.random_weights import random_weights
 
@@ -48,7 +48,7 @@ def _reference(spec, stages, weights_path, proto, blob):
         return forward(load_caffe(proto, weights_path), blob)
     key = (str(weights_path), str(proto), blob.tobytes())
     if key not in _REFERENCES:
-        from pose.model.caffemodel import read_caffemodel
+        from pose.families.openpose.net.caffemodel import read_caffemodel
         _REFERENCES[key] = reference_forward(onnx_export.read_prototxt(proto)[1], read_caffemodel(weights_path), blob)
     return _REFERENCES[key]
 
@@ -421,10 +421,10 @@ def test_command_line_converter(tmp_path, model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     out = tmp_path / "x.onnx"
-    run = subprocess.run([sys.executable, "-m", "pose.model.convert", str(weights), "--model", "mpi_4", "-o", str(out)],
-                         cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "pose.families.openpose.net.convert", str(weights), "--model", "mpi_4",
+                          "-o", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == str(out) and out.stat().st_size > 100_000
-    run = subprocess.run([sys.executable, "-m", "pose.model.convert", str(tmp_path / "nope.caffemodel")],
+    run = subprocess.run([sys.executable, "-m", "pose.families.openpose.net.convert", str(tmp_path / "nope.caffemodel")],
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "weights not found" in run.stderr
 
@@ -432,7 +432,7 @@ def test_command_line_converter(tmp_path, model_dir):
 # ---------------------------------------------------------------- per-frame buffers
 
 def test_blob_is_refilled_in_place_with_identical_values():
-    from pose.decode.preprocess import parse_net_resolution
+    from pose.families.openpose.preprocess import parse_net_resolution
     rng = np.random.default_rng(4)
     res = parse_net_resolution("-1x64")
     first, geo = prepare_input(rng.integers(0, 256, (50, 70, 3), np.uint8), res)

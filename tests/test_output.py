@@ -5,10 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
+from pose.core.person import Person, PoseClass
+from pose.families.openpose.spec import MODELS
 from pose.io import writers as output
 from pose.io.formats import frame_json, person_json
-from pose.person import Person, PoseClass
-from pose.spec import MODELS
 
 
 def test_temp_names_keep_the_extension_and_are_unique(tmp_path):

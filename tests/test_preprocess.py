@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.decode.preprocess import NetResolution, compute_geometry, parse_net_resolution, prepare_input, to_bgr
+from pose.families.openpose.preprocess import NetResolution, compute_geometry, parse_net_resolution, prepare_input, to_bgr
 
 
 def test_default_resolution_follows_aspect_ratio():

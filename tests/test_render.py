@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
+from pose.families.openpose.spec import MODELS
 from pose.io import render
-from pose.spec import MODELS
 from tests.support import skeletons
 
 

@@ -1,9 +1,9 @@
-"""The model facts in pose.spec against OpenPose's published tables."""
+"""The model facts in pose.families.openpose.spec against OpenPose's published tables."""
 import csv
 
 import pytest
 
-from pose.spec import DOWNLOADS, MODELS
+from pose.families.openpose.spec import DOWNLOADS, MODELS
 
 BODY_25 = MODELS["BODY_25"]
 

@@ -26,8 +26,8 @@ from typing import Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from pose.person import Person, PoseClass
-from pose.spec import ModelSpec
+from pose.core.person import Person, PoseClass
+from pose.families.openpose.spec import ModelSpec
 
 GESTURES = ("hello", "stop", "none", "unknown")
 POSTURES = ("sitting", "standing", "lying", "unknown")
@@ -254,7 +254,7 @@ def gesture(j: Joints, th: ClassifyThresholds) -> Tuple[str, float]:
     return ("none", "hello", "stop")[raised], conf
 
 
-# Hand keypoint indices (pose.spec.HAND_KEYPOINTS): the wrist, then 4 per finger, base to tip.
+# Hand keypoint indices (pose.families.openpose.spec.HAND_KEYPOINTS): the wrist, then 4 per finger, base to tip.
 _WRIST, _FINGERS = 0, tuple(tuple(range(1 + 4 * f, 5 + 4 * f)) for f in range(5))
 _INDEX_BASE, _PINKY_BASE = _FINGERS[1][0], _FINGERS[4][0]
 

@@ -25,8 +25,8 @@ from typing import Deque, List, Tuple
 import numpy as np
 
 from pose.analysis.classify import DEFAULT_THRESHOLDS, SILENT_LABELS, ClassifyThresholds, classify
-from pose.person import Person, PoseClass
-from pose.spec import ModelSpec
+from pose.core.person import Person, PoseClass
+from pose.families.openpose.spec import ModelSpec
 
 SMOOTHING_METHODS = ("majority", "hysteresis")
 # Share of the previous velocity kept at each observation: damps detection jitter.

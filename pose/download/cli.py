@@ -8,7 +8,9 @@ import argparse
 import sys
 from typing import List, Mapping, Optional, Sequence, Set
 
-from pose.arguments import OneLineParser, argument_type, parse_float, parse_int
+from pose.core.arguments import OneLineParser, argument_type, parse_float, parse_int
+from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from pose.core.signals import exit_code_of, sigterm_raises, word_for
 from pose.download.fetch import (
     _MISSING,
     MAX_PAUSE_S,
@@ -24,9 +26,7 @@ from pose.download.fetch import (
     urls_for,
     verify_file,
 )
-from pose.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from pose.signals import exit_code_of, sigterm_raises, word_for
-from pose.spec import DOWNLOADS, WEIGHTS_LICENCE
+from pose.families.openpose.spec import DOWNLOADS, WEIGHTS_LICENCE
 
 _EPILOG = """\
 examples:

@@ -23,8 +23,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from pose.analysis.classify import pose_class_json
-from pose.person import Person
-from pose.spec import ModelSpec
+from pose.core.person import Person
+from pose.families.openpose.spec import ModelSpec
 
 OPENPOSE_JSON_VERSION = 1.3
 # OpenPose's per-person fields that a body-only run leaves empty.

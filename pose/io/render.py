@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from pose.analysis.classify import label_text
-from pose.person import Person
-from pose.spec import COCO_KEYPOINTS, MPI_KEYPOINTS, PARTS, ModelSpec
+from pose.core.person import Person
+from pose.families.openpose.spec import COCO_KEYPOINTS, MPI_KEYPOINTS, PARTS, ModelSpec
 
 # RGB per keypoint, in the layout's keypoint order (OpenPose's POSE_*_COLORS_RENDER_GPU).
 PALETTES_RGB = {

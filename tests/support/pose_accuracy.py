@@ -14,8 +14,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from pose.analysis.classify import DEFAULT_THRESHOLDS, SEED_THRESHOLDS, ClassifyThresholds, classify
-from pose.person import Person
-from pose.spec import MODELS
+from pose.core.person import Person
+from pose.families.openpose.spec import MODELS
 from tests.support.annotations import load_all
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "pose_labels.json"

@@ -20,8 +20,8 @@ from typing import Iterable, Optional, Sequence
 import cv2
 import numpy as np
 
-from pose.decode.preprocess import Geometry
-from pose.spec import STRIDE, ModelSpec
+from pose.families.openpose.preprocess import Geometry
+from pose.families.openpose.spec import STRIDE, ModelSpec
 
 HEATMAP_SIGMA = 7.0  # input pixels, OpenPose's training target
 PAF_HALF_WIDTH = 1.0  # grid cells either side of the limb, OpenPose's training target

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 from tests.support.annotations import ANNOTATIONS, COCO17_TO, _c, convert
 
 FILE = Path("coco") / "test_coco_wholebody.json"
