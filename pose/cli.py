@@ -20,7 +20,8 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from pose.app.batch.driver import RAY_LOCAL, is_batch, run_batch
+from pose.app.batch.driver import run_batch
+from pose.app.batch.jobs import RAY_LOCAL, is_batch
 from pose.app.images import ImageOptions, run_images
 from pose.app.timeline import write_video_timeline
 from pose.app.video import VideoOptions, run_video

@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from pose.app.batch.driver import MANIFEST_NAME, Manifest, expand_video_args
+from pose.app.batch.jobs import expand_video_args
+from pose.app.batch.manifest import MANIFEST_NAME, Manifest
 from pose.families.openpose.spec import MODELS
 from pose.io.writers import read_jsonl
 from pose.runtime import cpu_cores

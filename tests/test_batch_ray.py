@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from pose.app.batch.driver import MANIFEST_NAME
+from pose.app.batch.manifest import MANIFEST_NAME
 from pose.cli import video_main
 from pose.families.openpose.spec import MODELS
 from pose.io.writers import read_jsonl

@@ -1,6 +1,6 @@
 """Batch workers on a Ray cluster: `get_hpe_video.py --video_file ... --ray [ADDRESS]`.
 
-Each Ray actor is one batch worker (pose.app.batch.driver.VideoWorker): it loads the model once
+Each Ray actor is one batch worker (pose.app.batch.worker.VideoWorker): it loads the model once
 and runs one video at a time, handed to it by the driver, which keeps the progress bar,
 the manifest and resume exactly as for local workers. Actors open the inputs and write
 the outputs at the driver's absolute paths, so every node must see the same files there
@@ -14,9 +14,12 @@ import logging
 import signal
 import threading
 import time
+from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
 
-from pose.app.batch.driver import FRAME_REPORT_S, RAY_LOCAL, SHUTDOWN_WAIT_S, Abandoned, FrameCounter, Job, VideoWorker, WorkerSettings
+from pose.app.batch.events import FRAME_REPORT_S, SHUTDOWN_WAIT_S, Died, Done, Event, Fatal, Frames, Ready
+from pose.app.batch.jobs import RAY_LOCAL, Job
+from pose.app.batch.worker import Abandoned, FrameCounter, VideoWorker, WorkerSettings, collected_warnings
 from pose.core.errors import EXIT_FAILED, PoseError, UsageError
 
 RAY_INSTALL = "pip install -r requirements-ray.txt"
@@ -41,7 +44,6 @@ class PoseActor:
     """The body of a Ray actor (wrapped with ray.remote when the pool starts)."""
 
     def __init__(self, settings: WorkerSettings, threads: int, device: Optional[str]):
-        from pose.app.batch.driver import collected_warnings
         self._stop = threading.Event()
         self._frames = 0
         self._lock = threading.Lock()
@@ -56,10 +58,11 @@ class PoseActor:
             except Exception as exc:
                 self.failure = (f"unexpected {type(exc).__name__}: {exc}", EXIT_FAILED)
 
-    def ready(self) -> tuple:
+    def ready(self) -> Event:
+        """Ready or Fatal; the pool sets the actor's index."""
         if self.worker is None:
-            return ("fatal",) + self.failure
-        return ("ready", self.worker.label, list(self.worker.load_warnings))
+            return Fatal(-1, *self.failure)
+        return Ready(-1, self.worker.label, list(self.worker.load_warnings))
 
     def process(self, job: Job) -> dict:
         if self._stop.is_set():
@@ -131,7 +134,7 @@ def plan_actors(resources: Dict[str, float], workers: Optional[int], device: str
 
 
 class RayPool:
-    """LocalPool's interface (pose.app.batch.driver) over Ray actors."""
+    """LocalPool's interface (pose.app.batch.local_pool) over Ray actors."""
 
     prints_warnings = False
 
@@ -147,7 +150,7 @@ class RayPool:
         self._refs: Dict = {}  # ObjectRef -> (kind, actor index)
         self._busy: set = set()
         self._dead: set = set()
-        self._events: List[tuple] = []
+        self._events: List[Event] = []
         self._last_poll = time.monotonic()
 
     def start(self) -> None:
@@ -159,7 +162,7 @@ class RayPool:
         self._busy.add(index)
         self._refs[self._actors[index].process.remote(job)] = ("done", index)
 
-    def next_event(self, timeout: float) -> Optional[tuple]:
+    def next_event(self, timeout: float) -> Optional[Event]:
         if self._events:
             return self._events.pop(0)
         if not self._refs:
@@ -175,13 +178,13 @@ class RayPool:
         except Exception as exc:  # the actor died (node lost, out of memory) or raised
             self._dead.add(index)
             self._busy.discard(index)
-            return ("died", index, f"the Ray actor ended unexpectedly ({_first_line(exc)})")
+            return Died(index, f"the Ray actor ended unexpectedly ({_first_line(exc)})")
         if kind == "ready":
-            return ("fatal", index, value[1], value[2]) if value[0] == "fatal" else ("ready", index, *value[1:])
+            return replace(value, index=index)
         if kind == "frames":
-            return ("frames", index, value) if value else None
+            return Frames(index, value) if value else None
         self._busy.discard(index)
-        return ("done", index, value)
+        return Done(index, value)
 
     def _poll_frames(self) -> None:
         """Ask the busy actors for frames done since the last ask (they answer while working)."""
