@@ -242,7 +242,7 @@ def time_startup(python: str, weights: Path) -> Optional[dict]:
     tool = ROOT / "get_hpe_image.py"
     if not tool.is_file():
         return None
-    from pose.families.openpose.net.convert import cache_dir
+    from pose.core.paths import cache_dir
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         image = Path(tmp) / "photo.png"

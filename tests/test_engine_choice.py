@@ -15,9 +15,11 @@ import pytest
 
 from pose.core.errors import NetworkError
 from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.net.load import open_plan
 from pose.families.openpose.spec import MODELS
 from pose.runtime import cpu, device
 from pose.runtime import select as engines
+from tests.support import open_nets
 from tests.support.cli_tools import SCRIPTS, make_image
 from tests.support.nets import write_model
 
@@ -192,16 +194,16 @@ def test_openvino_compiled_cache_is_reused_and_follows_the_weights(tmp_path):
     proto, weights = write_model(tmp_path / "m", spec, seed=1)
     cache = tmp_path / "m" / "openvino" / "cpu-f32-latency"
     t0 = time.perf_counter()
-    engines.open_engine("openvino", spec, 4, weights)
+    open_nets.open_engine("openvino", spec, 4, weights)
     first = time.perf_counter() - t0
     blobs = sorted(p.name for p in cache.iterdir())
     assert blobs, "the compiled model was not cached beside the ONNX"
-    engines.open_engine("openvino", spec, 4, weights)
+    open_nets.open_engine("openvino", spec, 4, weights)
     assert sorted(p.name for p in cache.iterdir()) == blobs  # reused, nothing new
     # Other weights under the same name: another ONNX, so another compiled blob.
     _, other = write_model(tmp_path / "other", spec, seed=2)
     os.replace(other, weights)
-    engines.open_engine("openvino", spec, 4, weights)
+    open_nets.open_engine("openvino", spec, 4, weights)
     assert len(list(cache.iterdir())) > len(blobs)
     assert first > 0
 
@@ -211,7 +213,7 @@ def test_async_requests_keep_frame_order(model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     plan = engines.Plan("openvino", "cpu", "f32")
-    net = engines.open_plan(plan, spec, 4, weights, throughput=True)
+    net = open_plan(plan, spec, 4, weights, throughput=True)
     rng = np.random.default_rng(3)
     blobs = [rng.uniform(-0.5, 0.5, (1, 3, 32, 48)).astype(np.float32) for _ in range(7)]
     expected = [net.forward(b) for b in blobs]
@@ -378,6 +380,6 @@ def test_each_precision_runs_its_own_compiled_model(model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec, seed=4)
     blob = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 64, 64)).astype(np.float32)
-    f32 = engines.open_engine("openvino", spec, 4, weights, precision="f32").forward(blob)
-    f16 = engines.open_engine("openvino", spec, 4, weights, precision="f16").forward(blob)
+    f32 = open_nets.open_engine("openvino", spec, 4, weights, precision="f32").forward(blob)
+    f16 = open_nets.open_engine("openvino", spec, 4, weights, precision="f16").forward(blob)
     assert 1e-5 < np.abs(f16 - f32).max() < 0.05

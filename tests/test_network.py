@@ -154,7 +154,7 @@ def test_estimate_runs_every_scale_and_maps_to_image_pixels(model_dir):
 
 def test_a_definition_with_another_stride_is_refused_at_load(tmp_path):
     from pose.families.openpose.net.architecture import INPUT_NAME, Layer, to_prototxt
-    from pose.families.openpose.net.caffemodel import write_caffemodel
+    from pose.runtime.caffemodel import write_caffemodel
 
     spec = MODELS["COCO"]
     layer = Layer("conv", "Convolution", (INPUT_NAME,), spec.output_name, spec.n_channels, 4, 0, 4)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Union
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # pose/, this file being pose/core/paths.py
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -48,3 +49,10 @@ def models_command() -> str:
     """How the user runs the downloader: the seed's script in a checkout, else the console
     command that `pip install` made."""
     return "./getModels.sh" if is_checkout() else "get-hpe-models"
+
+
+def cache_dir(model_file: Union[str, Path]) -> Path:
+    """Where files derived from a model file are cached (converted graphs, compiled
+    blobs): the file's folder, or the user's cache folder when that one is read-only."""
+    folder = Path(model_file).parent
+    return folder if os.access(folder, os.W_OK) else user_cache()

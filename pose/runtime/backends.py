@@ -15,19 +15,16 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import tempfile
 from collections import deque
 from pathlib import Path
-from typing import Any, Deque, List, Optional, Tuple, Union
+from typing import Any, Deque, Dict, List, Mapping, Optional, Tuple, Union
 
 import cv2
 import numpy as np
 
 from pose.core.errors import EXIT_USAGE, NetworkError
 from pose.core.paths import display_path
-from pose.families.openpose.net.architecture import INPUT_NAME, deploy_text
-from pose.families.openpose.net.weights import check_prototxt, check_weights
-from pose.families.openpose.spec import ModelSpec
+from pose.runtime.caffe_files import check_prototxt, check_weights
 from pose.runtime.device import CPU, Placement
 
 log = logging.getLogger("pose")
@@ -60,14 +57,23 @@ def first_line(exc: BaseException) -> str:
 class Engine:
     """One loaded network. `name` is the engine's --engine name, `label` says what runs it,
     `precision` the arithmetic that really runs (f32, bf16, f16), `requests` how many
-    frames `submit` keeps in flight."""
+    frames `submit` keeps in flight.
+
+    A model may have any number of named inputs and outputs, static or dynamic shapes:
+    `run({input name: array})` returns every output by name. `forward(blob)` is the
+    one-input, one-output case (the first of each), which `submit`/`collect` pipeline."""
 
     name = ""
     label = ""
     precision = "f32"
     requests = 1
+    inputs: Tuple[str, ...] = ()
+    outputs: Tuple[str, ...] = ()
 
     def forward(self, blob: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
         raise NotImplementedError
 
     # Backends without asynchronous requests run each frame when it is submitted; the
@@ -127,21 +133,6 @@ def load_caffe(prototxt: Union[str, Path], weights: Union[str, Path], placement:
     return net
 
 
-def load_caffe_cut(spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path],
-                   placement: Placement, hint: Optional[str]) -> cv2.dnn.Net:
-    """The deploy file `proto`, the model's own, or its cut after `stages`."""
-    if proto is not None or stages == spec.stages:
-        return load_caffe(proto or spec.prototxt, weights, placement, hint)
-    # A stage cut is generated on the fly; cv2.dnn wants a file path.
-    fd, tmp = tempfile.mkstemp(suffix=".prototxt")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(deploy_text(spec, stages))
-        return load_caffe(tmp, weights, placement, hint)
-    finally:
-        os.unlink(tmp)
-
-
 def load_onnx_cv2(path: Path, placement: Placement = CPU) -> cv2.dnn.Net:
     """cv2.dnn network from an ONNX file; on OpenCV 5 the classic engine for non-CPU targets."""
     args = [str(path)]
@@ -169,9 +160,19 @@ def forward(net: cv2.dnn.Net, blob: np.ndarray) -> np.ndarray:
 class OpenCVEngine(Engine):
     def __init__(self, net: cv2.dnn.Net, name: str, label: str, precision: str = "f32"):
         self.net, self.name, self.label, self.precision = net, name, label, precision
+        # cv2.dnn names a graph's outputs but not its inputs: run() sets them by the caller's names.
+        self.outputs = tuple(net.getUnconnectedOutLayersNames())
 
     def forward(self, blob: np.ndarray) -> np.ndarray:
         return forward(self.net, blob)
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        for name, array in feeds.items():
+            self.net.setInput(array, name)
+        try:
+            return dict(zip(self.outputs, self.net.forward(list(self.outputs))))
+        except cv2.error as exc:
+            raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
 
 
 # ---------------------------------------------------------------- onnxruntime
@@ -198,7 +199,8 @@ class OnnxRuntimeEngine(Engine):
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise NetworkError(f"onnxruntime could not load {display_path(path)}: {first_line(exc)}",
                                EXIT_USAGE) from None
-        self.output = self.session.get_outputs()[0].name
+        self.inputs = tuple(i.name for i in self.session.get_inputs())
+        self.outputs = tuple(o.name for o in self.session.get_outputs())
         where = ("CUDA" if "CUDAExecutionProvider" in self.session.get_providers()
                  else f"CPU, {options.intra_op_num_threads} threads")
         self.precision = "f16" if half else "f32"
@@ -206,7 +208,13 @@ class OnnxRuntimeEngine(Engine):
 
     def forward(self, blob: np.ndarray) -> np.ndarray:
         try:
-            return self.session.run([self.output], {INPUT_NAME: blob})[0]
+            return self.session.run(self.outputs[:1], {self.inputs[0]: blob})[0]
+        except Exception as exc:
+            raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        try:
+            return dict(zip(self.outputs, self.session.run(list(self.outputs), dict(feeds))))
         except Exception as exc:
             raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
 
@@ -252,6 +260,8 @@ class OpenVINOEngine(Engine):
         self.requests = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")) if throughput else 1
         streams = f", {self.requests} requests in flight" if self.requests > 1 else ""
         self.label = f"OpenVINO {ov.get_version().split('-')[0]} ({device}, {self.precision}{streams})"
+        self.inputs = tuple(port.any_name for port in self.compiled.inputs)
+        self.outputs = tuple(port.any_name for port in self.compiled.outputs)
         self._sync = self.compiled.create_infer_request()
         # Asynchronous requests: a request that finishes is reused at once, whichever it
         # is. Waiting for the oldest instead would leave a stream idle whenever another
@@ -272,6 +282,13 @@ class OpenVINOEngine(Engine):
             return self._sync.infer({0: blob}, share_inputs=False)[0]
         except Exception as exc:
             raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        try:
+            result = self._sync.infer(dict(feeds), share_inputs=False)
+        except Exception as exc:
+            raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
+        return {name: result[k] for k, name in enumerate(self.outputs)}
 
     def submit(self, blob: np.ndarray, tag: Any = None) -> None:
         while not self._free:

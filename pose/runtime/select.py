@@ -1,6 +1,6 @@
 """Choosing where and with what the network runs, once: `plan(engine, device, precision)`
 resolves every "auto", falls back with one warning where something is missing, and
-`open_plan` loads it.
+`open_onnx` (or `open_caffe`) loads a model file as planned.
 
 The rule for `--engine auto` (measured, benchmarks/RESULTS.md):
 - CPU: openvino, then onnxruntime, then caffe (OpenCV 4), then onnx (cv2.dnn). OpenVINO
@@ -26,8 +26,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 
 from pose.core.errors import EXIT_USAGE, NetworkError, UsageError
-from pose.families.openpose.net.convert import UnsupportedDefinition, cache_dir, converted
-from pose.families.openpose.spec import ModelSpec
+from pose.core.paths import cache_dir
 from pose.runtime import cpu
 from pose.runtime.backends import (
     Engine,
@@ -36,7 +35,7 @@ from pose.runtime.backends import (
     OpenVINOEngine,
     first_line,
     has_caffe_importer,
-    load_caffe_cut,
+    load_caffe,
     load_onnx_cv2,
     set_opencv_threads,
 )
@@ -212,19 +211,12 @@ def _cpu_plan(engine: str, precision: str) -> Plan:
     return Plan(names[0], "cpu", precision)
 
 
-def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-              hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
-    """Load the network of `spec` cut after `stages` (or the deploy file `proto`) as planned."""
+def open_onnx(chosen: Plan, path: Path, threads: Optional[int] = None, throughput: bool = False,
+              half: bool = False) -> Engine:
+    """An ONNX file on the planned engine (any engine but caffe). `half`: the graph computes
+    in float16 (onnxruntime runs f16 only from such a graph). Inputs and outputs are the
+    file's own, by name (Engine.run); `forward` feeds the first and returns the first."""
     threads = set_opencv_threads(threads)
-    # cv2.dnn computes in f16 exactly on its FP16 targets (CUDA, OpenCL).
-    cv2_precision = "f16" if chosen.placement.target in _CV2_FP16_TARGETS else "f32"
-    if chosen.engine == "caffe":
-        net = load_caffe_cut(spec, stages, Path(weights), proto, chosen.placement, hint)
-        return OpenCVEngine(net, "caffe", f"OpenCV {cv2.__version__} dnn, Caffe files "
-                                          f"({chosen.placement.label}, {cv2_precision})", cv2_precision)
-    # onnxruntime runs f16 only from a float16 graph (converted and cached on its own).
-    half = chosen.engine == "onnxruntime" and chosen.precision == "f16"
-    path = converted(spec, stages, Path(weights), proto, hint, half)
     if chosen.engine == "onnxruntime":
         return OnnxRuntimeEngine(path, threads, cuda=chosen.device == "cuda", half=half)
     if chosen.engine == "openvino":
@@ -235,8 +227,26 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
         precision = cpu_precision(chosen.precision) if device == "CPU" else chosen.precision
         cache = cache_dir(path) / "openvino" / f"{device.lower()}-{precision}-{mode}"
         return OpenVINOEngine(path, device, precision, threads, cache, throughput)
+    if chosen.engine == "caffe":
+        raise ValueError("open_onnx: the caffe engine reads Caffe files (open_caffe)")
+    cv2_precision = _cv2_precision(chosen)
     return OpenCVEngine(load_onnx_cv2(path, chosen.placement), "onnx",
                         f"OpenCV {cv2.__version__} dnn, ONNX ({chosen.placement.label}, {cv2_precision})", cv2_precision)
+
+
+def open_caffe(chosen: Plan, prototxt: Path, weights: Path, hint: Optional[str] = None,
+               threads: Optional[int] = None) -> Engine:
+    """A Caffe pair (deploy file and .caffemodel) on cv2.dnn, where the plan put it."""
+    set_opencv_threads(threads)
+    net = load_caffe(prototxt, weights, chosen.placement, hint)
+    cv2_precision = _cv2_precision(chosen)
+    return OpenCVEngine(net, "caffe", f"OpenCV {cv2.__version__} dnn, Caffe files "
+                                      f"({chosen.placement.label}, {cv2_precision})", cv2_precision)
+
+
+def _cv2_precision(chosen: Plan) -> str:
+    # cv2.dnn computes in f16 exactly on its FP16 targets (CUDA, OpenCL).
+    return "f16" if chosen.placement.target in _CV2_FP16_TARGETS else "f32"
 
 
 def cpu_precision(precision: str) -> str:
@@ -251,36 +261,5 @@ def cpu_precision(precision: str) -> str:
     return "f32" if cpu.native_bf16() else "auto"
 
 
-def open_engine(name: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-                threads: Optional[int] = None, precision: str = "f32") -> Engine:
-    """Engine `name` on the CPU at `precision`, no choosing (tests and benchmarks compare
-    engines so; f32 unless asked, so their arithmetic is comparable)."""
-    return open_plan(Plan(parse_engine(name), "cpu", parse_precision(precision)), spec, stages, weights, proto,
-                     threads=threads)
-
-
-def load(engine: str, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-         device: str = "cpu", precision: str = "auto", hint: Optional[str] = None,
-         threads: Optional[int] = None, throughput: bool = False) -> Engine:
-    """`plan` then `open_planned`."""
-    return open_planned(plan(engine, device, precision), engine == "auto", spec, stages, weights, proto, hint,
-                        threads, throughput)
-
-
-def open_planned(chosen: Plan, auto: bool, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-                 hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
-    """`open_plan`; when the engine was chosen by auto, a definition the converter cannot
-    express runs from the Caffe files instead (one warning)."""
-    try:
-        return open_plan(chosen, spec, stages, weights, proto, hint, threads, throughput)
-    except UnsupportedDefinition as exc:
-        if not auto or not has_caffe_importer():
-            raise
-        log.warning(f"{exc}; running the Caffe files instead")
-        fallback = Plan("caffe", chosen.device if chosen.device != "gpu" else "cpu", "auto",
-                        chosen.placement)
-        return open_plan(fallback, spec, stages, weights, proto, hint, threads)
-
-
-__all__ = ["CPU_ORDER", "ENGINES", "PRECISIONS", "Plan", "available", "cpu", "import_problem", "importable", "load",
-           "open_engine", "open_plan", "open_planned", "parse_engine", "parse_precision", "plan"]
+__all__ = ["CPU_ORDER", "ENGINES", "PRECISIONS", "Plan", "available", "cpu", "import_problem", "importable",
+           "open_caffe", "open_onnx", "parse_engine", "parse_precision", "plan"]

@@ -19,8 +19,8 @@ from typing import Tuple
 import numpy as np
 
 from pose.families.openpose.net.architecture import INPUT_NAME, Layer, to_prototxt
-from pose.families.openpose.net.caffemodel import write_caffemodel
 from pose.families.openpose.spec import STRIDE, ModelSpec
+from pose.runtime.caffemodel import write_caffemodel
 
 SLOTS = STRIDE * STRIDE * 3
 # Value range of each kind of channel: heatmaps and background in [0, 1], PAFs in [-1, 1].

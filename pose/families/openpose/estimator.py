@@ -15,13 +15,13 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
-from pose import runtime as engine_module
+from pose import runtime
 from pose.core.errors import EXIT_USAGE, NetworkError
 from pose.core.paths import models_command
 from pose.core.person import Person
 from pose.families.openpose.handface import HandFaceEstimator, check_downloaded
 from pose.families.openpose.net.architecture import check_stages
-from pose.families.openpose.net.weights import check_weights
+from pose.families.openpose.net.load import open_planned
 from pose.families.openpose.people import DecodeOptions, NetOutput, decode, decode_multiscale
 from pose.families.openpose.preprocess import (
     DEFAULT_NET_RESOLUTION,
@@ -35,6 +35,7 @@ from pose.families.openpose.preprocess import (
     scaled_side,
 )
 from pose.families.openpose.spec import DOWNLOADS, STRIDE, ModelSpec, get_spec
+from pose.runtime.caffe_files import check_weights
 
 log = logging.getLogger("pose")
 
@@ -90,20 +91,20 @@ class PoseEstimator:
         stages = check_stages(stages, proto, self.spec)
         self.stages = self.spec.stages if stages is None else stages
         self.decode_options = decode_options
-        engine_module.parse_engine(engine), engine_module.parse_device(device)
-        engine_module.parse_precision(precision)
+        runtime.parse_engine(engine), runtime.parse_device(device)
+        runtime.parse_precision(precision)
         weights = Path(weights) if weights else self.spec.weights.path
         official = weights == self.spec.weights.path
         hint = f"{models_command()} {self._download_name()}" if official else None
         check_weights(weights, hint)  # before any device warning: the fix comes first
         check_downloaded(hand, face)
-        self.plan = engine_module.plan(engine, device, precision)  # the one place it is decided
+        self.plan = runtime.plan(engine, device, precision)  # the one place it is decided
         self.placement = self.plan.placement
         if official and weights.is_file() and weights.stat().st_size != self.spec.weights.size:
             log.warning(f"{weights.name} is {weights.stat().st_size} bytes, the published file is "
                         f"{self.spec.weights.size}: not the official weights (check: {models_command()} --verify)")
         # Loaded once; every frame reuses it (and its buffers).
-        self.net = engine_module.open_planned(self.plan, engine_module.parse_engine(engine) == "auto", self.spec,
+        self.net = open_planned(self.plan, runtime.parse_engine(engine) == "auto", self.spec,
                                               self.stages, weights, Path(proto) if proto else None, hint, threads,
                                               throughput)
         self.engine = self.net.name  # the engine that runs: openvino | onnxruntime | caffe | onnx

@@ -28,16 +28,17 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
-from pose import runtime as engine_module
+from pose import runtime
 from pose.core.errors import EXIT_USAGE, NetworkError, UsageError
 from pose.core.paths import models_command
 from pose.core.person import Person
 from pose.families.openpose.crops import crop_affines, crop_batch, face_boxes, hand_boxes, parse_crop_resolution
-from pose.families.openpose.net.weights import check_weights
+from pose.families.openpose.net.load import open_plan
 from pose.families.openpose.parts import keypoints_from_maps
 from pose.families.openpose.preprocess import check_image
 from pose.families.openpose.spec import PARTS, STRIDE, ModelSpec, PartSpec
 from pose.runtime import Plan
+from pose.runtime.caffe_files import check_weights
 
 # Crops per forward pass. A 368x368 crop's widest activations take ~35 MB each, so 8
 # crops stay well under half a gigabyte; benchmarks/bench_handface.py measures what
@@ -82,7 +83,7 @@ class PartNetwork:
         hint = _hint(spec) if path == spec.weights.path else None
         check_weights(path, hint)
         # Both definitions convert to ONNX, so the plan's engine always runs them (no Caffe fallback).
-        self.net = engine_module.open_plan(plan or engine_module.plan(), spec, spec.stages, path,
+        self.net = open_plan(plan or runtime.plan(), spec, spec.stages, path,
                                            Path(proto) if proto else None, hint, threads)
         self._probe(path)
         self.crops = 0  # crops run so far, and the seconds they took (crop, net, peaks)
@@ -142,7 +143,7 @@ class HandFaceEstimator:
             raise UsageError("HandFaceEstimator needs hand=True, face=True or both")
         self.body_spec = body_spec
         hand_side, face_side = _side(hand_net_resolution), _side(face_net_resolution)
-        self.plan = plan or engine_module.plan(engine, device, precision)
+        self.plan = plan or runtime.plan(engine, device, precision)
         self.hand = (PartNetwork(PARTS["HAND"], hand_side, self.plan, hand_weights, hand_proto,
                                  max_batch=max_batch, threads=threads) if hand else None)
         self.face = (PartNetwork(PARTS["FACE"], face_side, self.plan, face_weights, face_proto,

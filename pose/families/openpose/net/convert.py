@@ -19,18 +19,17 @@ from __future__ import annotations
 import argparse
 import glob
 import hashlib
-import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from pose.core.errors import EXIT_USAGE, NetworkError
 from pose.core.files import FileLock, file_sha256, remove_stale_temps
-from pose.core.paths import display_path, user_cache
-from pose.families.openpose.net.caffemodel import CaffeModelError, _read_varint
+from pose.core.paths import cache_dir, display_path
 from pose.families.openpose.net.onnx_export import CONVERTER_VERSION, ConversionError, WeightsMismatch, convert
-from pose.families.openpose.net.weights import check_prototxt, check_weights
 from pose.families.openpose.spec import ModelSpec, get_spec
+from pose.runtime.caffe_files import check_prototxt, check_weights
+from pose.runtime.caffemodel import CaffeModelError, _read_varint
 
 _MODEL_VERSION_FIELD, _MODEL_GRAPH_FIELD = 5, 7  # onnx.proto ModelProto
 
@@ -39,12 +38,6 @@ class UnsupportedDefinition(NetworkError):
     """The ONNX converter cannot express this network (only the Caffe route can run it)."""
 
     exit_code = EXIT_USAGE
-
-
-def cache_dir(weights: Union[str, Path]) -> Path:
-    """The weights' folder, or the user's cache folder when that one is read-only."""
-    folder = Path(weights).parent
-    return folder if os.access(folder, os.W_OK) else user_cache()
 
 
 def cache_path(weights: Union[str, Path], sha256: str, cut: str) -> Path:

@@ -4,7 +4,7 @@ The body networks use five Caffe layer types (Convolution with pad/stride, ReLU,
 in BODY_25, 2x2/2 max pooling, channel Concat); each maps to one ONNX node. The topology
 comes from `pose.families.openpose.net.architecture.build_layers` (any stage cut) or from a Caffe deploy file
 that uses only those types (`read_prototxt`), the numbers from the .caffemodel read by
-`pose.families.openpose.net.caffemodel` (both the `layer` and the legacy `layers` field), the channel counts
+`pose.runtime.caffemodel` (both the `layer` and the legacy `layers` field), the channel counts
 from the weights themselves (so narrowed test nets convert too).
 
 Caching the converted files is pose.families.openpose.net.convert's job.
@@ -19,8 +19,8 @@ import numpy as np
 
 from pose.core.files import write_atomic
 from pose.families.openpose.net.architecture import INPUT_NAME, Layer, build_layers
-from pose.families.openpose.net.caffemodel import CaffeModelError, read_caffemodel
 from pose.families.openpose.spec import ModelSpec
+from pose.runtime.caffemodel import CaffeModelError, read_caffemodel
 
 # Opset 13 / IR 7: read by OpenCV 4.8+, OpenCV 5 and every onnxruntime of the last years.
 OPSET = 13

@@ -7,7 +7,7 @@ from typing import Optional
 
 from pose.core.errors import EXIT_USAGE, NetworkError
 from pose.core.paths import display_path
-from pose.families.openpose.net.caffemodel import looks_like_caffemodel
+from pose.runtime.caffemodel import looks_like_caffemodel
 
 
 def check_weights(weights: Path, hint: Optional[str] = None) -> None:
