@@ -31,7 +31,7 @@ import numpy as np
 from pose.families.openpose import people as decode_module
 from pose.families.openpose.peaks import input_to_grid
 from pose.families.openpose.people import DecodeOptions
-from pose.families.openpose.spec import ADAPTIVE, PAF_SAMPLES, get_spec
+from pose.families.openpose.spec import ADAPTIVE, get_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,7 +122,7 @@ def main(argv=None) -> int:
 def paf_samples_section(samples, specs, args) -> None:
     """Fixed 10 samples per limb against OpenPose's adaptive count, every model."""
     from tests.support.degrade import add_noise, blur
-    from tests.support.scoring import score_crowds, score_samples
+    from tests.support.scoring import PAF_SAMPLES, score_crowds, score_samples
 
     variants = (("fixed 10", PAF_SAMPLES), ("adaptive", ADAPTIVE))
     print("## PAF samples per limb: fixed 10 vs adaptive clamp(round(sqrt(5 max(|dx|,|dy|))), 5, 25)")

@@ -27,7 +27,8 @@ from pose.cli import parse_args
 from pose.core import files
 from pose.core.arguments import parse_float, parse_int
 from pose.core.errors import InputError, OutputError
-from pose.families.openpose.preprocess import MAX_NET_PIXELS, check_image, compute_geometry, parse_net_resolution
+from pose.core.image import check_image
+from pose.families.openpose.preprocess import MAX_NET_PIXELS, compute_geometry, parse_net_resolution
 from pose.families.openpose.spec import MODELS
 from pose.io import writers as output
 from pose.io.inputs import open_video, read_image

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from pose.core.layout import COCO17_NAMES
 from pose.core.person import Person
-from pose.families.openpose.spec import COCO17_NAMES, MODELS
+from pose.families.openpose.spec import MODELS
 from pose.io import writers
 from pose.io.formats import (
     coco_image_ids,

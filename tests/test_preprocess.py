@@ -3,7 +3,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.families.openpose.preprocess import NetResolution, compute_geometry, parse_net_resolution, prepare_input, to_bgr
+from pose.core.image import to_bgr
+from pose.families.openpose.preprocess import NetResolution, compute_geometry, parse_net_resolution, prepare_input
 
 
 def test_default_resolution_follows_aspect_ratio():

@@ -25,9 +25,9 @@ import numpy as np
 from tqdm import tqdm
 
 from pose.analysis.track import Tracker, TrackRuns
+from pose.core.image import to_bgr
 from pose.core.paths import display_path
 from pose.core.person import Person
-from pose.families.openpose.preprocess import to_bgr
 from pose.io import display, render
 from pose.io import writers as output
 from pose.io.formats import coco_results, openpose_frame_json, openpose_frame_name, result_json, run_info

@@ -23,8 +23,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from pose.analysis.classify import pose_class_json
+from pose.core.estimator import ModelInfo
+from pose.core.layout import layout_of
 from pose.core.person import Person
-from pose.families.openpose.spec import ModelSpec
 
 OPENPOSE_JSON_VERSION = 1.3
 # OpenPose's per-person fields that a body-only run leaves empty.
@@ -118,7 +119,7 @@ def person_json(person: Person, person_id: int = UNTRACKED,
     return out
 
 
-def frame_json(people: Sequence[Person], spec: ModelSpec, image_size: Tuple[int, int], *,
+def frame_json(people: Sequence[Person], spec: ModelInfo, image_size: Tuple[int, int], *,
                person_ids: Optional[Sequence[int]] = None,
                pose_class_json: Optional[Callable[[object], dict]] = None,
                keypoint_scale: int = 0, **extra: object) -> Dict[str, object]:
@@ -141,7 +142,7 @@ def run_info(estimator) -> Dict[str, str]:
     return {"engine": estimator.engine, "precision": estimator.precision}
 
 
-def result_json(people: Sequence[Person], spec: ModelSpec, image_size: Tuple[int, int],
+def result_json(people: Sequence[Person], spec: ModelInfo, image_size: Tuple[int, int],
                 tracked: bool = False, keypoint_scale: int = 0, **extra: object) -> Dict[str, object]:
     """OpenPose-layout JSON; person_id is the track id when tracked, else -1."""
     ids = [p.track_id for p in people] if tracked else None
@@ -185,16 +186,17 @@ def coco_image_ids(names: Sequence[str]) -> List[int]:
     return list(range(len(names)))
 
 
-def coco_results(people: Sequence[Person], spec: ModelSpec, image_id: int) -> List[Dict[str, object]]:
+def coco_results(people: Sequence[Person], spec: ModelInfo, image_id: int) -> List[Dict[str, object]]:
     """OpenPose's --write_coco_json entries of one image: per person "image_id",
     "category_id" 1, "keypoints" [x, y, v] x 17 in COCO's order (pixels; v 1 found, 0
     not, with x = y = 0) and "score" (the person's). ValueError for a layout without
     COCO's keypoints (MPI)."""
-    if spec.coco17 is None:
+    coco17 = layout_of(spec).coco17
+    if coco17 is None:
         raise ValueError(f"{spec.name} has no COCO keypoint mapping: COCO results need COCO or BODY_25")
     out = []
     for person in people:
-        kp = np.asarray(person.keypoints, dtype=np.float64)[list(spec.coco17)]
+        kp = np.asarray(person.keypoints, dtype=np.float64)[list(coco17)]
         flat: List[float] = []
         for x, y, c in kp.tolist():
             found = c > 0

@@ -21,9 +21,9 @@ import cv2
 import numpy as np
 
 from pose.core.errors import InputError
+from pose.core.image import to_bgr
 from pose.core.paths import display_path
 from pose.core.quiet import native_stderr_silenced
-from pose.families.openpose.preprocess import to_bgr
 from pose.io.headers import declared_size
 
 IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm")

@@ -15,6 +15,9 @@ from tests.support.crowd import compose_crowd, people_pool
 from tests.support.degrade import random_dropped_limbs
 from tests.support.render_fields import render_output
 
+# OpenPose's first decoder's fixed PAF samples per limb, which the adaptive rule replaced
+# (pose.families.openpose.spec.ADAPTIVE): the tests and eval_decode compare the two.
+PAF_SAMPLES = 10
 TOLERANCE = 4.0  # net-input pixels: a keypoint this close to the annotation is found
 
 

@@ -12,31 +12,21 @@ from typing import Dict, Optional, Tuple
 
 from pose.app.batch.jobs import Job
 from pose.core.errors import OutputError
-from pose.core.files import FileLock, file_sha256, write_atomic
+from pose.core.files import FileLock, write_atomic
 from pose.core.paths import display_path
-from pose.families.openpose.spec import get_spec
+from pose.families import get_family
 
 log = logging.getLogger("pose")
 MANIFEST_NAME = "manifest.jsonl"
 
 def run_identity(args: argparse.Namespace) -> Tuple[str, dict, dict]:
     """(key, model, options): what makes two runs' outputs the same. The key hashes the
-    model's files by content and every option that changes the outputs; the engine and
+    model's files by content and every option that changes the outputs (the family's
+    own first: pose.families' `identity`), not the files' paths; the engine and
     device are recorded but not keyed, since every engine gives the same maps to float32
     rounding (README, Engines and speed): a run resumed on another machine keeps its work."""
-    spec = get_spec(args.mode)
-    weights = Path(args.weights) if args.weights else spec.weights.path
-    proto = Path(args.proto) if args.proto else None
-
-    def digest(path: Optional[Path]) -> Optional[str]:
-        # a missing file is reported by the workers' model load, with its fix
-        return file_sha256(path) if path is not None and path.is_file() else None
-
-    model = {"name": spec.name, "stages": args.stages or (None if proto else spec.stages),
-             "proto": str(proto.resolve()) if proto else None, "proto_sha256": digest(proto),
-             "weights": str(weights.resolve()), "weights_sha256": digest(weights)}
-    options = {"net_resolution": args.net_resolution, "scales": list(args.scales), "threshold": args.threshold,
-               "single_person": args.single_person, "max_people": args.max_people,
+    model, family_options = get_family(args.family).identity(args)
+    options = {**family_options,
                "classify": not args.no_classify, "json": not args.no_json, "timeline": not args.no_timeline,
                "write_json": str(Path(args.json_dir).resolve()) if args.json_dir else None,
                "keypoint_scale": args.keypoint_scale,

@@ -17,6 +17,7 @@ import numpy as np
 
 from pose import runtime
 from pose.core.errors import EXIT_USAGE, NetworkError
+from pose.core.image import check_image
 from pose.core.paths import models_command
 from pose.core.person import Person
 from pose.families.openpose.handface import HandFaceEstimator, check_downloaded
@@ -27,7 +28,6 @@ from pose.families.openpose.preprocess import (
     DEFAULT_NET_RESOLUTION,
     Geometry,
     NetResolution,
-    check_image,
     check_net_size,
     parse_net_resolution,
     parse_scales,
@@ -91,6 +91,7 @@ class PoseEstimator:
         stages = check_stages(stages, proto, self.spec)
         self.stages = self.spec.stages if stages is None else stages
         self.decode_options = decode_options
+        self.proto = Path(proto) if proto else None
         runtime.parse_engine(engine), runtime.parse_device(device)
         runtime.parse_precision(precision)
         weights = Path(weights) if weights else self.spec.weights.path
@@ -119,6 +120,13 @@ class PoseEstimator:
         self._geometries: dict = {}
         self._blobs: dict = {}  # net resolution -> the last blob, refilled in place
         self._partial: dict = {}  # submitted tag -> the scales' outputs collected so far
+
+    def describe(self) -> str:
+        """What runs, for the tools' first line: model, hands and faces, stages or
+        definition, device and engine."""
+        net = f"{self.stages} stages" if self.proto is None else f"definition {self.proto.name}"
+        parts = f" + {self.parts.label()}" if self.parts is not None else ""
+        return f"{self.spec.name}{parts}, {net}, on {self.device} with {self.engine_label}"
 
     def _download_name(self) -> str:
         return next((n for n, w in DOWNLOADS.items() if w == self.spec.weights), "all")

@@ -30,12 +30,12 @@ import numpy as np
 
 from pose import runtime
 from pose.core.errors import EXIT_USAGE, NetworkError, UsageError
+from pose.core.image import check_image
 from pose.core.paths import models_command
 from pose.core.person import Person
 from pose.families.openpose.crops import crop_affines, crop_batch, face_boxes, hand_boxes, parse_crop_resolution
 from pose.families.openpose.net.load import open_plan
 from pose.families.openpose.parts import keypoints_from_maps
-from pose.families.openpose.preprocess import check_image
 from pose.families.openpose.spec import PARTS, STRIDE, ModelSpec, PartSpec
 from pose.runtime import Plan
 from pose.runtime.caffe_files import check_weights

@@ -1,7 +1,8 @@
-"""Facts about the OpenPose body models, as data.
+"""Facts about the OpenPose networks, as data.
 
-Every keypoint name, limb pair, PAF channel, threshold, path, URL and checksum the
-project uses lives here and nowhere else. Sources: CMU OpenPose's poseParameters.cpp
+Every PAF pair and channel, threshold, path, URL and checksum of OpenPose's networks
+lives here and nowhere else; their keypoint layouts (names, drawn limbs, colours, COCO
+mapping) are pose.layouts' COCO18, MPI15, BODY25, HAND21 and FACE70. Sources: CMU OpenPose's poseParameters.cpp
 and deploy files, as collected in shared/docs/openpose-reference.md.
 """
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+from pose.core.layout import RGB, Layout
 from pose.core.paths import PACKAGE_DIR, models_dir
-
-RGB = Tuple[int, int, int]
+from pose.layouts import BODY25, COCO18, FACE70, HAND21, MPI15
 
 # OpenPose's network reduces the input by this factor (three 2x2/2 max pools).
 STRIDE = 8
@@ -26,10 +27,9 @@ SINGLE_PERSON_THRESHOLD = 0.1
 # connector takes clamp(round(sqrt(5 * max(|dx|, |dy|))), 5, 25), dx, dy the limb's extent in
 # net-input pixels (paf_sample_counts). ModelSpec.paf_samples picks one per model: a count,
 # or ADAPTIVE for the rule. Every model uses the rule: on maps rendered from the annotations
-# (benchmarks/eval_decode.py) it decodes clean maps and crowds as the fixed 10 does (within
+# (benchmarks/eval_decode.py) it decodes clean maps and crowds as the fixed 10 did (within
 # +-0.003 recall, either sign) and noisy maps better (noise 0.1: COCO 0.855 -> 0.874,
 # BODY_25 0.870 -> 0.894; MPI equal).
-PAF_SAMPLES = 10
 ADAPTIVE = None
 ADAPTIVE_PAF_FACTOR, ADAPTIVE_PAF_MIN, ADAPTIVE_PAF_MAX = 5.0, 5, 25
 # OpenPose's distance prior: a limb longer than this fraction of the image height H
@@ -78,9 +78,12 @@ class Weights:
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """One OpenPose network: its keypoint layout (pose.layouts), its PAF head (pairs and
+    channels), decoding thresholds and files."""
+
     name: str
-    keypoints: Tuple[str, ...]  # without the background channel
-    pairs: Tuple[Tuple[int, int], ...]  # limb pairs in OpenPose's order
+    layout: Layout
+    pairs: Tuple[Tuple[int, int], ...]  # limb pairs in OpenPose's order: the layout's bones and the grouping-only ones
     paf_channels: Tuple[Tuple[int, int], ...]  # (x, y) relative to the first PAF channel
     grouping_only: Tuple[int, ...]  # indices of the pairs that group people but are not drawn
     thresholds: Thresholds
@@ -89,16 +92,24 @@ class ModelSpec:
     stages: int  # refinement stages of the deploy file
     output_name: str  # top of the final concat layer in OpenPose's deploy file
     # "two_branch": COCO/MPI, every stage has a PAF (L1) and a heatmap (L2) branch;
-    # "body_25": PAF stages, then heatmap stages, PReLU (pose.architecture builds both).
+    # "body_25": PAF stages, then heatmap stages, PReLU (pose.families.openpose.net.architecture builds both).
     topology: str = "two_branch"
-    # OpenPose's render colour per keypoint where this file holds it (BODY_25); None: the
-    # palette in pose.render.
+    # OpenPose's render colour per keypoint where its files publish it (BODY_25, hand,
+    # face); drawing takes the layout's colours, which equal these.
     colors_rgb: Optional[Tuple[RGB, ...]] = None
-    # Index in this layout of each COCO-17 keypoint, in COCO's order, as OpenPose's
-    # --write_coco_json maps them; None: the layout has no COCO export (MPI).
-    coco17: Optional[Tuple[int, ...]] = None
     # PAF samples per candidate limb: a fixed count, or ADAPTIVE (OpenPose's newer rule).
     paf_samples: Optional[int] = ADAPTIVE
+
+    @property
+    def keypoints(self) -> Tuple[str, ...]:
+        """The layout's keypoint names (without the network's background channel)."""
+        return self.layout.keypoints
+
+    @property
+    def coco17(self) -> Optional[Tuple[int, ...]]:
+        """Index of each COCO-17 keypoint, as OpenPose's --write_coco_json maps them; None
+        where the layout has no COCO export (MPI)."""
+        return self.layout.coco17
 
     @property
     def n_keypoints(self) -> int:
@@ -148,74 +159,28 @@ class ModelSpec:
         return np.clip(n, ADAPTIVE_PAF_MIN, ADAPTIVE_PAF_MAX).astype(int)
 
     def index(self, keypoint: str) -> Optional[int]:
-        """Index of a keypoint by name, None where this layout has no such part."""
-        try:
-            return self.keypoints.index(keypoint)
-        except ValueError:
-            return None
+        """Index of a keypoint by name, None where this layout has no such keypoint."""
+        return self.layout.index(keypoint)
 
 
-COCO_KEYPOINTS = (
-    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
-    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar",
-)
-COCO_PAIRS = (
-    (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11),
-    (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17), (2, 16), (5, 17),
-)
+# The network's pairs: the layout's drawn bones, and the grouping-only pairs (shoulder to
+# ear) where OpenPose's PAF head has them.
+COCO_PAIRS = COCO18.bones + ((2, 16), (5, 17))
 COCO_PAF = (
     (12, 13), (20, 21), (14, 15), (16, 17), (22, 23), (24, 25), (0, 1), (2, 3), (4, 5),
     (6, 7), (8, 9), (10, 11), (28, 29), (30, 31), (34, 35), (32, 33), (36, 37), (18, 19),
     (26, 27),
 )
 
-MPI_KEYPOINTS = (
-    "Head", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
-    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "Chest",
-)
-MPI_PAIRS = (
-    (0, 1), (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 14), (14, 8), (8, 9),
-    (9, 10), (14, 11), (11, 12), (12, 13),
-)
+MPI_PAIRS = MPI15.bones
 MPI_PAF = tuple((2 * k, 2 * k + 1) for k in range(len(MPI_PAIRS)))
 
-BODY25_KEYPOINTS = (
-    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist", "MidHip",
-    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar",
-    "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel",
-)
-BODY25_PAIRS = (
-    (1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (8, 12),
-    (12, 13), (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (2, 17), (5, 18), (14, 19),
-    (19, 20), (14, 21), (11, 22), (22, 23), (11, 24),
-)
+BODY25_PAIRS = BODY25.bones[:18] + ((2, 17), (5, 18)) + BODY25.bones[18:]
 BODY25_PAF = (
     (0, 1), (14, 15), (22, 23), (16, 17), (18, 19), (24, 25), (26, 27), (6, 7), (2, 3), (4, 5),
     (8, 9), (10, 11), (12, 13), (30, 31), (32, 33), (36, 37), (34, 35), (38, 39), (20, 21),
     (28, 29), (40, 41), (42, 43), (44, 45), (46, 47), (48, 49), (50, 51),
 )
-# OpenPose's POSE_BODY_25_COLORS_RENDER_GPU (RGB), in keypoint order; a limb is drawn in
-# the colour of its second part.
-BODY25_COLORS_RGB: Tuple[RGB, ...] = (
-    (255, 0, 85), (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0),
-    (85, 255, 0), (0, 255, 0), (255, 0, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255),
-    (0, 170, 255), (0, 85, 255), (0, 0, 255), (255, 0, 170), (170, 0, 255), (255, 0, 255),
-    (85, 0, 255), (0, 0, 255), (0, 0, 255), (0, 0, 255), (0, 255, 255), (0, 255, 255),
-    (0, 255, 255),
-)
-
-# OpenPose's COCO export (--write_coco_json): COCO-17's keypoints (nose, left_eye, right_eye,
-# left_ear, right_ear, left_shoulder, right_shoulder, left_elbow, right_elbow, left_wrist,
-# right_wrist, left_hip, right_hip, left_knee, right_knee, left_ankle, right_ankle) as
-# indices into each layout.
-COCO17_NAMES = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-    "right_knee", "left_ankle", "right_ankle",
-)
-COCO18_TO_COCO17 = (0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10)
-BODY25_TO_COCO17 = (0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4, 12, 9, 13, 10, 14, 11)
-
 COCO_WEIGHTS = Weights(
     relpath="coco/pose_iter_440000.caffemodel",
     size=209274056,
@@ -253,7 +218,7 @@ BODY25_WEIGHTS = Weights(
 
 _MPI = ModelSpec(
     name="MPI",
-    keypoints=MPI_KEYPOINTS,
+    layout=MPI15,
     pairs=MPI_PAIRS,
     paf_channels=MPI_PAF,
     grouping_only=(),
@@ -267,7 +232,7 @@ _MPI = ModelSpec(
 MODELS: Dict[str, ModelSpec] = {
     "COCO": ModelSpec(
         name="COCO",
-        keypoints=COCO_KEYPOINTS,
+        layout=COCO18,
         pairs=COCO_PAIRS,
         paf_channels=COCO_PAF,
         grouping_only=(17, 18),  # RShoulder-REar and LShoulder-LEar
@@ -276,7 +241,6 @@ MODELS: Dict[str, ModelSpec] = {
         weights=COCO_WEIGHTS,
         stages=FULL_STAGES,
         output_name="concat_stage7",
-        coco17=COCO18_TO_COCO17,
     ),
     "MPI": _MPI,
     # OpenPose's "faster" MPI: the same weights, the net cut after stage 4.
@@ -289,7 +253,7 @@ MODELS: Dict[str, ModelSpec] = {
     ),
     "BODY_25": ModelSpec(
         name="BODY_25",
-        keypoints=BODY25_KEYPOINTS,
+        layout=BODY25,
         pairs=BODY25_PAIRS,
         paf_channels=BODY25_PAF,
         grouping_only=(18, 19),  # RShoulder-REar and LShoulder-LEar, between drawn pairs
@@ -300,8 +264,7 @@ MODELS: Dict[str, ModelSpec] = {
         stages=FULL_STAGES,  # 4 PAF stages, then 2 heatmap stages
         output_name="net_output",
         topology="body_25",
-        colors_rgb=BODY25_COLORS_RGB,
-        coco17=BODY25_TO_COCO17,
+        colors_rgb=BODY25.colors_rgb,
     ),
 }
 
@@ -328,42 +291,6 @@ def get_spec(name: str) -> ModelSpec:
 # handParameters.hpp / faceParameters.hpp, handDetector.cpp / faceDetector.cpp.
 
 PART_NET_SIDE = 368  # OpenPose's default --hand_net_resolution / --face_net_resolution (square)
-
-# 1 = base of the finger, 4 = its tip; "right"/"left" hands are the person's.
-HAND_KEYPOINTS = ("Wrist",) + tuple(f"{finger}{k}" for finger in ("Thumb", "Index", "Middle", "Ring", "Pinky")
-                                    for k in range(1, 5))
-# HAND_PAIRS_RENDER: each finger from the wrist, base to tip.
-HAND_BONES = tuple(pair for f in range(5) for pair in ((0, 4 * f + 1), (4 * f + 1, 4 * f + 2),
-                                                        (4 * f + 2, 4 * f + 3), (4 * f + 3, 4 * f + 4)))
-# HAND_COLORS_RENDER (RGB) per keypoint: grey wrist, then red, yellow, green, blue and
-# magenta fingers, darker at the base. A bone takes its second keypoint's colour.
-HAND_COLORS_RGB: Tuple[RGB, ...] = (
-    (100, 100, 100),
-    (100, 0, 0), (150, 0, 0), (200, 0, 0), (255, 0, 0),
-    (100, 100, 0), (150, 150, 0), (200, 200, 0), (255, 255, 0),
-    (0, 100, 50), (0, 150, 75), (0, 200, 100), (0, 255, 125),
-    (0, 50, 100), (0, 75, 150), (0, 100, 200), (0, 125, 255),
-    (100, 0, 100), (150, 0, 150), (200, 0, 200), (255, 0, 255),
-)
-# The 68 landmarks of the iBUG 300-W layout, then the two pupils; "R" is the person's
-# right, on the image's left for a face looking at the camera.
-FACE_KEYPOINTS = (tuple(f"Jaw{k}" for k in range(17)) + tuple(f"RBrow{k}" for k in range(5))
-                  + tuple(f"LBrow{k}" for k in range(5)) + tuple(f"NoseBridge{k}" for k in range(4))
-                  + tuple(f"Nostrils{k}" for k in range(5)) + tuple(f"REye{k}" for k in range(6))
-                  + tuple(f"LEye{k}" for k in range(6)) + tuple(f"OuterLip{k}" for k in range(12))
-                  + tuple(f"InnerLip{k}" for k in range(8)) + ("RPupil", "LPupil"))
-
-
-def _chain(first: int, last: int, closed: bool = False) -> Tuple[Tuple[int, int], ...]:
-    links = tuple((k, k + 1) for k in range(first, last))
-    return links + ((last, first),) if closed else links
-
-
-# FACE_PAIRS_RENDER: jaw, brows, nose bridge and nostrils open; eyes and lips closed.
-FACE_BONES = (_chain(0, 16) + _chain(17, 21) + _chain(22, 26) + _chain(27, 30) + _chain(31, 35)
-              + _chain(36, 41, True) + _chain(42, 47, True) + _chain(48, 59, True) + _chain(60, 67, True))
-FACE_COLORS_RGB: Tuple[RGB, ...] = ((255, 255, 255),) * len(FACE_KEYPOINTS)  # FACE_COLORS_RENDER: all white
-
 
 @dataclass(frozen=True)
 class HandBoxRule:
@@ -405,11 +332,15 @@ class PartSpec(ModelSpec):
 
     `thresholds.peak` is the confidence a keypoint must exceed to be reported and drawn
     (OpenPose's --hand_render_threshold / --face_render_threshold defaults); the other
-    thresholds belong to PAF grouping and are unused. `bones` are the drawn segments.
+    thresholds belong to PAF grouping and are unused.
     """
 
-    bones: Tuple[Tuple[int, int], ...] = ()
     net_side: int = PART_NET_SIDE
+
+    @property
+    def bones(self) -> Tuple[Tuple[int, int], ...]:
+        """The drawn segments (the layout's)."""
+        return self.layout.bones
 
 
 def _heatmaps_only(peak: float) -> Thresholds:
@@ -443,18 +374,18 @@ FACE_WEIGHTS = Weights(
 
 PARTS: Dict[str, PartSpec] = {
     "HAND": PartSpec(
-        name="HAND", keypoints=HAND_KEYPOINTS, pairs=(), paf_channels=(), grouping_only=(),
+        name="HAND", layout=HAND21, pairs=(), paf_channels=(), grouping_only=(),
         thresholds=_heatmaps_only(0.2),  # --hand_render_threshold
         prototxt=PACKAGE_DIR / "hand" / "pose_deploy.prototxt", weights=HAND_WEIGHTS,
         stages=FULL_STAGES, output_name="net_output", topology="hand",
-        colors_rgb=HAND_COLORS_RGB, bones=HAND_BONES,
+        colors_rgb=HAND21.colors_rgb,
     ),
     "FACE": PartSpec(
-        name="FACE", keypoints=FACE_KEYPOINTS, pairs=(), paf_channels=(), grouping_only=(),
+        name="FACE", layout=FACE70, pairs=(), paf_channels=(), grouping_only=(),
         thresholds=_heatmaps_only(0.4),  # --face_render_threshold
         prototxt=PACKAGE_DIR / "face" / "pose_deploy.prototxt", weights=FACE_WEIGHTS,
         stages=FULL_STAGES, output_name="net_output", topology="face",
-        colors_rgb=FACE_COLORS_RGB, bones=FACE_BONES,
+        colors_rgb=FACE70.colors_rgb,
     ),
 }
 # `./getModels.sh hand face` (and "all"); added after the body models, whose order stays.
