@@ -114,6 +114,14 @@ def person_json(person: Person, person_id: int = UNTRACKED,
     if not extras:
         return out
     out["score"] = round(float(person.score), SCORE_DECIMALS)
+    if person.box is not None:  # families with a person detector (OpenPose has none)
+        corners = np.column_stack([np.asarray(person.box, dtype=np.float64).reshape(2, 2), np.ones(2)])
+        x0, y0, _, x1, y1, _ = flat_array(corners, image_size, keypoint_scale)
+        out["box"] = [x0, y0, x1, y1]
+        if person.box_score is not None:
+            out["box_score"] = round(float(person.box_score), SCORE_DECIMALS)
+    if person.visibility is not None:
+        out["visibility"] = [round(float(v), SCORE_DECIMALS) for v in person.visibility]
     if person.pose_class is not None and pose_class_json is not None:
         out["pose_class"] = pose_class_json(person.pose_class)
     return out
