@@ -41,7 +41,7 @@ from typing import Callable, Dict, List
 import cv2
 import numpy as np
 
-from benchmarks.bench_speed import full_size_weights, machine
+from benchmarks.common import CACHE, ROOT, full_size_weights, machine
 from pose.families.openpose.crops import crop_affines, crop_batch, face_boxes, hand_boxes
 from pose.families.openpose.estimator import PoseEstimator
 from pose.families.openpose.handface import HandFaceEstimator
@@ -52,8 +52,6 @@ from pose.runtime import select as engines
 from tests.support import skeletons
 from tests.support.random_weights import write_random_caffemodel
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "benchmarks" / ".cache"
 RESULTS = ROOT / "benchmarks" / "RESULTS_handface.md"
 SIDE = 368
 COCO = MODELS["COCO"]

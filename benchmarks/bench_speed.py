@@ -31,7 +31,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -42,25 +41,12 @@ from typing import List, Optional
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "benchmarks" / ".cache"
-SIZE = 368  # the seed's net input, square
-MODEL = "COCO"
+from benchmarks.common import MODEL, ROOT, SIZE, VIDEO_THRESHOLD, full_size_weights, machine, sample_image
+
 EMULATED_NO_AMX = "AVX512_CORE_BF16"
 
 
 # ---------------------------------------------------------------- worker side
-
-def _test_image(size: int = SIZE) -> np.ndarray:
-    """A fixed frame: a seed photo when ../shared is there, else smooth noise."""
-    import cv2
-    photo = ROOT.parent / "shared" / "media" / "seed-inputs" / "example_image1.png"
-    image = cv2.imread(str(photo)) if photo.is_file() else None
-    if image is None:
-        noise = np.random.default_rng(0).integers(0, 256, (size // 8, size // 8, 3), np.uint8)
-        image = cv2.resize(noise, (size, size), interpolation=cv2.INTER_CUBIC)
-    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
-
 
 class SeedLoop:
     """The seed's per-frame work, as it did it."""
@@ -99,7 +85,7 @@ class Ours:
 def worker(route: str, weights: Path, stages: int) -> int:
     """Serve `run` (one timed frame) and `dump PATH` (save the output) on stdin/stdout."""
     runner = SeedLoop(weights) if route == "seed" else Ours(weights, route, stages)
-    image = _test_image()
+    image = sample_image()
     out = runner.frame(image)  # warm-up: first-call allocations and kernel choices
     print(json.dumps({"label": runner.label}), flush=True)
     for line in sys.stdin:
@@ -174,24 +160,6 @@ def _probe(python: str) -> dict:
     return json.loads(out.stdout)
 
 
-def full_size_weights() -> Path:
-    from pose.families.openpose.net.architecture import build_layers
-    from pose.families.openpose.spec import get_spec
-    from tests.support.random_weights import write_random_caffemodel
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / "coco_random_seed0.caffemodel"
-    if not path.is_file():
-        write_random_caffemodel(path, build_layers(get_spec(MODEL)), seed=0)
-    return path
-
-
-def machine() -> str:
-    from pose.runtime import cpu
-    from pose.runtime.backends import cpu_cores
-    return (f"{cpu.describe()}, {cpu_cores()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
-
-
 def time_decode(crowds: int = 5, repeat: int = 10) -> Optional[dict]:
     """Median time of decoding 10-person crowds (1280x720 frames at 656x368), or None when
     pose.families.openpose or its test renderer are not in this checkout."""
@@ -221,15 +189,6 @@ def time_decode(crowds: int = 5, repeat: int = 10) -> Optional[dict]:
             "size": "x".join(map(str, geometry.input_size))}
 
 
-def _synthetic_video(path: Path, frames: int) -> None:
-    import cv2
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (SIZE, SIZE))
-    image = _test_image()
-    for i in range(frames):
-        writer.write(np.roll(image, 4 * i, axis=1))  # a slow pan: every frame differs
-    writer.release()
-
-
 def _tool_summary(done: subprocess.CompletedProcess) -> str:
     return (done.stdout.strip().splitlines() or [""])[-1]
 
@@ -246,7 +205,7 @@ def time_startup(python: str, weights: Path) -> Optional[dict]:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         image = Path(tmp) / "photo.png"
-        cv2.imwrite(str(image), _test_image())
+        cv2.imwrite(str(image), sample_image())
         for old in list(weights.parent.glob(weights.name + ".*.onnx")) + [cache_dir(weights) / "openvino"]:
             subprocess.run(["rm", "-rf", str(old)], check=True)
         for run in ("first", "second"):
@@ -363,7 +322,7 @@ def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dic
                      f"average): median {decode_result['seconds'] * 1000:.1f} ms over {decode_result['runs']} runs.")
         lines.append("")
     if video:
-        from benchmarks.video_overhead import NOISE_THRESHOLD, table
+        from benchmarks.video_overhead import table
         throughput = video["throughput"]
         lines += [f"Video: {video['frames']} synthetic {SIZE}x{SIZE} frames through the video tool's loop "
                   "(pose.app.video.run_video: reading, the network, decoding, tracking, drawing, encoding, JSON "
@@ -371,7 +330,7 @@ def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dic
                   f"estimator ({best.label}), medians of {video['repeat']} interleaved rounds "
                   "(`python -m benchmarks.video_overhead`). People: the network runs on every frame but the "
                   "tool decodes maps rendered from 10 annotated people; noise: the tool decodes the "
-                  f"random-weight output at --threshold {NOISE_THRESHOLD}.", "", *table(video), ""]
+                  f"random-weight output at --threshold {VIDEO_THRESHOLD}.", "", *table(video), ""]
         if seed:
             target = 0.10 if cpu.bf16_pays() else 0.40
             ratio = throughput["people"] / seed.median
