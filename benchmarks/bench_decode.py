@@ -3,7 +3,7 @@
 Usage: python -m benchmarks.bench_decode [--model COCO] [--people 10] [--frame 1280x720]
        [--net-resolution 656x368] [--frames 20] [--repeats 20]
 
-The maps are rendered from real annotations (tests/render_fields.py) for crowds of
+The maps are rendered from real annotations (tests/support/render_fields.py) for crowds of
 `--people` skeletons (tests/crowd.py, fixed seed), so no network is needed. Prints the
 median and 90th percentile decoding time per frame and the people found.
 """

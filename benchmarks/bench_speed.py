@@ -15,7 +15,7 @@ Not part of the test suite (minutes, and timing-based). In one run on one machin
 - on a CPU with AMX, also times OpenVINO's bf16 with oneDNN held to avx512_core_bf16: an
   emulation of a CPU with AVX512-BF16 but no AMX;
 - times --stages 1..5 against 6 on the fastest engine and reports how the maps change;
-- times decoding 10 people (when pose.families.openpose and tests/render_fields.py are present);
+- times decoding 10 people (when pose.families.openpose and tests/support/render_fields.py are present);
 - runs the video tool's loop on a synthetic video in latency and in throughput mode and
   compares its wall time per frame with the network's own streaming time and with the seed
   loop (benchmarks/video_overhead.py);

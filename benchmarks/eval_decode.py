@@ -5,7 +5,7 @@ Usage: python -m benchmarks.eval_decode [--frames 50] [--seed 0] [--only paf_sam
 Prints, for the COCO, MPI and BODY_25 layouts (BODY_25 with the feet of
 ../shared/annotations/coco/test_coco_wholebody.json):
 - recall on every annotated sample (../shared/annotations, rendered by
-  tests/render_fields.py at net resolution -1x368), people split or invented, and
+  tests/support/render_fields.py at net resolution -1x368), people split or invented, and
   BODY_25's feet on their own;
 - synthetic crowds of 3..15 real skeletons in 1280x720 frames (656x368 net input):
   the fraction of people assembled exactly and the keypoint recall;

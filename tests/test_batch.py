@@ -14,7 +14,6 @@ import pytest
 from pose.app.batch.jobs import expand_video_args
 from pose.app.batch.manifest import MANIFEST_NAME, Manifest
 from pose.families.openpose.spec import MODELS
-from pose.io.writers import read_jsonl
 from pose.runtime import cpu_cores
 from tests.support.cli_tools import (
     FAST,
@@ -24,6 +23,7 @@ from tests.support.cli_tools import (
     leftovers,
     make_video,
     model_args,
+    read_jsonl,
     run_tool,
     video_facts,
 )

@@ -7,8 +7,7 @@ import pytest
 from pose.app.batch.manifest import MANIFEST_NAME
 from pose.cli import video_main
 from pose.families.openpose.spec import MODELS
-from pose.io.writers import read_jsonl
-from tests.support.cli_tools import FAST, make_video, model_args
+from tests.support.cli_tools import FAST, make_video, model_args, read_jsonl
 from tests.support.nets import write_model
 
 ray = pytest.importorskip("ray", reason="Ray is optional: pip install -r requirements-ray.txt")

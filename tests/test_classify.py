@@ -1,4 +1,4 @@
-"""pose.classify on canonical skeletons built in code (tests/skeletons.py)."""
+"""pose.analysis.classify on canonical skeletons built in code (tests/support/skeletons.py)."""
 import numpy as np
 import pytest
 

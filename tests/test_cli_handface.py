@@ -14,9 +14,8 @@ import pytest
 from pose.families.openpose.crops import face_boxes, hand_boxes
 from pose.families.openpose.handface import HandFaceEstimator
 from pose.families.openpose.spec import MODELS, PARTS
-from pose.io.writers import read_jsonl
 from tests.support import skeletons
-from tests.support.cli_tools import assert_one_line_error, load_json, model_args, run_tool, sandbox_project
+from tests.support.cli_tools import assert_one_line_error, load_json, model_args, read_jsonl, run_tool, sandbox_project
 from tests.support.nets import write_model
 from tests.support.oracle import write_oracle_model
 from tests.test_cli_oracle import NET, oracle_image

@@ -1,4 +1,4 @@
-"""Decoding: rendered fields of real annotations -> people (pose.families.openpose, pose.peaks)."""
+"""Decoding: rendered fields of real annotations -> people (pose.families.openpose: peaks, people)."""
 from __future__ import annotations
 
 import cv2

@@ -32,7 +32,6 @@ from pose.families.openpose.preprocess import MAX_NET_PIXELS, compute_geometry, 
 from pose.families.openpose.spec import MODELS
 from pose.io import writers as output
 from pose.io.inputs import open_video, read_image
-from pose.io.writers import read_jsonl
 from tests.support.cli_tools import (
     FAST,
     assert_one_line_error,
@@ -41,6 +40,7 @@ from tests.support.cli_tools import (
     make_image,
     make_video,
     model_args,
+    read_jsonl,
     run_tool,
     start_tool,
     video_facts,

@@ -9,7 +9,7 @@ import pytest
 from pose.core.errors import NetworkError, UsageError
 from pose.core.person import Person
 from pose.families.openpose import crops
-from pose.families.openpose.crops import LEFT, RIGHT, crop_affines, crop_batch, face_boxes, hand_boxes, to_crop, to_image
+from pose.families.openpose.crops import LEFT, RIGHT, crop_affines, crop_batch, face_boxes, hand_boxes, to_image
 from pose.families.openpose.handface import HandFaceEstimator, PartNetwork
 from pose.families.openpose.net.architecture import build_layers, cost
 from pose.families.openpose.parts import crop_peaks, keypoints_from_maps
@@ -20,6 +20,7 @@ from pose.runtime import plan
 from pose.runtime import select as engines
 from tests.support import skeletons, wholebody
 from tests.support.cli_tools import EXAMPLE_IMAGE
+from tests.support.inverses import to_crop
 from tests.support.nets import write_model
 from tests.support.render_fields import render_output
 

@@ -1,4 +1,4 @@
-"""pose.track: ids across frames and label smoothing, on synthetic sequences."""
+"""pose.analysis.track: ids across frames and label smoothing, on synthetic sequences."""
 import numpy as np
 import pytest
 

@@ -9,7 +9,7 @@ import numpy as np
 
 @dataclass
 class PoseClass:
-    """Gesture and posture labels of one person (see pose.classify)."""
+    """Gesture and posture labels of one person (see pose.analysis.classify)."""
 
     gesture: str = "unknown"  # hello | stop | none | unknown
     gesture_confidence: float = 0.0

@@ -46,7 +46,7 @@ mirrors: a mirror is a base URL (http://, https://, file://) or a local director
 weights' file name ({files}) is appended.
 A mirror ending in .caffemodel names the file itself: it is used for the model of that
 file name, or for the one model requested. Your mirrors are tried before the built-in
-ones (pose/spec.py). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
+ones (pose/families/openpose/spec.py). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
 
 exit status: 0 every requested model is present and verified; 1 some model could not be
 downloaded or failed verification (the message says how to place it by hand); 2 bad

@@ -355,7 +355,3 @@ class CocoResultsWriter:
         self.done = True
 
 
-def read_jsonl(path: PathLike) -> list:
-    """Every object of a JSON Lines file (for tests and tools reading our output)."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]

@@ -1,4 +1,4 @@
-"""Accuracy of pose.classify on the real annotated people, against labels set by eye.
+"""Accuracy of pose.analysis.classify on the real annotated people, against labels set by eye.
 
 Labels: tests/data/pose_labels.json (how they were decided is written in the file).
 Run `python -m tests.pose_accuracy` from the repository root for the per-class table

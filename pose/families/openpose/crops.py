@@ -143,12 +143,6 @@ def to_image(xy: np.ndarray, affines: np.ndarray) -> np.ndarray:
     return np.einsum("bij,bkj->bki", affines[:, :, :2], xy) + affines[:, None, :, 2]
 
 
-def to_crop(xy: np.ndarray, affines: np.ndarray) -> np.ndarray:
-    """The inverse of `to_image`."""
-    inverse = np.linalg.inv(affines[:, :, :2])
-    return np.einsum("bij,bkj->bki", inverse, np.asarray(xy, dtype=np.float64) - affines[:, None, :, 2])
-
-
 def crop_batch(image: np.ndarray, affines: np.ndarray, side: int) -> np.ndarray:
     """The (B, 3, side, side) float32 net input of every crop, normalised as the body's
     input (pixel / 256 - 0.5)."""

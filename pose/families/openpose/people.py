@@ -1,6 +1,6 @@
 """Network output -> people: OpenPose's bottom-up decoding (heatmap peaks + PAFs).
 
-1. Peaks: local maxima of the cubic-upsampled heatmaps (pose.peaks).
+1. Peaks: local maxima of the cubic-upsampled heatmaps (pose.families.openpose.peaks).
 2. Limbs: every candidate pair of peaks of a limb is scored by the part-affinity field
    sampled at spec.paf_samples points (or OpenPose's adaptive count) along the segment (alignment with the unit vector,
    plus a prior against limbs longer than half the image height); a pair is a limb when

@@ -115,10 +115,6 @@ class Geometry:
         """
         return (np.asarray(xy, dtype=np.float64) + 0.5) * self.ratio - 0.5
 
-    def image_to_input(self, xy: np.ndarray) -> np.ndarray:
-        """The inverse of `input_to_image`."""
-        return (np.asarray(xy, dtype=np.float64) + 0.5) / self.ratio - 0.5
-
 
 def _round_up(value: float, multiple: int) -> int:
     return int(math.ceil(value / multiple) * multiple)
