@@ -7,8 +7,11 @@
     pose.classify_people(people, est.spec)    # Hello / Stop, Sitting / Standing / Lying
     cv2.imwrite("out.jpg", pose.draw_skeleton(image, people, est.spec))
 
-The package reads in pipeline order: spec (facts) -> model -> engine -> decode ->
-analysis -> io -> cli.
+The package reads in layers, each importing only those before it: core (person, layout,
+estimator protocol, errors, files) and layouts (keypoint layouts as data) -> runtime
+(model files on OpenVINO, onnxruntime or cv2.dnn) -> families (the registry; openpose/:
+its networks, pre- and post-processing) -> analysis (classify, track) -> io (inputs,
+formats, drawing, writers) -> app (image and video runs, timeline, batch) -> cli.
 """
 from importlib import import_module
 
@@ -19,6 +22,10 @@ _EXPORTS = {
     "HandFaceEstimator": ("pose.families.openpose.handface", "HandFaceEstimator"),
     "draw_hands_and_faces": ("pose.io.render", "draw_hands_and_faces"),
     "Person": ("pose.core.person", "Person"),
+    "Layout": ("pose.core.layout", "Layout"),
+    "LAYOUTS": ("pose.layouts", "LAYOUTS"),
+    "Estimator": ("pose.core.estimator", "Estimator"),
+    "FAMILIES": ("pose.families", "FAMILIES"),
     "PoseClass": ("pose.core.person", "PoseClass"),
     "DecodeOptions": ("pose.families.openpose.people", "DecodeOptions"),
     "classify": ("pose.analysis.classify", "classify"),

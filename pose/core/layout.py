@@ -90,6 +90,6 @@ def chain(first: int, last: int, closed: bool = False) -> Tuple[Tuple[int, int],
 
 def sided_colors(keypoints: Tuple[str, ...], left: RGB = (0, 255, 0), right: RGB = (255, 128, 0),
                  middle: RGB = (51, 153, 255)) -> Tuple[RGB, ...]:
-    """MMPose's convention for layouts without a palette of their own: left parts green,
+    """MMPose's convention for layouts without a palette of their own: left keypoints green,
     right orange, the rest blue (by the name's "left"/"right")."""
     return tuple(left if "left" in k else right if "right" in k else middle for k in keypoints)

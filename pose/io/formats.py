@@ -2,14 +2,14 @@
 ours) and OpenPose's --write_coco_json results (what COCO's evaluation tools read).
 
 OpenPose writes {"version": 1.3, "people": [{"person_id": [-1], "pose_keypoints_2d":
-[x0, y0, c0, x1, ...], "face_keypoints_2d": [], ...}]}; a part that was not found is
+[x0, y0, c0, x1, ...], "face_keypoints_2d": [], ...}]}; a keypoint that was not found is
 0, 0, 0. The tools' own JSON and JSON Lines add fields beside OpenPose's (never instead
 of them): the model, the image size, each person's score and, when classified, its
 "pose_class". The per-frame files of --write_json DIR hold OpenPose's fields only
 (`openpose_frame_json`), named as OpenPose names them (`openpose_frame_name`).
 
 Keypoint scale (OpenPose's --keypoint_scale, KEYPOINT_SCALES): 0 source-image pixels,
-3 x / (width - 1) and y / (height - 1) in [0, 1], 4 the same mapped to [-1, 1]. A part
+3 x / (width - 1) and y / (height - 1) in [0, 1], 4 the same mapped to [-1, 1]. A keypoint
 that was not found stays 0, 0, 0 in every scale (its confidence 0 says so; OpenPose
 would shift it to -1, -1 in scale 4). COCO results are always in pixels, as COCO's
 evaluation needs.
@@ -62,7 +62,7 @@ def parse_keypoint_scale(text: object) -> int:
 
 
 def scale_keypoints(keypoints: np.ndarray, image_size: Tuple[int, int], keypoint_scale: int = 0) -> np.ndarray:
-    """(N, 3) keypoints in `keypoint_scale`'s units (see the module doc); parts not found
+    """(N, 3) keypoints in `keypoint_scale`'s units (see the module doc); keypoints not found
     stay 0, 0, 0."""
     kp = np.array(keypoints, dtype=np.float64)
     if keypoint_scale == 0:
@@ -80,7 +80,7 @@ def scale_keypoints(keypoints: np.ndarray, image_size: Tuple[int, int], keypoint
 def flat_keypoints(person: Person, image_size: Optional[Tuple[int, int]] = None,
                    keypoint_scale: int = 0) -> List[float]:
     """x0, y0, c0, x1, ... rounded, in `keypoint_scale`'s units (scales 3 and 4 need the
-    image's (width, height)); missing parts stay 0, 0, 0."""
+    image's (width, height)); missing keypoints stay 0, 0, 0."""
     return flat_array(person.keypoints, image_size, keypoint_scale)
 
 

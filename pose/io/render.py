@@ -26,7 +26,7 @@ CIRCLE_RATIO = 1 / 75
 LINE_RATIO_OF_CIRCLE = 0.75
 MIN_THICKNESS = 2
 # OpenPose's hand and face renderers (renderHand.cpp, renderFace.cpp): (circle ratio,
-# line ratio of the circle), sized by the part's own extent; a part under 5% of the
+# line ratio of the circle), sized by the hand's or face's own extent; one under 5% of the
 # frame gets small filled dots.
 PART_RATIOS = {HAND21.name: (1 / 50, 0.75), FACE70.name: (1 / 75, 0.334)}
 SMALL_PART_SHARE = 0.05
@@ -121,7 +121,7 @@ def _draw_part(image: np.ndarray, keypoints: np.ndarray, layout: Layout) -> None
     for a, b in layout.bones:
         if visible[a] and visible[b]:
             cv2.line(image, tuple(pts[a]), tuple(pts[b]), colors[b], line, cv2.LINE_AA)
-    # OpenPose: a ring of radius t/2 and thickness t (a disc of radius t); small parts
+    # OpenPose: a ring of radius t/2 and thickness t (a disc of radius t); small hands and faces
     # get filled dots of radius t/2.
     radius = t if share > SMALL_PART_SHARE else max(1, t // 2)
     for j in np.flatnonzero(visible):
@@ -139,7 +139,7 @@ def draw_hands_and_faces(image: np.ndarray, people: Sequence[Person]) -> np.ndar
 
 
 def draw_numbered_keypoints(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
-    """The seed's keypoint view: a dot and the keypoint's index at every found part."""
+    """The seed's keypoint view: a dot and the keypoint's index at every found keypoint."""
     h, w = image.shape[:2]
     scale = max(h, w) / SEED_IMAGE_SIZE
     radius = max(2, int(round(5 * scale)))
