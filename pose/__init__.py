@@ -24,7 +24,6 @@ _EXPORTS = {
     "Person": ("pose.core.person", "Person"),
     "Layout": ("pose.core.layout", "Layout"),
     "LAYOUTS": ("pose.layouts", "LAYOUTS"),
-    "Estimator": ("pose.core.estimator", "Estimator"),
     "FAMILIES": ("pose.families", "FAMILIES"),
     "PoseClass": ("pose.core.person", "PoseClass"),
     "DecodeOptions": ("pose.families.openpose.people", "DecodeOptions"),
