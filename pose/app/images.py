@@ -15,6 +15,7 @@ import numpy as np
 
 from pose.analysis.classify import classify_people
 from pose.core.errors import InputError
+from pose.core.estimator import Estimator
 from pose.core.paths import display_path
 from pose.io import display
 from pose.io import writers as output
@@ -119,7 +120,7 @@ def write_openpose_json(people: list, image_size: Tuple[int, int], stem: str, op
                              openpose_frame_json(people, image_size, keypoint_scale=options.keypoint_scale))
 
 
-def run_images(paths: Sequence[Path], get_estimator: Callable[[], object], options: ImageOptions,
+def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], options: ImageOptions,
                say: Say, on_failure: Say, stop: Optional[threading.Event] = None) -> ImageSummary:
     """Process every image; unreadable ones are passed to `on_failure` and skipped.
 

@@ -25,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from pose.analysis.track import Tracker, TrackRuns
+from pose.core.estimator import Estimator
 from pose.core.image import to_bgr
 from pose.core.paths import display_path
 from pose.core.person import Person
@@ -224,7 +225,7 @@ class _FrameFinisher:
     write). It runs in the writer thread, so decoding overlaps the
     network's work on the next frame; frames arrive in order, as the tracker needs."""
 
-    def __init__(self, estimator, tracker: Tracker, video: output.VideoFileWriter,
+    def __init__(self, estimator: Estimator, tracker: Tracker, video: output.VideoFileWriter,
                  jsonl: Optional[output.JsonLinesWriter], fps: float, total: Optional[int], *,
                  frames_json: Optional[output.JsonFolderWriter] = None,
                  coco: Optional[output.CocoResultsWriter] = None, stem: str = "video",
@@ -265,7 +266,7 @@ class _FrameFinisher:
         self.latest = frame
 
 
-def run_video(source: VideoSource, estimator, options: VideoOptions,
+def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
               stop: Optional[threading.Event] = None) -> VideoSummary:
     """Run the estimator over a video and write OUT/videos/<MODE>/ files.
 
@@ -368,7 +369,7 @@ class _InOrder:
     one at a time); each frame's caption shows its own submit-to-result time.
     """
 
-    def __init__(self, estimator, sink, summary: VideoSummary):
+    def __init__(self, estimator: Estimator, sink, summary: VideoSummary):
         self.estimator, self.sink, self.summary = estimator, sink, summary
         self.pending: deque = deque()  # [index, frame, infer, outputs, submitted_at, seconds]
         self.by_tag: dict = {}

@@ -15,6 +15,7 @@ from pose.app.batch.jobs import Job
 from pose.app.timeline import write_video_timeline
 from pose.app.video import VideoOptions, VideoSummary, output_paths, run_video
 from pose.core.errors import PoseError
+from pose.core.estimator import Estimator
 from pose.io.inputs import open_video
 from pose.io.writers import OutputBusy, claim_outputs
 
@@ -23,7 +24,7 @@ from pose.io.writers import OutputBusy, claim_outputs
 class WorkerSettings:
     """What every worker needs, picklable (it goes to processes and Ray actors)."""
 
-    make_estimator: Callable  # (say=, threads=, device=) -> PoseEstimator
+    make_estimator: Callable[..., Estimator]  # (say=, threads=, device=), picklable
     mode: str
     video: VideoOptions  # out_dir is set per video
     start_frame: int = 0
