@@ -9,9 +9,12 @@ import pytest
 from pose.cli import image_main, video_main
 from pose.core.estimator import Estimator
 from pose.families import FAMILIES, FamilyEntry, get_family, register
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.spec import MODELS
 from pose.io.formats import coco_results, openpose_frame_json, result_json
 from tests.support import toy_family
 from tests.support.cli_tools import make_image, make_video
+from tests.support.nets import write_model
 
 
 @pytest.fixture
@@ -30,6 +33,13 @@ def test_the_toy_family_is_found_by_name_and_keeps_the_estimator_protocol(toy):
     assert isinstance(toy_family.ToyEstimator(1), Estimator)
     with pytest.raises(ValueError, match="unknown family"):
         get_family("nope")
+
+
+def test_openpose_keeps_the_estimator_protocol(model_dir):
+    proto, weights = write_model(model_dir, MODELS["COCO"])
+    estimator = PoseEstimator("COCO", proto=proto, weights=weights, engine="onnx")
+    assert isinstance(estimator, Estimator) and estimator.describe().startswith("COCO, definition ")
+    assert get_family("openpose").parse_model("coco") is estimator.spec
 
 
 def test_the_image_tool_runs_the_toy_family(toy, tmp_path):
