@@ -39,8 +39,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from benchmarks.bench_speed import VIDEO_THRESHOLD, full_size_weights, machine
-from pose.spec import MODELS
+from benchmarks.common import VIDEO_THRESHOLD, full_size_weights, machine
+from pose.families.openpose.spec import MODELS
 from tests.support.cli_tools import ROOT, make_video, model_args
 from tests.support.nets import write_model
 

@@ -1,9 +1,9 @@
-"""Time pose.decode on rendered network outputs of synthetic crowds.
+"""Time pose.families.openpose on rendered network outputs of synthetic crowds.
 
 Usage: python -m benchmarks.bench_decode [--model COCO] [--people 10] [--frame 1280x720]
        [--net-resolution 656x368] [--frames 20] [--repeats 20]
 
-The maps are rendered from real annotations (tests/render_fields.py) for crowds of
+The maps are rendered from real annotations (tests/support/render_fields.py) for crowds of
 `--people` skeletons (tests/crowd.py, fixed seed), so no network is needed. Prints the
 median and 90th percentile decoding time per frame and the people found.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pose.decode.people import decode
-from pose.decode.preprocess import compute_geometry, parse_net_resolution
-from pose.spec import get_spec
+from pose.families.openpose.people import decode
+from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
+from pose.families.openpose.spec import get_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@ Not part of the test suite (minutes, and timing-based). In one run it:
   never downloadable here; ~147 and ~154 MB) and of COCO's body network (the yardstick,
   shared with bench_speed), cached in the git-ignored benchmarks/.cache/, their
   converted ONNX beside them;
-- for every engine this install runs on the CPU (pose.engine.available) at f32, and
+- for every engine this install runs on the CPU (pose.runtime.available) at f32, and
   OpenVINO also at bf16 and f16, one route at a time: loads the hand and face networks
   ONCE through HandFaceEstimator, as the tools do, checks that a 368x368 crop gives
   OpenPose's output layout (22 / 71 channels at 46x46, finite), and loads the COCO body
@@ -41,19 +41,17 @@ from typing import Callable, Dict, List
 import cv2
 import numpy as np
 
-from benchmarks.bench_speed import full_size_weights, machine
-from pose.decode.crops import crop_affines, crop_batch, face_boxes, hand_boxes
-from pose.decode.parts import keypoints_from_maps
-from pose.engine import select as engines
-from pose.estimator import PoseEstimator
-from pose.handface import HandFaceEstimator
-from pose.model.architecture import build_layers, cost
-from pose.spec import MODELS, PARTS
+from benchmarks.common import CACHE, ROOT, full_size_weights, machine
+from pose.families.openpose.crops import crop_affines, crop_batch, face_boxes, hand_boxes
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.handface import HandFaceEstimator
+from pose.families.openpose.net.architecture import build_layers, cost
+from pose.families.openpose.parts import keypoints_from_maps
+from pose.families.openpose.spec import MODELS, PARTS
+from pose.runtime import select as engines
 from tests.support import skeletons
 from tests.support.random_weights import write_random_caffemodel
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "benchmarks" / ".cache"
 RESULTS = ROOT / "benchmarks" / "RESULTS_handface.md"
 SIDE = 368
 COCO = MODELS["COCO"]

@@ -6,7 +6,7 @@ Not part of the test suite (minutes, and timing-based). In one run on one machin
   benchmarks/.cache/, git-ignored) and converts them to ONNX (cached next to them);
 - starts one worker process per route, each holding its loaded network: the seed's loop
   (readNetFromCaffe, blobFromImage 1/255 at 368x368, forward, minMaxLoc per part) and each
-  engine x precision of pose.engine through PoseEstimator.forward (preprocessing
+  engine x precision of pose.runtime through PoseEstimator.forward (preprocessing
   included), in this Python and in the ones given with --python (an OpenCV 5 environment);
 - times them in interleaved rounds (one frame per route per round, the order rotating),
   so load from other processes hits every route alike, and reports the median;
@@ -15,7 +15,7 @@ Not part of the test suite (minutes, and timing-based). In one run on one machin
 - on a CPU with AMX, also times OpenVINO's bf16 with oneDNN held to avx512_core_bf16: an
   emulation of a CPU with AVX512-BF16 but no AMX;
 - times --stages 1..5 against 6 on the fastest engine and reports how the maps change;
-- times decoding 10 people (when pose.decode and tests/render_fields.py are present);
+- times decoding 10 people (when pose.families.openpose and tests/support/render_fields.py are present);
 - runs the video tool's loop on a synthetic video in latency and in throughput mode and
   compares its wall time per frame with the network's own streaming time and with the seed
   loop (benchmarks/video_overhead.py);
@@ -31,7 +31,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -42,25 +41,12 @@ from typing import List, Optional
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "benchmarks" / ".cache"
-SIZE = 368  # the seed's net input, square
-MODEL = "COCO"
+from benchmarks.common import MODEL, ROOT, SIZE, VIDEO_THRESHOLD, full_size_weights, machine, sample_image
+
 EMULATED_NO_AMX = "AVX512_CORE_BF16"
 
 
 # ---------------------------------------------------------------- worker side
-
-def _test_image(size: int = SIZE) -> np.ndarray:
-    """A fixed frame: a seed photo when ../shared is there, else smooth noise."""
-    import cv2
-    photo = ROOT.parent / "shared" / "media" / "seed-inputs" / "example_image1.png"
-    image = cv2.imread(str(photo)) if photo.is_file() else None
-    if image is None:
-        noise = np.random.default_rng(0).integers(0, 256, (size // 8, size // 8, 3), np.uint8)
-        image = cv2.resize(noise, (size, size), interpolation=cv2.INTER_CUBIC)
-    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
-
 
 class SeedLoop:
     """The seed's per-frame work, as it did it."""
@@ -68,7 +54,7 @@ class SeedLoop:
     def __init__(self, weights: Path):
         import cv2
 
-        from pose.spec import get_spec
+        from pose.families.openpose.spec import get_spec
         spec = get_spec(MODEL)
         self.cv2, self.parts = cv2, spec.n_keypoints
         self.net = cv2.dnn.readNetFromCaffe(str(spec.prototxt), str(weights))
@@ -92,7 +78,7 @@ class Ours:
     STREAMED = 4
 
     def __init__(self, weights: Path, route: str, stages: int):
-        from pose.estimator import PoseEstimator
+        from pose.families.openpose.estimator import PoseEstimator
         route, _, mode = route.partition("+")
         engine, _, precision = route.partition(":")
         self.est = PoseEstimator(MODEL, weights=weights, engine=engine, stages=stages, net_resolution=f"-1x{SIZE}",
@@ -114,7 +100,7 @@ class Ours:
 def worker(route: str, weights: Path, stages: int) -> int:
     """Serve `run` (one timed frame) and `dump PATH` (save the output) on stdin/stdout."""
     runner = SeedLoop(weights) if route == "seed" else Ours(weights, route, stages)
-    image = _test_image()
+    image = sample_image()
     out = runner.frame(image)  # warm-up: first-call allocations and kernel choices
     print(json.dumps({"label": runner.label}), flush=True)
     for line in sys.stdin:
@@ -134,7 +120,7 @@ def worker(route: str, weights: Path, stages: int) -> int:
 def probe() -> int:
     import cv2
 
-    from pose.engine import select as engines
+    from pose.runtime import select as engines
     print(json.dumps({"opencv": cv2.__version__, "caffe": engines.has_caffe_importer(),
                       "engines": engines.available(), "bf16_pays": engines.cpu.bf16_pays(),
                       "cpu": engines.cpu.describe()}))
@@ -151,10 +137,10 @@ _OPENCV_AVX512 = ("AVX512F,AVX512-COMMON,AVX512-SKX,AVX512-CLX,AVX512-ICL,AVX512
 def emulation_env(isa: Optional[str]) -> Optional[dict]:
     """The environment that runs the engines as on an older CPU: oneDNN (OpenVINO's
     kernels) held to `isa` by ONEDNN_MAX_CPU_ISA, and below AVX-512 cv2.dnn's AVX-512
-    kernels disabled too (pose.engine.cpu reads the same cap, so auto chooses as there)."""
+    kernels disabled too (pose.runtime.cpu reads the same cap, so auto chooses as there)."""
     if not isa:
         return None
-    from pose.engine import cpu
+    from pose.runtime import cpu
     env = {**os.environ, "ONEDNN_MAX_CPU_ISA": isa}
     if "avx512f" not in cpu.ISA_CAPS.get(isa.upper(), cpu.SPEED_FLAGS):
         env["OPENCV_CPU_DISABLE"] = _OPENCV_AVX512
@@ -210,31 +196,13 @@ def probe_env(python: str, isa: Optional[str] = None) -> dict:
     return json.loads(out.stdout)
 
 
-def full_size_weights() -> Path:
-    from pose.model.architecture import build_layers
-    from pose.spec import get_spec
-    from tests.support.random_weights import write_random_caffemodel
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / "coco_random_seed0.caffemodel"
-    if not path.is_file():
-        write_random_caffemodel(path, build_layers(get_spec(MODEL)), seed=0)
-    return path
-
-
-def machine() -> str:
-    from pose.engine import cpu
-    from pose.engine.backends import cpu_cores
-    return (f"{cpu.describe()}, {cpu_cores()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
-
-
 def time_decode(crowds: int = 5, repeat: int = 10) -> Optional[dict]:
     """Median time of decoding 10-person crowds (1280x720 frames at 656x368), or None when
-    pose.decode or its test renderer are not in this checkout."""
+    pose.families.openpose or its test renderer are not in this checkout."""
     try:
-        from pose.decode.people import decode
-        from pose.decode.preprocess import compute_geometry, parse_net_resolution
-        from pose.spec import get_spec
+        from pose.families.openpose.people import decode
+        from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
+        from pose.families.openpose.spec import get_spec
         from tests.support.annotations import load_all
         from tests.support.crowd import compose_crowd, people_pool
         from tests.support.render_fields import render_output
@@ -257,15 +225,6 @@ def time_decode(crowds: int = 5, repeat: int = 10) -> Optional[dict]:
             "size": "x".join(map(str, geometry.input_size))}
 
 
-def _synthetic_video(path: Path, frames: int) -> None:
-    import cv2
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (SIZE, SIZE))
-    image = _test_image()
-    for i in range(frames):
-        writer.write(np.roll(image, 4 * i, axis=1))  # a slow pan: every frame differs
-    writer.release()
-
-
 def _tool_summary(done: subprocess.CompletedProcess) -> str:
     return (done.stdout.strip().splitlines() or [""])[-1]
 
@@ -278,11 +237,11 @@ def time_startup(python: str, weights: Path) -> Optional[dict]:
     tool = ROOT / "get_hpe_image.py"
     if not tool.is_file():
         return None
-    from pose.model.convert import cache_dir
+    from pose.core.paths import cache_dir
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         image = Path(tmp) / "photo.png"
-        cv2.imwrite(str(image), _test_image())
+        cv2.imwrite(str(image), sample_image())
         for old in list(weights.parent.glob(weights.name + ".*.onnx")) + [cache_dir(weights) / "openvino"]:
             subprocess.run(["rm", "-rf", str(old)], check=True)
         for run in ("first", "second"):
@@ -300,8 +259,8 @@ def time_startup(python: str, weights: Path) -> Optional[dict]:
 
 def gflops(stages: int, size: int = SIZE) -> float:
     """Multiply-adds x 2 of the COCO network cut after `stages` at size x size."""
-    from pose.model.architecture import build_layers, cost
-    from pose.spec import get_spec
+    from pose.families.openpose.net.architecture import build_layers, cost
+    from pose.families.openpose.spec import get_spec
     return cost(build_layers(get_spec(MODEL), stages), size)[1]
 
 
@@ -334,7 +293,7 @@ def start_workers(pythons: List[str], weights: Path) -> List[Worker]:
     # With AMX here, also what a CPU with AVX512-BF16 but no AMX (Cooper Lake, Zen 4) would
     # get from the same default (bf16): oneDNN held to that instruction set. An emulation,
     # on this CPU's clocks and caches, not a measurement of such a CPU.
-    from pose.engine import cpu
+    from pose.runtime import cpu
     if "amx_tile" in cpu.flags() and any(w.route == "openvino:bf16" for w in workers):
         workers.append(Worker(sys.executable, "openvino:bf16", 6, weights, isa=EMULATED_NO_AMX))
         print("loaded", workers[-1].label, flush=True)
@@ -358,7 +317,7 @@ def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dic
            video: Optional[dict], startup: Optional[dict], args: argparse.Namespace, started: datetime.datetime,
            load: tuple) -> str:
     """The Markdown that benchmarks/RESULTS.md holds and the README quotes."""
-    from pose.engine import cpu
+    from pose.runtime import cpu
     load_before, load_after = load
     seed = next((w for w in workers if w.route == "seed"), None)
     full = [w for w in workers if w.stages == 6]
@@ -394,20 +353,20 @@ def report(workers: List[Worker], best: Worker, cuts: List[Worker], outputs: dic
                          f"{float(change.max()):.2f} | {float(change.mean()):.3f} |")
         lines.append("")
     if decode_result:
-        lines.append(f"Decoding 10 people (pose.decode on maps rendered from annotated people, "
+        lines.append(f"Decoding 10 people (pose.families.openpose on maps rendered from annotated people, "
                      f"1280x720 frames at {decode_result['size']}; {decode_result['found']:.1f} found on "
                      f"average): median {decode_result['seconds'] * 1000:.1f} ms over {decode_result['runs']} runs.")
         lines.append("")
     if video:
-        from benchmarks.video_overhead import NOISE_THRESHOLD, table
+        from benchmarks.video_overhead import table
         throughput = video["throughput"]
         lines += [f"Video: {video['frames']} synthetic {SIZE}x{SIZE} frames through the video tool's loop "
-                  "(pose.io.video.run_video: reading, the network, decoding, tracking, drawing, encoding, JSON "
+                  "(pose.app.video.run_video: reading, the network, decoding, tracking, drawing, encoding, JSON "
                   "Lines) against the network alone streaming the same frames, in one process on one warm "
                   f"estimator ({best.label}), medians of {video['repeat']} interleaved rounds "
                   "(`python -m benchmarks.video_overhead`). People: the network runs on every frame but the "
                   "tool decodes maps rendered from 10 annotated people; noise: the tool decodes the "
-                  f"random-weight output at --threshold {NOISE_THRESHOLD}.", "", *table(video), ""]
+                  f"random-weight output at --threshold {VIDEO_THRESHOLD}.", "", *table(video), ""]
         if seed:
             target = 0.10 if cpu.bf16_pays() else 0.40
             ratio = throughput["people"] / seed.median

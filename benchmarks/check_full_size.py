@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pose.engine import device as network
-from pose.model.architecture import build_layers
-from pose.spec import MODELS
+from pose.families.openpose.net.architecture import build_layers
+from pose.families.openpose.spec import MODELS
+from pose.runtime import device as network
 from tests.support.random_weights import write_random_caffemodel
 
 

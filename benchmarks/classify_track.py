@@ -9,7 +9,7 @@ import time
 
 from pose.analysis.classify import classify
 from pose.analysis.track import Tracker
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 from tests.support import skeletons as S
 
 

@@ -9,7 +9,7 @@ beside the figures.
 
 --isa runs the same routes again as if on an older CPU: oneDNN (OpenVINO's kernels) held
 by ONEDNN_MAX_CPU_ISA, cv2.dnn by OPENCV_CPU_DISABLE, and auto choosing from the capped
-flags (pose.engine.cpu). onnxruntime has no such switch (its MLAS kernels read the CPU
+flags (pose.runtime.cpu). onnxruntime has no such switch (its MLAS kernels read the CPU
 itself), so under a cap its row still runs this CPU's full instruction set: a bound, not
 an emulation, and the table says so. An emulation keeps this CPU's clocks and caches.
 
@@ -27,7 +27,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from benchmarks.bench_speed import ROOT, Worker, full_size_weights, interleave, machine, probe_env
+from benchmarks.bench_speed import Worker, interleave, probe_env
+from benchmarks.common import ROOT, full_size_weights, machine
 
 TARGET = 1.05  # auto at most 5% slower than the fastest route (issue 19)
 

@@ -1,11 +1,11 @@
-"""How well pose.decode recovers annotated people from rendered network outputs.
+"""How well pose.families.openpose recovers annotated people from rendered network outputs.
 
 Usage: python -m benchmarks.eval_decode [--frames 50] [--seed 0] [--only paf_samples]
 
 Prints, for the COCO, MPI and BODY_25 layouts (BODY_25 with the feet of
 ../shared/annotations/coco/test_coco_wholebody.json):
 - recall on every annotated sample (../shared/annotations, rendered by
-  tests/render_fields.py at net resolution -1x368), people split or invented, and
+  tests/support/render_fields.py at net resolution -1x368), people split or invented, and
   BODY_25's feet on their own;
 - synthetic crowds of 3..15 real skeletons in 1280x720 frames (656x368 net input):
   the fraction of people assembled exactly and the keypoint recall;
@@ -14,7 +14,7 @@ Prints, for the COCO, MPI and BODY_25 layouts (BODY_25 with the feet of
 - the PAF sampled half a cell off, as OpenPose's own decoder does;
 - PAF samples per limb: the fixed 10 against OpenPose's newer adaptive count
   clamp(round(sqrt(5 max(|dx|, |dy|))), 5, 25), on samples, crowds, small people, a
-  small net input and degraded fields (what pose.spec's paf_samples was chosen by).
+  small net input and degraded fields (what pose.families.openpose.spec's paf_samples was chosen by).
 A keypoint counts as found when the right person holds it within 4 net-input pixels.
 Takes about 15 minutes on 2 cores, the noisy maps most of it (--only paf_samples: the
 last section alone, about 8 minutes).
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pose.decode import people as decode_module
-from pose.decode.peaks import input_to_grid
-from pose.decode.people import DecodeOptions
-from pose.spec import ADAPTIVE, PAF_SAMPLES, get_spec
+from pose.families.openpose import people as decode_module
+from pose.families.openpose.peaks import input_to_grid
+from pose.families.openpose.people import DecodeOptions
+from pose.families.openpose.spec import ADAPTIVE, get_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,12 +122,12 @@ def main(argv=None) -> int:
 def paf_samples_section(samples, specs, args) -> None:
     """Fixed 10 samples per limb against OpenPose's adaptive count, every model."""
     from tests.support.degrade import add_noise, blur
-    from tests.support.scoring import score_crowds, score_samples
+    from tests.support.scoring import PAF_SAMPLES, score_crowds, score_samples
 
     variants = (("fixed 10", PAF_SAMPLES), ("adaptive", ADAPTIVE))
     print("## PAF samples per limb: fixed 10 vs adaptive clamp(round(sqrt(5 max(|dx|,|dy|))), 5, 25)")
     print(f"(crowds: {args.frames} frames each, seed {args.seed}; recall / assembled; "
-          "pose.spec's choice per model: " + ", ".join(
+          "pose.families.openpose.spec's choice per model: " + ", ".join(
               f"{s.name} {'adaptive' if s.paf_samples is ADAPTIVE else s.paf_samples}" for s in specs) + ")")
     cases = [
         ("samples -1x368", lambda spec: score_samples(samples, spec)),

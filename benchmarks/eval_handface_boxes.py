@@ -19,11 +19,12 @@ import sys
 import numpy as np
 
 from pose.analysis.classify import DEFAULT_THRESHOLDS, hand_open, palm_facing
-from pose.decode.crops import LEFT, RIGHT, crop_affines, face_boxes, hand_boxes, to_crop
-from pose.decode.parts import keypoints_from_maps
-from pose.decode.preprocess import Geometry
-from pose.spec import MODELS, PARTS
+from pose.families.openpose.crops import LEFT, RIGHT, crop_affines, face_boxes, hand_boxes
+from pose.families.openpose.parts import keypoints_from_maps
+from pose.families.openpose.preprocess import Geometry
+from pose.families.openpose.spec import MODELS, PARTS
 from tests.support import wholebody
+from tests.support.inverses import to_crop
 from tests.support.render_fields import render_output
 
 LAYOUTS = ("COCO", "MPI", "BODY_25")

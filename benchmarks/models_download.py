@@ -20,7 +20,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pose.download.fetch import _VERIFIED, Policy, download, verify_file
-from pose.spec import COCO_WEIGHTS, Weights
+from pose.families.openpose.spec import COCO_WEIGHTS, Weights
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

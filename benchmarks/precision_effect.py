@@ -20,9 +20,9 @@ import sys
 
 import numpy as np
 
-from pose.decode.people import decode
-from pose.decode.preprocess import compute_geometry, parse_net_resolution
-from pose.spec import get_spec
+from pose.families.openpose.people import decode
+from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
+from pose.families.openpose.spec import get_spec
 
 LAYOUTS = ("COCO", "MPI")
 

@@ -5,7 +5,7 @@ Both are measured here on the same warm estimator, the runs interleaved and repe
 
   network  the frames (in memory) streamed through estimator.submit/collect exactly as
            the tool keeps them in flight: preprocessing + inference, nothing else
-  tool     pose.io.video.run_video on the same frames as a video file: reading, the
+  tool     pose.app.video.run_video on the same frames as a video file: reading, the
            network, decoding, tracking and classifying, drawing, encoding and the JSON
            Lines file, with the tool's threads (what get_hpe_video.py runs after loading)
 
@@ -33,9 +33,8 @@ from typing import Dict, List
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-SIZE = 368
-NOISE_THRESHOLD = 0.6  # random weights give hundreds of peaks at the model's own 0.05
+from benchmarks.common import SIZE, VIDEO_THRESHOLD
+
 CROWD = 10
 
 
@@ -51,7 +50,7 @@ class RenderedPeople:
         return getattr(self._estimator, name)
 
     def people_from(self, outputs, image=None):
-        from pose.decode.people import NetOutput
+        from pose.families.openpose.people import NetOutput
         maps = self._maps[self._next % len(self._maps)]
         self._next += 1
         return self._estimator.people_from([NetOutput(maps, outputs[0].geometry)], image)
@@ -88,8 +87,8 @@ def stream(estimator, frames: List[np.ndarray]) -> float:
 
 def tool(estimator, video: Path, out: Path) -> tuple:
     """(seconds per frame, people per frame) of the video tool's loop on `video`."""
+    from pose.app.video import VideoOptions, run_video
     from pose.io.inputs import open_video
-    from pose.io.video import VideoOptions, run_video
     out.mkdir(parents=True, exist_ok=True)
     summary = run_video(open_video(str(video)), estimator, VideoOptions(out_dir=out, progress=False),
                         stop=threading.Event())
@@ -98,15 +97,15 @@ def tool(estimator, video: Path, out: Path) -> tuple:
 
 def measure(weights: Path, frames: int, repeat: int, model: str = "COCO", say=print) -> Dict:
     """Medians over `repeat` interleaved rounds: {mode: {"network": s, content: (s, people)}}."""
-    from benchmarks.bench_speed import _synthetic_video, _test_image
-    from pose.decode.people import DecodeOptions
-    from pose.estimator import PoseEstimator
+    from benchmarks.common import sample_image, synthetic_video
+    from pose.families.openpose.estimator import PoseEstimator
+    from pose.families.openpose.people import DecodeOptions
     estimators = {mode: PoseEstimator(model, weights=weights, net_resolution=f"-1x{SIZE}",
-                                      decode_options=DecodeOptions(threshold=NOISE_THRESHOLD),
+                                      decode_options=DecodeOptions(threshold=VIDEO_THRESHOLD),
                                       throughput=(mode == "throughput"))
                   for mode in ("latency", "throughput")}
     any_est = estimators["latency"]
-    image = _test_image()
+    image = sample_image()
     images = [np.roll(image, 4 * i, axis=1) for i in range(frames)]  # the video's frames
     geometry = any_est.forward(images[0]).geometry
     maps = crowd_maps(any_est.spec, geometry, frames)
@@ -114,7 +113,7 @@ def measure(weights: Path, frames: int, repeat: int, model: str = "COCO", say=pr
     found: Dict[str, list] = {"people": [], "noise": []}
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(tmp) / "in.avi"
-        _synthetic_video(video, frames)
+        synthetic_video(video, frames)
         for est in estimators.values():  # warm-up: first-call allocations, the tool's imports
             stream(est, images[:4])
             tool(est, video, Path(tmp) / "warm")
@@ -155,7 +154,7 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=60, help="frames of the synthetic video (default 60)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds; medians are reported (default 3)")
     args = parser.parse_args()
-    from benchmarks.bench_speed import full_size_weights, machine
+    from benchmarks.common import full_size_weights, machine
     result = measure(full_size_weights(), args.frames, args.repeat)
     print(f"{machine()}; {result['engine']}; {args.frames} frames {SIZE}x{SIZE}, medians of {args.repeat}")
     print("\n".join(table(result)))

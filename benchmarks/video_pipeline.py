@@ -21,13 +21,13 @@ from pathlib import Path
 
 import cv2
 
-from pose.decode.people import DecodeOptions
-from pose.estimator import PoseEstimator
+from pose.app.video import VideoOptions, run_video
+from pose.core.quiet import quiet_native_logs
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.net.architecture import build_layers
+from pose.families.openpose.people import DecodeOptions
+from pose.families.openpose.spec import MODELS
 from pose.io.inputs import open_video
-from pose.io.video import VideoOptions, run_video
-from pose.model.architecture import build_layers
-from pose.quiet import quiet_native_logs
-from pose.spec import MODELS
 from tests.support.nets import write_model
 from tests.support.random_weights import write_random_caffemodel
 

@@ -7,32 +7,38 @@
     pose.classify_people(people, est.spec)    # Hello / Stop, Sitting / Standing / Lying
     cv2.imwrite("out.jpg", pose.draw_skeleton(image, people, est.spec))
 
-The package reads in pipeline order: spec (facts) -> model -> engine -> decode ->
-analysis -> io -> cli.
+The package reads in layers, each importing only those before it: core (person, layout,
+estimator protocol, errors, files) and layouts (keypoint layouts as data) -> runtime
+(model files on OpenVINO, onnxruntime or cv2.dnn) -> families (the registry; openpose/:
+its networks, pre- and post-processing) -> analysis (classify, track) -> io (inputs,
+formats, drawing, writers) -> app (image and video runs, timeline, batch) -> cli.
 """
 from importlib import import_module
 
 # Public name -> (module, attribute). Loaded on first use, so that `import pose` (and the
 # entry scripts' import guard in pose.entry) works before cv2 and NumPy are imported.
 _EXPORTS = {
-    "PoseEstimator": ("pose.estimator", "PoseEstimator"),
-    "HandFaceEstimator": ("pose.handface", "HandFaceEstimator"),
+    "PoseEstimator": ("pose.families.openpose.estimator", "PoseEstimator"),
+    "HandFaceEstimator": ("pose.families.openpose.handface", "HandFaceEstimator"),
     "draw_hands_and_faces": ("pose.io.render", "draw_hands_and_faces"),
-    "Person": ("pose.person", "Person"),
-    "PoseClass": ("pose.person", "PoseClass"),
-    "DecodeOptions": ("pose.decode.people", "DecodeOptions"),
+    "Person": ("pose.core.person", "Person"),
+    "Layout": ("pose.core.layout", "Layout"),
+    "LAYOUTS": ("pose.layouts", "LAYOUTS"),
+    "FAMILIES": ("pose.families", "FAMILIES"),
+    "PoseClass": ("pose.core.person", "PoseClass"),
+    "DecodeOptions": ("pose.families.openpose.people", "DecodeOptions"),
     "classify": ("pose.analysis.classify", "classify"),
     "classify_people": ("pose.analysis.classify", "classify_people"),
     "draw_skeleton": ("pose.io.render", "skeleton_view"),
     "draw_keypoints": ("pose.io.render", "keypoints_view"),
-    "MODELS": ("pose.spec", "MODELS"),
-    "ModelSpec": ("pose.spec", "ModelSpec"),
-    "get_spec": ("pose.spec", "get_spec"),
-    "PoseError": ("pose.errors", "PoseError"),
-    "NetworkError": ("pose.errors", "NetworkError"),
-    "InputError": ("pose.errors", "InputError"),
-    "OutputError": ("pose.errors", "OutputError"),
-    "UsageError": ("pose.errors", "UsageError"),
+    "MODELS": ("pose.families.openpose.spec", "MODELS"),
+    "ModelSpec": ("pose.families.openpose.spec", "ModelSpec"),
+    "get_spec": ("pose.families.openpose.spec", "get_spec"),
+    "PoseError": ("pose.core.errors", "PoseError"),
+    "NetworkError": ("pose.core.errors", "NetworkError"),
+    "InputError": ("pose.core.errors", "InputError"),
+    "OutputError": ("pose.core.errors", "OutputError"),
+    "UsageError": ("pose.core.errors", "UsageError"),
 }
 __all__ = sorted(_EXPORTS)
 

@@ -2,7 +2,7 @@
 definition shared by both) and their main functions, which only wire the package's
 stages together.
 
-Exit codes (pose.errors): 0 success; 1 an input or output problem (some files may have
+Exit codes (pose.core.errors): 0 success; 1 an input or output problem (some files may have
 been processed); 2 a usage problem (bad option value, missing or unusable model files);
 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C); 141 stdout closed
 (`| head`). Every failure is one line on stderr, never a traceback
@@ -20,12 +20,14 @@ import threading
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from pose.arguments import MAX_COUNT, OneLineParser, argument_type, parse_int
-from pose.decode.crops import parse_crop_resolution
-from pose.decode.people import DecodeOptions
-from pose.decode.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
-from pose.engine import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
-from pose.errors import (
+from pose.app.batch.driver import run_batch
+from pose.app.batch.jobs import RAY_LOCAL, is_batch
+from pose.app.images import ImageOptions, run_images
+from pose.app.timeline import write_video_timeline
+from pose.app.video import VideoOptions, run_video
+from pose.app.video import output_paths as video_output_paths
+from pose.core.arguments import MAX_COUNT, OneLineParser, argument_type, parse_int
+from pose.core.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -35,20 +37,16 @@ from pose.errors import (
     PoseError,
     UsageError,
 )
-from pose.estimator import PoseEstimator
-from pose.io.batch import RAY_LOCAL, is_batch, run_batch
+from pose.core.estimator import Estimator
+from pose.core.layout import layout_of
+from pose.core.paths import PROJECT_DIR
+from pose.core.quiet import quiet_native_logs
+from pose.core.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
+from pose.families import DEFAULT_FAMILY, FAMILIES, get_family
 from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
-from pose.io.images import ImageOptions, run_images
 from pose.io.inputs import expand_image_args, open_video
-from pose.io.timeline import write_video_timeline
-from pose.io.video import VideoOptions, run_video
-from pose.io.video import output_paths as video_output_paths
 from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
-from pose.model.architecture import check_stages
-from pose.paths import PROJECT_DIR
-from pose.quiet import quiet_native_logs
-from pose.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
-from pose.spec import FULL_STAGES, MODELS, get_spec
+from pose.runtime import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
 DEFAULT_VIDEO = PROJECT_DIR / "Input" / "example_video1.mp4"
@@ -61,13 +59,8 @@ _Parser = OneLineParser  # usage errors in one line (shared with getModels.sh)
 
 # ---------------------------------------------------------------- argument types
 
-_mode = argument_type(lambda text: get_spec(text).name, "model")
-_net_resolution = argument_type(parse_net_resolution, "net_resolution", keep_text=True)
-_scales = argument_type(parse_scales, "scales")
 _device = argument_type(parse_device, "device")
-_stages = argument_type(lambda text: check_stages(_whole(text)), "stages")
 _engine = argument_type(parse_engine, "engine")
-_crop_resolution = argument_type(parse_crop_resolution, "crop_resolution", keep_text=True)
 _keypoint_scale = argument_type(parse_keypoint_scale, "keypoint_scale")
 _precision = argument_type(parse_precision, "precision")
 
@@ -79,27 +72,10 @@ def _on_off_auto(text: str) -> str:
     return value
 
 
-def _whole(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
-
-
 def _int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
-    """A whole number from `low` up to `high` (default: pose.arguments.MAX_COUNT, past
+    """A whole number from `low` up to `high` (default: pose.core.arguments.MAX_COUNT, past
     which no count means anything)."""
     return argument_type(lambda text: parse_int(text, low, MAX_COUNT if high is None else high), "int")
-
-
-def _threshold(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value:g}")
-    return value
 
 
 # ---------------------------------------------------------------- the parsers
@@ -143,10 +119,12 @@ _EXAMPLES = {
 }
 
 
-def build_parser(tool: str) -> argparse.ArgumentParser:
-    """The argument parser of 'image' (get_hpe_image.py) or 'video' (get_hpe_video.py)."""
+def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentParser:
+    """The argument parser of 'image' (get_hpe_image.py) or 'video' (get_hpe_video.py),
+    with the options of model family `family` (pose.families)."""
     if tool not in _EXAMPLES:
         raise ValueError(f"unknown tool {tool!r}")
+    fam = get_family(family)
     what = "images" if tool == "image" else "a video"
     p = _Parser(prog=f"get_hpe_{tool}.py",
                 description=f"Find every person's body keypoints in {what} with OpenPose's Caffe\n"
@@ -194,21 +172,12 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                                 "output folder (pip install -r requirements-ray.txt)")
 
     model = p.add_argument_group("model")
-    model.add_argument("--model", "--mode", dest="mode", type=_mode, default="COCO", metavar="|".join(MODELS),
-                       help="keypoint model, case-insensitive: COCO (18 parts), MPI (15), MPI_4 "
-                            "(MPI cut after 4 stages: faster) or BODY_25 (25 parts with MidHip and "
-                            "the feet: OpenPose's most accurate, and faster than COCO); e.g. --mode "
-                            "body_25 (default: COCO)")
-    model.add_argument("--proto", metavar="FILE",
-                       help="run this OpenPose-format Caffe deploy file instead of the mode's; "
-                            "--mode still gives the keypoint layout; e.g. --proto my/pose_deploy.prototxt")
-    model.add_argument("--weights", metavar="FILE",
-                       help="use this .caffemodel instead of the mode's downloaded weights; "
-                            "e.g. --weights my/pose_iter_440000.caffemodel")
-    model.add_argument("--stages", type=_stages, metavar="N",
-                       help=f"cut the network after stage N (1-{FULL_STAGES}): faster, less "
-                            "refined; BODY_25: 5 (the last heatmap stage left out) or 6; not with "
-                            "--proto; e.g. --stages 3")
+    model.add_argument("--family", type=str.lower, default=DEFAULT_FAMILY, choices=list(FAMILIES), metavar="|".join(FAMILIES),
+                       help="model family; each has its own models and options (this help shows "
+                            f"{family}'s; --family NAME --help shows another's): " + "; ".join(
+                                f"{e.name}: {e.summary}" for e in FAMILIES.values()) + f" (default: {DEFAULT_FAMILY})")
+    model.add_argument("--model", "--mode", dest="mode", type=argument_type(lambda text: fam.parse_model(text).name, "model"),
+                       default=fam.DEFAULT_MODEL, metavar="|".join(fam.MODELS), help=fam.MODEL_HELP)
     model.add_argument("--device", type=_device, default="cpu", metavar="|".join(DEVICES),
                        help="where the network runs; gpu needs an OpenCV built with CUDA and falls "
                             "back to the CPU with a warning; e.g. --device auto (default: cpu)")
@@ -220,38 +189,10 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
                        help="arithmetic of the network: auto is the engine's native one (bf16 for "
                             "OpenVINO on CPUs with AMX, else f32); f32 gives the exact maps; "
                             "e.g. --precision f32 (default: auto)")
-    model.add_argument("--net_resolution", type=_net_resolution, default=DEFAULT_NET_RESOLUTION,
-                       metavar="WxH",
-                       help="network input size, multiples of 8; -1 follows the image's aspect "
-                            f"ratio; e.g. --net_resolution 656x368 (default: {DEFAULT_NET_RESOLUTION})")
-    model.add_argument("--scales", type=_scales, default=(1.0,), metavar="S1,S2,...",
-                       help="average the network over several input scales (slower, steadier); "
-                            "e.g. --scales 1.0,0.75,0.5 (default: 1.0 only)")
-
-    parts = p.add_argument_group("hands and faces (OpenPose's --hand and --face; off by default)")
-    parts.add_argument("--hand", action="store_true",
-                       help="also find 21 keypoints on each hand: OpenPose's hand network on a crop "
-                            "ahead of each wrist (up to 2 more network runs per person; weights: "
-                            "./getModels.sh hand)")
-    parts.add_argument("--face", action="store_true",
-                       help="also find 70 face keypoints: OpenPose's face network on a crop round "
-                            "each head (1 more network run per person; weights: ./getModels.sh face)")
-    for part in ("hand", "face"):
-        parts.add_argument(f"--{part}_net_resolution", type=_crop_resolution, default="368x368", metavar="SxS",
-                           help=f"the {part} network's square crop, a multiple of 8; smaller is faster and "
-                                f"coarser; e.g. --{part}_net_resolution 256x256 (default: 368x368)")
-
-    dec = p.add_argument_group("decoding")
-    dec.add_argument("--threshold", type=_threshold, metavar="T",
-                     help="heatmap peak threshold in (0, 1); lower finds more, less certain parts; "
-                          "e.g. --threshold 0.1 (default: the model's, " + ", ".join(
-                              f"{s.thresholds.peak:g} {n}" for n, s in MODELS.items()) + ")")
-    dec.add_argument("--single_person", action="store_true",
-                     help="the seed's method: the strongest peak of each part, one person at most")
-    dec.add_argument("--max_people", type=_int_in(1), metavar="N",
-                     help="keep the N highest-scoring people; e.g. --max_people 2")
-    dec.add_argument("--no_classify", action="store_true",
-                     help="do not label gestures and postures (no labels, no \"pose_class\" in JSON)")
+    fam.add_options(p)
+    p.add_argument_group("analysis").add_argument(
+        "--no_classify", action="store_true",
+        help="do not label gestures and postures (no labels, no \"pose_class\" in JSON)")
 
     out = p.add_argument_group("output")
     out.add_argument("--output_dir", default=DEFAULT_OUTPUT, metavar="DIR",
@@ -287,33 +228,34 @@ def build_parser(tool: str) -> argparse.ArgumentParser:
     return p
 
 
-def _attach_negative_values(argv: Sequence[str]) -> List[str]:
+def _attach_negative_values(argv: Sequence[str], options: Sequence[str]) -> List[str]:
     """`--net_resolution -1x368` as users (and OpenPose) write it: argparse takes a value
     starting with '-' for an option, so it is attached with '=' first."""
     out: List[str] = []
     for arg in argv:
-        if out and out[-1] == "--net_resolution" and arg.startswith("-") and arg[1:2].isdigit():
-            out[-1] = f"--net_resolution={arg}"
+        if out and out[-1] in options and arg.startswith("-") and arg[1:2].isdigit():
+            out[-1] = f"{out[-1]}={arg}"
         else:
             out.append(arg)
     return out
 
 
+def _family_named(argv: Sequence[str]) -> str:
+    """--family's value, read before the parser is built (the family brings its options)."""
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--family", type=str.lower, default=DEFAULT_FAMILY)
+    family = first.parse_known_args(list(argv))[0].family
+    return family if family in FAMILIES else DEFAULT_FAMILY  # the full parser names the choices
+
+
 def parse_args(tool: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(tool)
-    args = parser.parse_args(_attach_negative_values(list(argv)))
-    _check_together(parser, args)
+    family = _family_named(argv)
+    parser = build_parser(tool, family)
+    fam = get_family(family)
+    args = parser.parse_args(_attach_negative_values(list(argv), fam.NEGATIVE_OPTIONS))
+    fam.check_options(parser, args)
     return args
-
-
-def _check_together(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Values each valid alone but not together: --net_resolution times the largest of
-    --scales must stay a network input the memory can hold."""
-    try:
-        check_net_size(parse_net_resolution(args.net_resolution), args.scales)
-    except ValueError as exc:
-        parser.error(f"--net_resolution/--scales: {exc}")
 
 
 # ---------------------------------------------------------------- wiring
@@ -341,30 +283,16 @@ def _say_for(args: argparse.Namespace) -> Callable[[str], None]:
 
 def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda message: None,
                    throughput: bool = False, threads: Optional[int] = None,
-                   device: Optional[str] = None) -> PoseEstimator:
-    """The PoseEstimator the options describe; rejected values become UsageError.
-    `throughput`: keep several frames in flight (offline video) rather than answer each
-    frame as fast as possible (live sources). A batch worker passes its share of the
-    cores (`threads`) and a Ray GPU actor its `device`.
+                   device: Optional[str] = None) -> Estimator:
+    """The estimator the options describe, made by the chosen family (rejected values
+    become UsageError). `throughput`: keep several frames in flight (offline video)
+    rather than answer each frame as fast as possible (live sources). A batch worker
+    passes its share of the cores (`threads`) and a Ray GPU actor its `device`.
 
     `say` gets one line naming the model, device and engine that will run (the tools'
     first output line, so users see what `--engine auto` and `--device` chose).
     """
-    try:
-        options = DecodeOptions(threshold=args.threshold, max_people=args.max_people,
-                                single_person=args.single_person)
-        estimator = PoseEstimator(args.mode, proto=args.proto, weights=args.weights, device=device or args.device,
-                                  net_resolution=args.net_resolution, stages=args.stages,
-                                  scales=args.scales, engine=args.engine, precision=args.precision,
-                                  decode_options=options, throughput=throughput, threads=threads, hand=args.hand,
-                                  face=args.face, hand_net_resolution=args.hand_net_resolution,
-                                  face_net_resolution=args.face_net_resolution)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    net = f"{estimator.stages} stages" if args.proto is None else f"definition {Path(args.proto).name}"
-    parts = f" + {estimator.parts.label()}" if estimator.parts is not None else ""
-    say(f"{estimator.spec.name}{parts}, {net}, on {estimator.device} with {estimator.engine_label}")
-    return estimator
+    return get_family(args.family).make_estimator(args, say, throughput, threads, device)
 
 
 def _extra_outputs(args: argparse.Namespace):
@@ -374,7 +302,7 @@ def _extra_outputs(args: argparse.Namespace):
     json_dir = ensure_output_dir(args.json_dir) if args.json_dir else None
     coco_json = None
     if args.coco_json:
-        if get_spec(args.mode).coco17 is None:
+        if layout_of(get_family(args.family).parse_model(args.mode)).coco17 is None:
             raise UsageError(f"--write_coco_json needs COCO's keypoints: use --mode COCO or BODY_25, "
                              f"not {args.mode}")
         coco_json = Path(args.coco_json)

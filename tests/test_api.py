@@ -56,7 +56,7 @@ def test_readme_example_with_one_import(model_dir):
 
 
 def test_warnings_go_through_logging(monkeypatch, model_dir, pose_warnings):
-    from pose.engine import device
+    from pose.runtime import device
     monkeypatch.setattr(device, "cuda_available", lambda: False)
     proto, weights = write_model(model_dir, pose.MODELS["MPI_4"])
     pose.PoseEstimator("MPI_4", proto=proto, weights=weights, device="gpu")
@@ -96,7 +96,7 @@ def test_installed_package_keeps_weights_in_the_user_data_folder(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(site), "HOME": str(tmp_path / "home")}
     env.pop("OPENCV_HPE_HOME", None)
     env.pop("XDG_CACHE_HOME", None)
-    code = "from pose.spec import MODELS; print(MODELS['COCO'].weights.path); print(MODELS['COCO'].prototxt.is_file())"
+    code = "from pose import MODELS; print(MODELS['COCO'].weights.path); print(MODELS['COCO'].prototxt.is_file())"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.stdout.split() == [str(tmp_path / "home" / ".cache" / "opencv-hpe" / "coco" / "pose_iter_440000.caffemodel"),
                                   "True"], out.stderr

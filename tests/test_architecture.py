@@ -1,9 +1,9 @@
 """The generated deploy files are OpenPose's networks, layer for layer."""
 import pytest
 
-from pose.model.architecture import build_layers, deploy_text, valid_stages
-from pose.model.architecture import main as architecture_main
-from pose.spec import MODELS, PARTS
+from pose.families.openpose.net.architecture import build_layers, deploy_text, valid_stages
+from pose.families.openpose.net.architecture import main as architecture_main
+from pose.families.openpose.spec import MODELS, PARTS
 
 TABLES = {"COCO": "openpose-layers-coco.tsv", "MPI": "openpose-layers-mpi.tsv",
           "MPI_4": "openpose-layers-mpi-4-stages.tsv", "BODY_25": "openpose-layers-body25.tsv",

@@ -11,10 +11,10 @@ from pathlib import Path
 import cv2
 import pytest
 
-from pose.engine import cpu_cores
-from pose.io.batch import MANIFEST_NAME, Manifest, expand_video_args
-from pose.io.writers import read_jsonl
-from pose.spec import MODELS
+from pose.app.batch.jobs import expand_video_args
+from pose.app.batch.manifest import MANIFEST_NAME, Manifest
+from pose.families.openpose.spec import MODELS
+from pose.runtime import cpu_cores
 from tests.support.cli_tools import (
     FAST,
     ROOT,
@@ -23,6 +23,7 @@ from tests.support.cli_tools import (
     leftovers,
     make_video,
     model_args,
+    read_jsonl,
     run_tool,
     video_facts,
 )
@@ -293,7 +294,7 @@ def test_ctrl_c_drops_the_videos_in_hand_and_exits_130(tmp_path, coco):
 
 _HOLD = """
 import sys
-from pose.files import FileLock
+from pose.core.files import FileLock
 with FileLock(sys.argv[1]):
     print("holding", flush=True)
     sys.stdin.read()
@@ -345,8 +346,8 @@ def test_two_batches_started_together_share_the_work_without_corrupting_it(tmp_p
 
 
 def test_ray_actors_follow_the_clusters_cpus_and_gpus():
-    from pose.errors import UsageError
-    from pose.io.ray_runner import CPUS_PER_ACTOR, plan_actors
+    from pose.app.batch.ray_pool import CPUS_PER_ACTOR, plan_actors
+    from pose.core.errors import UsageError
     assert plan_actors({"CPU": 16.0}, None, "cpu") == (16 // CPUS_PER_ACTOR, CPUS_PER_ACTOR, 0.0, None)
     assert plan_actors({"CPU": 16.0}, 4, "cpu") == (4, 4, 0.0, None)  # 4 CPUs, 4 inference threads each
     assert plan_actors({"CPU": 16.0, "GPU": 4.0}, None, "gpu") == (4, 1, 1.0, "gpu")

@@ -4,11 +4,10 @@ import logging
 
 import pytest
 
+from pose.app.batch.manifest import MANIFEST_NAME
 from pose.cli import video_main
-from pose.io.batch import MANIFEST_NAME
-from pose.io.writers import read_jsonl
-from pose.spec import MODELS
-from tests.support.cli_tools import FAST, make_video, model_args
+from pose.families.openpose.spec import MODELS
+from tests.support.cli_tools import FAST, make_video, model_args, read_jsonl
 from tests.support.nets import write_model
 
 ray = pytest.importorskip("ray", reason="Ray is optional: pip install -r requirements-ray.txt")

@@ -8,14 +8,14 @@ import pytest
 
 from pose.analysis.classify import classify
 from pose.analysis.track import Tracker
-from pose.decode.peaks import find_peaks
-from pose.decode.people import connect_limbs, decode
-from pose.decode.preprocess import compute_geometry, parse_net_resolution
+from pose.families.openpose.peaks import find_peaks
+from pose.families.openpose.people import connect_limbs, decode
+from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
+from pose.families.openpose.spec import ADAPTIVE, MODELS
 from pose.io import render
-from pose.spec import ADAPTIVE, MODELS, PAF_SAMPLES
 from tests.support import skeletons
 from tests.support.render_fields import render_output
-from tests.support.scoring import match_people, reachable_parts, score_samples
+from tests.support.scoring import PAF_SAMPLES, match_people, reachable_parts, score_samples
 
 BODY_25 = MODELS["BODY_25"]
 FEET = tuple(range(19, 25))  # LBigToe .. RHeel
@@ -93,7 +93,7 @@ def test_paf_sample_counts_follow_the_rule():
 
 def test_body25_draws_openposes_colours_and_skips_grouping_only_pairs():
     person = skeletons.make(BODY_25, 1.0, at=(200, 80))
-    image = render.draw_skeleton(np.zeros((400, 400, 3), np.uint8), [person], BODY_25)
+    image = render.draw_bodies(np.zeros((400, 400, 3), np.uint8), [person], BODY_25)
     palette = render.palette_bgr(BODY_25)
     assert tuple(palette[8]) == (0, 0, 255)  # MidHip: OpenPose's RGB 255, 0, 0
     kp = person.keypoints[:, :2]

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from pose.model.architecture import Layer, build_layers
-from pose.model.caffemodel import (
+from pose.families.openpose.net.architecture import Layer, build_layers
+from pose.families.openpose.spec import MODELS
+from pose.runtime.caffemodel import (
     CaffeModelError,
     _len_field,
     _varint,
@@ -12,7 +13,6 @@ from pose.model.caffemodel import (
     parse_caffemodel,
     read_caffemodel,
 )
-from pose.spec import MODELS
 from tests.support.random_weights import random_weights, write_random_caffemodel
 
 

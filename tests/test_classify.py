@@ -1,4 +1,4 @@
-"""pose.classify on canonical skeletons built in code (tests/skeletons.py)."""
+"""pose.analysis.classify on canonical skeletons built in code (tests/support/skeletons.py)."""
 import numpy as np
 import pytest
 
@@ -14,8 +14,8 @@ from pose.analysis.classify import (
     label_text,
     pose_class_json,
 )
-from pose.person import Person, PoseClass
-from pose.spec import MODELS
+from pose.core.person import Person, PoseClass
+from pose.families.openpose.spec import MODELS
 from tests.support import skeletons as S
 
 LAYOUTS = ["COCO", "MPI", "MPI_4"]

@@ -1,4 +1,4 @@
-"""pose.classify on the real annotated people of ../shared/annotations.
+"""pose.analysis.classify on the real annotated people of ../shared/annotations.
 
 The labels (tests/data/pose_labels.json) were set by eye; the numbers asserted here are
 those reported in the README. The improved rules were designed after looking at these

@@ -13,7 +13,7 @@ from pose.analysis.classify import (
     pose_class_json,
 )
 from pose.analysis.track import Tracker
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 from tests.support import hands, skeletons
 
 COCO = MODELS["COCO"]

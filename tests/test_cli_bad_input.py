@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 from tests.support.cli_tools import (
     FAST,
     ROOT,

@@ -15,8 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.io.writers import read_jsonl
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 from tests.support import skeletons
 from tests.support.annotations import COCO17_TO, FOOT, convert
 from tests.support.cli_tools import (
@@ -28,6 +27,7 @@ from tests.support.cli_tools import (
     load_json,
     make_video,
     model_args,
+    read_jsonl,
     run_tool,
 )
 from tests.support.nets import write_model

@@ -11,12 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.decode.crops import face_boxes, hand_boxes
-from pose.handface import HandFaceEstimator
-from pose.io.writers import read_jsonl
-from pose.spec import MODELS, PARTS
+from pose.families.openpose.crops import face_boxes, hand_boxes
+from pose.families.openpose.handface import HandFaceEstimator
+from pose.families.openpose.spec import MODELS, PARTS
 from tests.support import skeletons
-from tests.support.cli_tools import assert_one_line_error, load_json, model_args, run_tool, sandbox_project
+from tests.support.cli_tools import assert_one_line_error, load_json, model_args, read_jsonl, run_tool, sandbox_project
 from tests.support.nets import write_model
 from tests.support.oracle import write_oracle_model
 from tests.test_cli_oracle import NET, oracle_image
@@ -70,7 +69,7 @@ def test_image_tool_fills_hands_and_faces_as_the_api_does(tmp_path, project):
                             hand_proto=root / "pose" / "hand" / "pose_deploy.prototxt",
                             face_weights=root / "pose" / PARTS["FACE"].weights.relpath,
                             face_proto=root / "pose" / "face" / "pose_deploy.prototxt")
-    from pose.person import Person
+    from pose.core.person import Person
     people = api(image, [Person(kp, 0.0) for kp in body])
     found = 0
     for person, mine in zip(data["people"], people):

@@ -2,9 +2,9 @@
 import cv2
 import pytest
 
-from pose.engine import select as engines
+from pose.families.openpose.spec import MODELS
 from pose.io.formats import EMPTY_FIELDS
-from pose.spec import MODELS
+from pose.runtime import select as engines
 from tests.support.cli_tools import (
     FAST,
     ROOT,

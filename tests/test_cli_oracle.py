@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 from pose.analysis.classify import classify, pose_class_json
-from pose.decode.preprocess import NetResolution, compute_geometry
-from pose.io.writers import read_jsonl
-from pose.person import Person
-from pose.spec import MODELS, ModelSpec
+from pose.core.person import Person
+from pose.families.openpose.preprocess import NetResolution, compute_geometry
+from pose.families.openpose.spec import MODELS, ModelSpec
 from tests.support import skeletons
 from tests.support.annotations import load_all
-from tests.support.cli_tools import load_json, model_args, run_tool, video_facts
+from tests.support.cli_tools import load_json, model_args, read_jsonl, run_tool, video_facts
 from tests.support.oracle import encode, write_oracle_model
 from tests.support.render_fields import render_output
 
@@ -25,7 +24,7 @@ TOLERANCE_PX = 3.0
 
 
 def body(spec: ModelSpec, neck, scale: float, **pose) -> np.ndarray:
-    """(N, 3) keypoints of a canonical body (tests/skeletons.py), every part visible."""
+    """(N, 3) keypoints of a canonical body (tests/support/skeletons.py), every part visible."""
     return skeletons.make(spec, 1.0, at=neck, scale=scale, **pose).keypoints
 
 

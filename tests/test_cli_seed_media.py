@@ -3,7 +3,7 @@ redistribute) go through both tools: RGBA PNGs, JPEGs and phone-sized videos."""
 import cv2
 import pytest
 
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 from tests.support.cli_tools import FAST, load_json, model_args, run_tool, video_facts
 from tests.support.nets import write_model
 

@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from pose.io.writers import read_jsonl
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 from tests.support.cli_tools import (
     FAST,
     ROOT,
@@ -15,6 +14,7 @@ from tests.support.cli_tools import (
     leftovers,
     make_video,
     model_args,
+    read_jsonl,
     run_tool,
     sandbox_project,
     video_facts,

@@ -1,15 +1,15 @@
-"""Decoding: rendered fields of real annotations -> people (pose.decode, pose.peaks)."""
+"""Decoding: rendered fields of real annotations -> people (pose.families.openpose: peaks, people)."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 
-from pose.decode import people as decode_module
-from pose.decode.peaks import Peaks, cubic_matrix, cubic_weights, find_peaks, input_to_grid
-from pose.decode.people import DecodeOptions, average_outputs, connect_limbs, decode, decode_multiscale
-from pose.decode.preprocess import NetResolution, compute_geometry, parse_net_resolution
-from pose.spec import SINGLE_PERSON_THRESHOLD, get_spec
+from pose.families.openpose import people as decode_module
+from pose.families.openpose.peaks import Peaks, cubic_matrix, cubic_weights, find_peaks, input_to_grid
+from pose.families.openpose.people import DecodeOptions, average_outputs, connect_limbs, decode, decode_multiscale
+from pose.families.openpose.preprocess import NetResolution, compute_geometry, parse_net_resolution
+from pose.families.openpose.spec import SINGLE_PERSON_THRESHOLD, get_spec
 from tests.support.degrade import add_noise, blur
 from tests.support.render_fields import render_output
 from tests.support.scoring import TOLERANCE, match_people, score_crowds, score_samples

@@ -1,4 +1,4 @@
-"""Choosing the engine, device and precision once (pose.engine.select.plan): the auto rule,
+"""Choosing the engine, device and precision once (pose.runtime.select.plan): the auto rule,
 the GPU fallback chain without a GPU, broken installs, precision reporting, the caches."""
 import os
 import queue
@@ -13,11 +13,13 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.engine import cpu, device
-from pose.engine import select as engines
-from pose.errors import NetworkError
-from pose.estimator import PoseEstimator
-from pose.spec import MODELS
+from pose.core.errors import NetworkError
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.net.load import open_plan
+from pose.families.openpose.spec import MODELS
+from pose.runtime import cpu, device
+from pose.runtime import select as engines
+from tests.support import open_nets
 from tests.support.cli_tools import SCRIPTS, make_image
 from tests.support.nets import write_model
 
@@ -192,16 +194,16 @@ def test_openvino_compiled_cache_is_reused_and_follows_the_weights(tmp_path):
     proto, weights = write_model(tmp_path / "m", spec, seed=1)
     cache = tmp_path / "m" / "openvino" / "cpu-f32-latency"
     t0 = time.perf_counter()
-    engines.open_engine("openvino", spec, 4, weights)
+    open_nets.open_engine("openvino", spec, 4, weights)
     first = time.perf_counter() - t0
     blobs = sorted(p.name for p in cache.iterdir())
     assert blobs, "the compiled model was not cached beside the ONNX"
-    engines.open_engine("openvino", spec, 4, weights)
+    open_nets.open_engine("openvino", spec, 4, weights)
     assert sorted(p.name for p in cache.iterdir()) == blobs  # reused, nothing new
     # Other weights under the same name: another ONNX, so another compiled blob.
     _, other = write_model(tmp_path / "other", spec, seed=2)
     os.replace(other, weights)
-    engines.open_engine("openvino", spec, 4, weights)
+    open_nets.open_engine("openvino", spec, 4, weights)
     assert len(list(cache.iterdir())) > len(blobs)
     assert first > 0
 
@@ -211,7 +213,7 @@ def test_async_requests_keep_frame_order(model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     plan = engines.Plan("openvino", "cpu", "f32")
-    net = engines.open_plan(plan, spec, 4, weights, throughput=True)
+    net = open_plan(plan, spec, 4, weights, throughput=True)
     rng = np.random.default_rng(3)
     blobs = [rng.uniform(-0.5, 0.5, (1, 3, 32, 48)).astype(np.float32) for _ in range(7)]
     expected = [net.forward(b) for b in blobs]
@@ -303,7 +305,7 @@ class _FakeRequest:
 
 
 def _fake_openvino(requests: int):
-    from pose.engine.backends import OpenVINOEngine
+    from pose.runtime.backends import OpenVINOEngine
     net = object.__new__(OpenVINOEngine)
     log = []
     net.requests = requests
@@ -371,7 +373,7 @@ def test_float16_graph_for_onnxruntime_cuda_matches_f32(model_dir):
     is checked for validity and run by cv2.dnn (which computes it in f32 from the f16
     weights): the result differs from f32 by weight rounding only."""
     onnx = pytest.importorskip("onnx")
-    from pose.model import convert
+    from pose.families.openpose.net import convert
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     f32, f16 = convert.onnx_for(weights, spec), convert.onnx_for(weights, spec, half=True)
@@ -406,12 +408,12 @@ def test_each_precision_runs_its_own_compiled_model(tmp_path):
     folders = {p: cache / f"cpu-{engines.cpu_precision(p)}-latency" for p in ("f32", "f16")}
     blobs = {}
     for precision in ("f32", "f16"):
-        engines.open_engine("openvino", spec, 4, weights, precision=precision)
+        open_nets.open_engine("openvino", spec, 4, weights, precision=precision)
         blobs[precision] = {p.name for p in folders[precision].iterdir()}
     assert blobs["f32"] and blobs["f16"] and set(cache.iterdir()) == set(folders.values())
     # Opened again, each precision loads its own blob and compiles nothing new.
     for precision in ("f16", "f32"):
-        engines.open_engine("openvino", spec, 4, weights, precision=precision)
+        open_nets.open_engine("openvino", spec, 4, weights, precision=precision)
         assert {p.name for p in folders[precision].iterdir()} == blobs[precision]
 
 
@@ -423,8 +425,8 @@ def test_f16_really_computes_in_f16_where_the_cpu_can(model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec, seed=4)
     blob = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 64, 64)).astype(np.float32)
-    f32 = engines.open_engine("openvino", spec, 4, weights, precision="f32")
-    f16 = engines.open_engine("openvino", spec, 4, weights, precision="f16")
+    f32 = open_nets.open_engine("openvino", spec, 4, weights, precision="f32")
+    f16 = open_nets.open_engine("openvino", spec, 4, weights, precision="f16")
     if f16.precision != "f16":
         pytest.skip(f"OpenVINO runs f16 as {f16.precision} on {cpu.describe()}")
     assert 1e-5 < np.abs(f16.forward(blob) - f32.forward(blob)).max() < 0.05

@@ -9,17 +9,18 @@ import cv2
 import numpy as np
 import pytest
 
-from pose import files
-from pose.decode.preprocess import prepare_input
-from pose.engine import select as engines
-from pose.engine.backends import cpu_cores, forward, load_caffe
-from pose.errors import NetworkError
-from pose.estimator import PoseEstimator
-from pose.model import convert as convert_module
-from pose.model import onnx_export
-from pose.model.architecture import build_layers
-from pose.model.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, write_caffemodel
-from pose.spec import MODELS
+from pose.core import files, paths
+from pose.core.errors import NetworkError
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.net import convert as convert_module
+from pose.families.openpose.net import onnx_export
+from pose.families.openpose.net.architecture import build_layers
+from pose.families.openpose.preprocess import prepare_input
+from pose.families.openpose.spec import MODELS
+from pose.runtime import select as engines
+from pose.runtime.backends import cpu_cores, forward, load_caffe
+from pose.runtime.caffemodel import _LAYER_V1, _NET_LAYERS_V1, _key, _len_field, _varint, write_caffemodel
+from tests.support import open_nets
 from tests.support.nets import reference_forward, requires_caffe, write_model
 from tests.support.random_weights import random_weights
 
@@ -48,7 +49,7 @@ def _reference(spec, stages, weights_path, proto, blob):
         return forward(load_caffe(proto, weights_path), blob)
     key = (str(weights_path), str(proto), blob.tobytes())
     if key not in _REFERENCES:
-        from pose.model.caffemodel import read_caffemodel
+        from pose.runtime.caffemodel import read_caffemodel
         _REFERENCES[key] = reference_forward(onnx_export.read_prototxt(proto)[1], read_caffemodel(weights_path), blob)
     return _REFERENCES[key]
 
@@ -68,7 +69,7 @@ def test_engine_agrees_with_caffe_route(engine, name, stages, size, model_dir):
     proto, weights = write_model(model_dir, spec, stages=stages)
     blob = _blob(*size)
     ref = _reference(spec, stages, weights, proto, blob)
-    net = engines.open_engine(engine, spec, stages, weights)
+    net = open_nets.open_engine(engine, spec, stages, weights)
     assert net.name == engine
     out = net.forward(blob)
     assert out.shape == (1, spec.n_channels, size[1] // 8, size[0] // 8)
@@ -83,7 +84,7 @@ def test_sides_not_multiple_of_8_pool_like_caffe(engine, model_dir):
     spec = MODELS["COCO"]
     proto, weights = write_model(model_dir, spec, stages=2)
     blob = _blob(60, 44)
-    out = engines.open_engine(engine, spec, 2, weights).forward(blob)
+    out = open_nets.open_engine(engine, spec, 2, weights).forward(blob)
     assert out.shape == (1, 57, 6, 8)
     _assert_close(out, forward(load_caffe(proto, weights), blob))
 
@@ -94,7 +95,7 @@ def test_caffe_engine_is_the_caffe_route(name, stages, model_dir):
     spec = MODELS[name]
     proto, weights = write_model(model_dir, spec, stages=stages)
     blob = _blob()
-    net = engines.open_engine("caffe", spec, stages, weights, proto)
+    net = open_nets.open_engine("caffe", spec, stages, weights, proto)
     np.testing.assert_array_equal(net.forward(blob), forward(load_caffe(proto, weights), blob))
 
 
@@ -125,10 +126,10 @@ def test_converted_model_is_valid_onnx_with_free_input_size(name, convs, prelus,
 def test_custom_deploy_file_converts_like_the_builtin(name, stages, model_dir):
     spec = MODELS[name]
     proto, weights = write_model(model_dir, spec, stages=stages)
-    builtin = engines.open_engine("onnx", spec, stages, weights).forward(_blob())
+    builtin = open_nets.open_engine("onnx", spec, stages, weights).forward(_blob())
     custom_path = convert_module.onnx_for(weights, spec, proto=proto)
     assert custom_path.name.split(".")[-2].startswith("p")
-    custom = engines.open_engine("onnx", spec, stages, weights, proto).forward(_blob())
+    custom = open_nets.open_engine("onnx", spec, stages, weights, proto).forward(_blob())
     np.testing.assert_array_equal(custom, builtin)
 
 
@@ -186,7 +187,7 @@ def test_prelu_in_a_deploy_file_converts_per_channel_and_shared(engine, tmp_path
     path = write_caffemodel(tmp_path / "prelu.caffemodel", ((l.name, l.type, l.bottoms, (l.top,), weights[l.name])
                                                            for l in layers))
     blob = _blob(16, 8)
-    out = engines.open_engine(engine, MODELS["COCO"], 6, path, proto).forward(blob)
+    out = open_nets.open_engine(engine, MODELS["COCO"], 6, path, proto).forward(blob)
     ref = reference_forward(layers, weights, blob)
     _assert_close(out, ref)
     assert (ref < 0).mean() > 0.2  # the negative side, where PReLU differs from ReLU, is tested
@@ -221,7 +222,7 @@ def test_deploy_file_ending_in_an_in_place_layer(tmp_path):
     onnx.checker.check_model(model, full_check=True)
     path = write_caffemodel(tmp_path / "relu_last.caffemodel", [("c", "Convolution", ("image",), ("c",), weights["c"])])
     blob = _blob(8, 8)
-    out = engines.open_engine("onnx", MODELS["COCO"], 6, path, proto).forward(blob)
+    out = open_nets.open_engine("onnx", MODELS["COCO"], 6, path, proto).forward(blob)
     _assert_close(out, reference_forward(layers, weights, blob))
     assert out.min() == 0 and out.max() > 0
 
@@ -259,8 +260,8 @@ def test_legacy_layers_caffemodel_converts(tmp_path):
     _write_v1_caffemodel(legacy, layers, weights)
     assert legacy.read_bytes()[:1] == bytes([_NET_LAYERS_V1 << 3 | 2])  # really the `layers` field
     blob = _blob(40, 32)
-    out_legacy = engines.open_engine("onnx", spec, stages, legacy).forward(blob)
-    out_modern = engines.open_engine("onnx", spec, stages, modern).forward(blob)
+    out_legacy = open_nets.open_engine("onnx", spec, stages, legacy).forward(blob)
+    out_modern = open_nets.open_engine("onnx", spec, stages, modern).forward(blob)
     np.testing.assert_array_equal(out_legacy, out_modern)
     _assert_close(out_legacy, reference_forward(layers, weights, blob))
 
@@ -292,7 +293,7 @@ def test_cache_reused_then_rebuilt_when_weights_or_cut_change(tmp_path, monkeypa
     assert rebuilt != first and len(conversions) == 3
     assert not first.exists() and not cut.exists()
     blob = _blob()
-    _assert_close(engines.open_engine("onnx", spec, 4, weights).forward(blob),
+    _assert_close(open_nets.open_engine("onnx", spec, 4, weights).forward(blob),
                   _reference(spec, 4, weights, proto, blob))
 
 
@@ -314,10 +315,10 @@ def test_read_only_weights_folder_caches_in_the_user_cache(tmp_path, monkeypatch
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(convert_module.os, "access", lambda path, mode: Path(path) != weights.parent)
+    monkeypatch.setattr(paths.os, "access", lambda path, mode: Path(path) != weights.parent)
     path = convert_module.onnx_for(weights, spec)
     assert path.parent == tmp_path / "xdg" / "opencv-hpe" and path.name.startswith(weights.name + ".")
-    assert engines.open_engine("onnx", spec, 4, weights).forward(_blob()).shape == (1, 44, 6, 8)
+    assert open_nets.open_engine("onnx", spec, 4, weights).forward(_blob()).shape == (1, 44, 6, 8)
 
 
 def test_weights_replaced_with_the_same_size_and_mtime_are_hashed_again(tmp_path):
@@ -373,16 +374,16 @@ def test_bad_weights_on_onnx_engines(engine, tmp_path, model_dir):
     page = tmp_path / "w.caffemodel"
     page.write_text("<html><head><title>Dropbox</title></head></html>")
     with pytest.raises(NetworkError, match="is not a Caffe .caffemodel file") as err:
-        engines.open_engine(engine, spec, 6, page)
+        open_nets.open_engine(engine, spec, 6, page)
     assert err.value.exit_code == 2
     _, mpi = write_model(model_dir, MODELS["MPI"])
     with pytest.raises(NetworkError, match=r"do not fit the network definition \(layer conv5_5_CPM_L1") as err:
-        engines.open_engine(engine, spec, 6, mpi)
+        open_nets.open_engine(engine, spec, 6, mpi)
     proto, weights = write_model(model_dir, spec)
     cut = tmp_path / "cut.caffemodel"
     cut.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
     with pytest.raises(NetworkError, match="not a readable .caffemodel"):
-        engines.open_engine(engine, spec, 6, cut)
+        open_nets.open_engine(engine, spec, 6, cut)
 
 
 def test_unsupported_layer_in_custom_definition(tmp_path, monkeypatch, caplog):
@@ -396,12 +397,12 @@ def test_unsupported_layer_in_custom_definition(tmp_path, monkeypatch, caplog):
     write_caffemodel(weights, [("c", "Convolution", ("data",), ("c",),
                                 [np.ones((57, 3, 1, 1), np.float32), np.zeros(57, np.float32)])])
     with pytest.raises(NetworkError, match=r"cannot convert to ONNX: layer t: type TanH is not supported"):
-        engines.load("onnx", spec, 6, weights, proto)
+        open_nets.load("onnx", spec, 6, weights, proto)
     if HAS_CAFFE:
         # auto tries the faster ONNX route first and falls back to the Caffe files
         monkeypatch.setattr(engines, "available", lambda placement=None: ["onnx", "caffe"])
         with caplog.at_level("WARNING", logger="pose"):
-            net = engines.load("auto", spec, 6, weights, proto)
+            net = open_nets.load("auto", spec, 6, weights, proto)
         warnings = [r.getMessage() for r in caplog.records]
         assert net.name == "caffe" and len(warnings) == 1 and "TanH" in warnings[0]
         assert np.allclose(net.forward(np.full((1, 3, 8, 8), 0.1, np.float32)), np.tanh(0.3), atol=1e-6)
@@ -410,10 +411,10 @@ def test_unsupported_layer_in_custom_definition(tmp_path, monkeypatch, caplog):
 def test_threads_follow_the_cores(model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
-    engines.open_engine("onnx", spec, 4, weights)
+    open_nets.open_engine("onnx", spec, 4, weights)
     assert cv2.getNumThreads() == cpu_cores()
     if HAS_ORT:
-        net = engines.open_engine("onnxruntime", spec, 4, weights)
+        net = open_nets.open_engine("onnxruntime", spec, 4, weights)
         assert f"{cpu_cores()} threads" in net.label
 
 
@@ -421,10 +422,10 @@ def test_command_line_converter(tmp_path, model_dir):
     spec = MODELS["MPI_4"]
     _, weights = write_model(model_dir, spec)
     out = tmp_path / "x.onnx"
-    run = subprocess.run([sys.executable, "-m", "pose.model.convert", str(weights), "--model", "mpi_4", "-o", str(out)],
-                         cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "pose.families.openpose.net.convert", str(weights), "--model", "mpi_4",
+                          "-o", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == str(out) and out.stat().st_size > 100_000
-    run = subprocess.run([sys.executable, "-m", "pose.model.convert", str(tmp_path / "nope.caffemodel")],
+    run = subprocess.run([sys.executable, "-m", "pose.families.openpose.net.convert", str(tmp_path / "nope.caffemodel")],
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "weights not found" in run.stderr
 
@@ -432,7 +433,7 @@ def test_command_line_converter(tmp_path, model_dir):
 # ---------------------------------------------------------------- per-frame buffers
 
 def test_blob_is_refilled_in_place_with_identical_values():
-    from pose.decode.preprocess import parse_net_resolution
+    from pose.families.openpose.preprocess import parse_net_resolution
     rng = np.random.default_rng(4)
     res = parse_net_resolution("-1x64")
     first, geo = prepare_input(rng.integers(0, 256, (50, 70, 3), np.uint8), res)

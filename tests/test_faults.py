@@ -23,15 +23,15 @@ import numpy as np
 import pytest
 
 import pose
-from pose import files
-from pose.arguments import parse_float, parse_int
 from pose.cli import parse_args
-from pose.decode.preprocess import MAX_NET_PIXELS, check_image, compute_geometry, parse_net_resolution
-from pose.errors import InputError, OutputError
+from pose.core import files
+from pose.core.arguments import parse_float, parse_int
+from pose.core.errors import InputError, OutputError
+from pose.core.image import check_image
+from pose.families.openpose.preprocess import MAX_NET_PIXELS, compute_geometry, parse_net_resolution
+from pose.families.openpose.spec import MODELS
 from pose.io import writers as output
 from pose.io.inputs import open_video, read_image
-from pose.io.writers import read_jsonl
-from pose.spec import MODELS
 from tests.support.cli_tools import (
     FAST,
     assert_one_line_error,
@@ -40,6 +40,7 @@ from tests.support.cli_tools import (
     make_image,
     make_video,
     model_args,
+    read_jsonl,
     run_tool,
     start_tool,
     video_facts,
@@ -623,7 +624,7 @@ def test_none_options_mean_the_defaults(model_dir):
 def test_a_killed_conversions_temporary_is_removed_by_the_next_one(tmp_path):
     """A conversion killed mid-write left a 200 MB `.tmp-*.onnx` beside the weights forever."""
     pytest.importorskip("onnx")
-    from pose.model import convert as convert_module
+    from pose.families.openpose.net import convert as convert_module
 
     spec = MODELS["MPI_4"]
     _, weights = write_model(tmp_path, spec, stages=1)

@@ -5,6 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from pose.core.layout import COCO17_NAMES
+from pose.core.person import Person
+from pose.families.openpose.spec import MODELS
 from pose.io import writers
 from pose.io.formats import (
     coco_image_ids,
@@ -15,8 +18,6 @@ from pose.io.formats import (
     result_json,
     scale_keypoints,
 )
-from pose.person import Person
-from pose.spec import COCO17_NAMES, MODELS
 from tests.support import skeletons
 from tests.support.cli_tools import leftovers
 

@@ -6,20 +6,21 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.decode import crops
-from pose.decode.crops import LEFT, RIGHT, crop_affines, crop_batch, face_boxes, hand_boxes, to_crop, to_image
-from pose.decode.parts import crop_peaks, keypoints_from_maps
-from pose.decode.peaks import find_peaks
-from pose.decode.preprocess import Geometry
-from pose.engine import plan
-from pose.engine import select as engines
-from pose.errors import NetworkError, UsageError
-from pose.handface import HandFaceEstimator, PartNetwork
-from pose.model.architecture import build_layers, cost
-from pose.person import Person
-from pose.spec import FACE_BOX, MODELS, PARTS, FaceBoxRule
+from pose.core.errors import NetworkError, UsageError
+from pose.core.person import Person
+from pose.families.openpose import crops
+from pose.families.openpose.crops import LEFT, RIGHT, crop_affines, crop_batch, face_boxes, hand_boxes, to_image
+from pose.families.openpose.handface import HandFaceEstimator, PartNetwork
+from pose.families.openpose.net.architecture import build_layers, cost
+from pose.families.openpose.parts import crop_peaks, keypoints_from_maps
+from pose.families.openpose.peaks import find_peaks
+from pose.families.openpose.preprocess import Geometry
+from pose.families.openpose.spec import FACE_BOX, MODELS, PARTS, FaceBoxRule
+from pose.runtime import plan
+from pose.runtime import select as engines
 from tests.support import skeletons, wholebody
 from tests.support.cli_tools import EXAMPLE_IMAGE
+from tests.support.inverses import to_crop
 from tests.support.nets import write_model
 from tests.support.render_fields import render_output
 
@@ -380,7 +381,7 @@ def test_pose_estimator_runs_hands_and_faces_on_its_plan(nets, model_dir, monkey
         target.write_bytes(nets[name][1].read_bytes())
     monkeypatch.setenv("OPENCV_HPE_HOME", str(home))
     proto, weights = write_model(model_dir, COCO)
-    from pose.estimator import PoseEstimator
+    from pose.families.openpose.estimator import PoseEstimator
     caplog.set_level(logging.WARNING, logger="pose")
     est = PoseEstimator("COCO", proto=proto, weights=weights, engine=engine, precision=precision,
                         net_resolution="-1x96", hand=True, face=True, hand_net_resolution="64x64", face_net_resolution=64)

@@ -1,10 +1,10 @@
 """Hands and faces in the outputs: OpenPose's JSON fields and OpenPose-style drawing."""
 import numpy as np
 
+from pose.core.person import Person
+from pose.families.openpose.spec import MODELS, PARTS
 from pose.io import render
 from pose.io.formats import EMPTY_FIELDS, PART_FIELDS, person_json, result_json
-from pose.person import Person
-from pose.spec import MODELS, PARTS
 from tests.support import hands, skeletons
 
 COCO = MODELS["COCO"]

@@ -25,7 +25,7 @@ from pose.download import cli as download_cli
 from pose.download import fetch as models
 from pose.download.cli import main
 from pose.download.fetch import Policy, download, mirror_url, part_path, urls_for, verify_file
-from pose.spec import Weights
+from pose.families.openpose.spec import Weights
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 2 * 1024 * 1024
@@ -410,7 +410,7 @@ import sys
 from pathlib import Path
 from pose.download import cli as download_cli
 from pose.download.cli import main
-from pose.spec import Weights
+from pose.families.openpose.spec import Weights
 path, size, sha256, url, *args = sys.argv[1:]
 sys.exit(main(args, downloads={"TEST": Weights(Path(path), int(size), sha256, (url,))}))
 """
@@ -525,7 +525,7 @@ def test_md5_only_hand_install_instructions_name_md5_tools(md5_weights):
 
 
 def test_body25_is_a_download_choice():
-    from pose.spec import DOWNLOADS, MODELS
+    from pose.families.openpose.spec import DOWNLOADS, MODELS
 
     assert list(DOWNLOADS) == ["COCO", "MPI", "BODY_25", "HAND", "FACE"]
     assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
@@ -542,7 +542,7 @@ def sizeless(tmp_path) -> Weights:
 
 
 def test_hand_and_face_are_download_choices_with_openposes_md5():
-    from pose.spec import DOWNLOADS, PARTS
+    from pose.families.openpose.spec import DOWNLOADS, PARTS
 
     assert download_cli._select(["hand", "Face"], DOWNLOADS) == ["HAND", "FACE"]
     hand, face = DOWNLOADS["HAND"], DOWNLOADS["FACE"]
@@ -584,7 +584,7 @@ def test_sizeless_part_is_adopted_when_whole_and_resumed_when_not(server, sizele
 
 
 def test_sizeless_instructions_and_cli(server, sizeless, capsys):
-    from pose.spec import WEIGHTS_LICENCE
+    from pose.families.openpose.spec import WEIGHTS_LICENCE
 
     text = " ".join(models.manual_instructions(sizeless, []).split())
     assert f"get {NAME} (MD5 {MD5})" in text and "bytes" not in text.split("put it at")[0]
@@ -673,7 +673,7 @@ def test_sigterm_keeps_the_part_like_ctrl_c(server, weights):
     assert not models.FileLock(weights.path).file.exists()
 def test_a_download_prints_the_weights_licence_once(server, tmp_path, capsys):
     """The line that tells users OpenPose's weights are for non-commercial research."""
-    from pose.spec import WEIGHTS_LICENCE
+    from pose.families.openpose.spec import WEIGHTS_LICENCE
 
     one = Weights(tmp_path / "a" / NAME, SIZE, SHA256, (server.url("good"),))
     two = Weights(tmp_path / "b" / NAME, SIZE, SHA256, (server.url("good"),))

@@ -3,16 +3,16 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.engine import device as network
-from pose.engine.backends import forward, load_caffe
-from pose.errors import NetworkError
-from pose.estimator import PoseEstimator
-from pose.model.architecture import build_layers
-from pose.spec import MODELS
+from pose.core.errors import NetworkError
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.net.architecture import build_layers
+from pose.families.openpose.spec import MODELS
+from pose.runtime import device as network
+from pose.runtime.backends import forward, load_caffe
 from tests.support.nets import reference_forward, reference_weights, requires_caffe, write_model
 
 SIZES = [(368, 368), (656, 368), (200, 96)]
-# Output channels by model, from OpenPose's documentation rather than from pose.spec.
+# Output channels by model, from OpenPose's documentation rather than from pose.families.openpose.spec.
 CHANNELS = {"COCO": 57, "MPI": 44, "MPI_4": 44, "BODY_25": 78}
 
 
@@ -153,8 +153,8 @@ def test_estimate_runs_every_scale_and_maps_to_image_pixels(model_dir):
 
 
 def test_a_definition_with_another_stride_is_refused_at_load(tmp_path):
-    from pose.model.architecture import INPUT_NAME, Layer, to_prototxt
-    from pose.model.caffemodel import write_caffemodel
+    from pose.families.openpose.net.architecture import INPUT_NAME, Layer, to_prototxt
+    from pose.runtime.caffemodel import write_caffemodel
 
     spec = MODELS["COCO"]
     layer = Layer("conv", "Convolution", (INPUT_NAME,), spec.output_name, spec.n_channels, 4, 0, 4)

@@ -5,10 +5,11 @@ import cv2
 import numpy as np
 import pytest
 
+from pose.core.person import Person, PoseClass
+from pose.families.openpose.spec import MODELS
 from pose.io import writers as output
 from pose.io.formats import frame_json, person_json
-from pose.person import Person, PoseClass
-from pose.spec import MODELS
+from tests.support.cli_tools import read_jsonl
 
 
 def test_temp_names_keep_the_extension_and_are_unique(tmp_path):
@@ -49,7 +50,7 @@ def test_jsonl_commit_and_discard(tmp_path):
         w.write({"frame": 0})
         w.write({"frame": 1})
         assert w.tmp.exists() and w.tmp.name.startswith("ok.tmp-") and not (tmp_path / "ok.jsonl").exists()
-    assert output.read_jsonl(tmp_path / "ok.jsonl") == [{"frame": 0}, {"frame": 1}]
+    assert read_jsonl(tmp_path / "ok.jsonl") == [{"frame": 0}, {"frame": 1}]
     with pytest.raises(RuntimeError):
         with output.JsonLinesWriter(tmp_path / "bad.jsonl") as w:
             w.write({"frame": 0})

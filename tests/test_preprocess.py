@@ -3,7 +3,9 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.decode.preprocess import NetResolution, compute_geometry, parse_net_resolution, prepare_input, to_bgr
+from pose.core.image import to_bgr
+from pose.families.openpose.preprocess import NetResolution, compute_geometry, parse_net_resolution, prepare_input
+from tests.support.inverses import image_to_input
 
 
 def test_default_resolution_follows_aspect_ratio():
@@ -13,7 +15,7 @@ def test_default_resolution_follows_aspect_ratio():
     assert geo.scale == pytest.approx(368 / 480)
     # pixel centres: input pixel x covers image pixels around (x + 0.5) * ratio - 0.5
     np.testing.assert_allclose(geo.input_to_image([[-0.5, -0.5], [490.5, 367.5]]), [[-0.5, -0.5], [639.5, 479.5]])
-    np.testing.assert_allclose(geo.image_to_input(geo.input_to_image([[12.3, 45.6]])), [[12.3, 45.6]])
+    np.testing.assert_allclose(image_to_input(geo, geo.input_to_image([[12.3, 45.6]])), [[12.3, 45.6]])
 
 
 def test_keypoint_mapping_matches_cv2_resize():

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
+from pose.families.openpose.spec import MODELS
 from pose.io import render
-from pose.spec import MODELS
 from tests.support import skeletons
 
 
@@ -25,7 +25,7 @@ def test_palette_is_openposes_in_bgr():
 def test_each_limb_takes_its_second_keypoints_colour(mode):
     spec = MODELS[mode]
     person = _person(spec)
-    image = render.draw_skeleton(np.zeros((400, 400, 3), np.uint8), [person], spec)
+    image = render.draw_bodies(np.zeros((400, 400, 3), np.uint8), [person], spec)
     palette = render.palette_bgr(spec)
     kp = person.keypoints[:, :2]
     checked = 0
@@ -42,7 +42,7 @@ def test_each_limb_takes_its_second_keypoints_colour(mode):
 def test_grouping_only_pairs_are_not_drawn():
     spec = MODELS["COCO"]
     person = _person(spec)
-    image = render.draw_skeleton(np.zeros((400, 400, 3), np.uint8), [person], spec)
+    image = render.draw_bodies(np.zeros((400, 400, 3), np.uint8), [person], spec)
     kp = person.keypoints[:, :2]
     for a, b in spec.pairs[spec.drawn_pairs:]:  # RShoulder-REar, LShoulder-LEar
         x, y = np.rint((kp[a] + kp[b]) / 2).astype(int)
@@ -53,8 +53,8 @@ def test_missing_parts_draw_nothing():
     spec = MODELS["COCO"]
     person = _person(spec)
     person.keypoints[3:5] = 0  # no RElbow, RWrist
-    image = render.draw_skeleton(np.zeros((400, 400, 3), np.uint8), [person], spec)
-    full = render.draw_skeleton(np.zeros((400, 400, 3), np.uint8), [_person(spec)], spec)
+    image = render.draw_bodies(np.zeros((400, 400, 3), np.uint8), [person], spec)
+    full = render.draw_bodies(np.zeros((400, 400, 3), np.uint8), [_person(spec)], spec)
     kp = _person(spec).keypoints[:, :2]
     x, y = np.rint((kp[3] + kp[4]) / 2).astype(int)
     assert tuple(image[y, x]) == (0, 0, 0) and tuple(full[y, x]) != (0, 0, 0)

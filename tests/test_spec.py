@@ -1,9 +1,9 @@
-"""The model facts in pose.spec against OpenPose's published tables."""
+"""The model facts in pose.families.openpose.spec against OpenPose's published tables."""
 import csv
 
 import pytest
 
-from pose.spec import DOWNLOADS, MODELS
+from pose.families.openpose.spec import DOWNLOADS, MODELS
 
 BODY_25 = MODELS["BODY_25"]
 
@@ -22,7 +22,7 @@ def test_grouping_only_pairs_are_not_drawn():
     assert coco.drawn == tuple(range(17)) and coco.drawn_pairs == 17
     assert [coco.pairs[k] for k in coco.grouping_only] == [(2, 16), (5, 17)]  # shoulder-ear
     assert mpi.drawn_pairs == len(mpi.pairs) == 14 and MODELS["MPI_4"].drawn == mpi.drawn
-    assert coco.colors_rgb is None and mpi.colors_rgb is None  # pose.render holds theirs
+    assert coco.colors_rgb is None and mpi.colors_rgb is None  # the layouts hold theirs (pose.layouts)
 
 
 def test_body25_keypoints_and_colours(shared_dir):

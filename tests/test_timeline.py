@@ -2,7 +2,7 @@
 import numpy as np
 
 from pose.analysis.track import TrackRuns
-from pose.io.timeline import LABEL_COLORS_BGR, MAX_PEOPLE_DRAWN, WIDTH, draw_timeline, tick_step
+from pose.app.timeline import LABEL_COLORS_BGR, MAX_PEOPLE_DRAWN, WIDTH, draw_timeline, tick_step
 
 RUNS = [TrackRuns(1, [("none", 0.0, 1.5), ("hello", 1.5, 3.0), ("none", 3.0, 12.5)], [("standing", 0.0, 12.5)]),
         TrackRuns(2, [("stop", 1.0, 3.4), ("stop", 3.5, 6.0)], [("sitting", 1.0, 3.4), ("sitting", 3.5, 6.0)])]

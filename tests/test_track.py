@@ -1,10 +1,10 @@
-"""pose.track: ids across frames and label smoothing, on synthetic sequences."""
+"""pose.analysis.track: ids across frames and label smoothing, on synthetic sequences."""
 import numpy as np
 import pytest
 
 from pose.analysis.track import LabelSmoother, Tracker, body_size, greedy_match, match_costs
-from pose.person import PoseClass
-from pose.spec import MODELS
+from pose.core.person import PoseClass
+from pose.families.openpose.spec import MODELS
 from tests.support import skeletons as S
 
 COCO = MODELS["COCO"]

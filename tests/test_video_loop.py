@@ -4,13 +4,12 @@ import threading
 import cv2
 import pytest
 
-from pose.estimator import PoseEstimator
+from pose.app.video import VideoOptions, run_video
+from pose.families.openpose.estimator import PoseEstimator
+from pose.families.openpose.spec import MODELS
 from pose.io import display
 from pose.io.inputs import open_video
-from pose.io.video import VideoOptions, run_video
-from pose.io.writers import read_jsonl
-from pose.spec import MODELS
-from tests.support.cli_tools import leftovers, make_video, video_facts
+from tests.support.cli_tools import leftovers, make_video, read_jsonl, video_facts
 from tests.support.nets import write_model
 
 

@@ -1,7 +1,8 @@
 """Gesture (hello / stop) and posture (sitting / standing / lying) of one person.
 
-Geometric rules on the keypoints, looked up by joint name so the COCO and MPI layouts
-share them. Image coordinates: x right, y down; "up" is -y.
+Geometric rules on the keypoints, looked up by semantic joint (pose.core.layout.JOINTS)
+so every layout shares them; a neck or mid-hip the layout lacks is the midpoint of both
+shoulders / hips where both are found. Image coordinates: x right, y down; "up" is -y.
 
 Every rule returns a `Decision`: a yes/no answer and a confidence in [0, 1], the
 product of
@@ -26,8 +27,8 @@ from typing import Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from pose.person import Person, PoseClass
-from pose.spec import ModelSpec
+from pose.core.layout import layout_of
+from pose.core.person import Person, PoseClass
 
 GESTURES = ("hello", "stop", "none", "unknown")
 POSTURES = ("sitting", "standing", "lying", "unknown")
@@ -163,25 +164,39 @@ def _any(decisions: Iterable[Decision]) -> Decision:
     return Decision(False, min(d.confidence for d in ds))
 
 
-class Joints:
-    """Keypoints of one person looked up by the layout-independent joint name."""
+# Joints a layout may lack, and the two whose midpoint stands in for them.
+DERIVED = {"neck": ("right_shoulder", "left_shoulder"), "mid_hip": ("right_hip", "left_hip")}
+SIDES = {"R": "right", "L": "left"}
 
-    def __init__(self, person: Person, spec: ModelSpec, min_confidence: float):
+
+class Joints:
+    """Keypoints of one person looked up by semantic joint name (pose.core.layout.JOINTS)."""
+
+    def __init__(self, person: Person, spec: object, min_confidence: float):
         # Python floats: every frame asks ~20 lookups of each person, and numpy scalars
         # made them the classifier's main cost.
         self._kp = np.asarray(person.keypoints, dtype=np.float64).tolist()
-        self._spec = spec
+        self._layout = layout_of(spec)
         self._min = min_confidence
 
     def get(self, name: str) -> Optional[Tuple[np.ndarray, float]]:
-        """(xy, confidence) of a joint, None when the layout lacks it or it is missing."""
-        i = self._spec.index(name)
+        """(xy, confidence) of a joint, None when it is missing, or the layout lacks it and
+        it cannot be derived (DERIVED)."""
+        i = self._layout.joint(name)
         if i is None:
-            return None
+            return self._derived(name)
         x, y, c = self._kp[i]
         if c <= 0.0 or c < self._min:
             return None
         return np.array([x, y]), float(min(c, 1.0))
+
+    def _derived(self, name: str) -> Optional[Tuple[np.ndarray, float]]:
+        if name not in DERIVED:
+            return None
+        ends = [self.get(end) for end in DERIVED[name]]
+        if any(end is None for end in ends):
+            return None
+        return np.mean([end[0] for end in ends], axis=0), min(end[1] for end in ends)
 
     def first(self, *names: str) -> Optional[Tuple[np.ndarray, float]]:
         """The first of several joints that is present."""
@@ -226,7 +241,7 @@ UP, DOWN = (0.0, -1.0), (0.0, 1.0)
 
 def arm_raised(j: Joints, side: str, th: ClassifyThresholds) -> Decision:
     """Is the forearm of side "R"/"L" raised (and, improved rule, the hand high)?"""
-    elbow, wrist = j.get(side + "Elbow"), j.get(side + "Wrist")
+    elbow, wrist = j.get(f"{SIDES[side]}_elbow"), j.get(f"{SIDES[side]}_wrist")
     if elbow is None or wrist is None:
         return UNKNOWN
     conf = min(elbow[1], wrist[1])
@@ -234,7 +249,7 @@ def arm_raised(j: Joints, side: str, th: ClassifyThresholds) -> Decision:
                       th.forearm_max_deg, th.angle_band_deg, conf)
     if th.wrist_below_shoulder is None:
         return angle
-    shoulder = j.first(side + "Shoulder", "Neck")
+    shoulder = j.first(f"{SIDES[side]}_shoulder", "neck")
     if shoulder is None:
         return UNKNOWN
     upper_arm = max(float(np.linalg.norm(shoulder[0] - elbow[0])), 1e-6)
@@ -254,7 +269,7 @@ def gesture(j: Joints, th: ClassifyThresholds) -> Tuple[str, float]:
     return ("none", "hello", "stop")[raised], conf
 
 
-# Hand keypoint indices (pose.spec.HAND_KEYPOINTS): the wrist, then 4 per finger, base to tip.
+# Hand keypoint indices (pose.layouts.hand21): the wrist, then 4 per finger, base to tip.
 _WRIST, _FINGERS = 0, tuple(tuple(range(1 + 4 * f, 5 + 4 * f)) for f in range(5))
 _INDEX_BASE, _PINKY_BASE = _FINGERS[1][0], _FINGERS[4][0]
 
@@ -349,7 +364,7 @@ def hand_gesture(person: Person, j: Joints, th: ClassifyThresholds) -> Optional[
 
 def leg_sitting(j: Joints, side: str, th: ClassifyThresholds) -> Decision:
     """The seed's per-leg test: foreshortened thigh or a clearly bent knee."""
-    parts = [j.get(side + p) for p in ("Hip", "Knee", "Ankle")]
+    parts = [j.get(f"{SIDES[side]}_{p}") for p in ("hip", "knee", "ankle")]
     if any(p is None for p in parts):
         return UNKNOWN
     (hip, ch), (knee, ck), (ankle, ca) = parts
@@ -363,11 +378,12 @@ def leg_sitting(j: Joints, side: str, th: ClassifyThresholds) -> Decision:
 
 
 def _torso(j: Joints) -> Optional[Tuple[np.ndarray, np.ndarray, float]]:
-    """(mid-hip, neck, confidence). The mid-hip is the layout's own MidHip where it has
-    one and found it (BODY_25: a part the net finds, not an average of one or two hips),
-    else the hips' midpoint; the shoulders' midpoint stands in for a missing neck."""
-    hips = j.get("MidHip") or j.middle("RHip", "LHip")
-    top = j.get("Neck") or j.middle("RShoulder", "LShoulder")
+    """(mid-hip, neck, confidence). The mid-hip is the layout's own where it has one and
+    found it (BODY_25: a keypoint the net finds, not an average of one or two hips), else
+    the hips' midpoint (of one hip where only one is found); the shoulders' likewise
+    stand in for a missing neck."""
+    hips = j.get("mid_hip") or j.middle("right_hip", "left_hip")
+    top = j.get("neck") or j.middle("right_shoulder", "left_shoulder")
     if hips is None or top is None:
         return None
     return hips[0], top[0], min(hips[1], top[1])
@@ -376,7 +392,8 @@ def _torso(j: Joints) -> Optional[Tuple[np.ndarray, np.ndarray, float]]:
 # Where the legs end, best first: the ankles; BODY_25's feet (heels, big toes) where the
 # ankles were not found, since a foot continues the shin and so points the same way
 # from the hips; the knees last (a bent leg's knee points elsewhere).
-LEG_ENDS = (("RAnkle", "LAnkle"), ("RHeel", "LHeel", "RBigToe", "LBigToe"), ("RKnee", "LKnee"))
+LEG_ENDS = (("right_ankle", "left_ankle"), ("right_heel", "left_heel", "right_big_toe", "left_big_toe"),
+            ("right_knee", "left_knee"))
 
 
 def lying(j: Joints, th: ClassifyThresholds) -> Decision:
@@ -404,7 +421,7 @@ def knees_high(j: Joints, th: ClassifyThresholds) -> Decision:
     length = max(float(np.linalg.norm(top - hips)), 1e-6)
     drops = []
     for side in "RL":
-        hip, knee = j.get(side + "Hip"), j.get(side + "Knee")
+        hip, knee = j.get(f"{SIDES[side]}_hip"), j.get(f"{SIDES[side]}_knee")
         if hip is not None and knee is not None:
             drops.append(((knee[0][1] - hip[0][1]) / length, min(hip[1], knee[1])))
     if not drops:
@@ -434,9 +451,10 @@ def posture(j: Joints, th: ClassifyThresholds) -> Tuple[str, float]:
     return ("sitting" if sits.value else "standing"), conf
 
 
-def classify(person: Person, spec: ModelSpec,
+def classify(person: Person, spec: object,
              thresholds: ClassifyThresholds = DEFAULT_THRESHOLDS) -> PoseClass:
-    """Gesture and posture of one person, each with a confidence in [0, 1]."""
+    """Gesture and posture of one person, each with a confidence in [0, 1]; `spec` is the
+    layout (or anything carrying one)."""
     j = Joints(person, spec, thresholds.min_keypoint_confidence)
     g, gc = gesture(j, thresholds)
     rule = None
@@ -469,7 +487,8 @@ def pose_class_json(pc: PoseClass) -> Dict[str, object]:
     return out
 
 
-def classify_people(people: Iterable[Person], spec: ModelSpec) -> None:
-    """Set every person's pose_class."""
+def classify_people(people: Iterable[Person], spec: object) -> None:
+    """Set every person's pose_class. `spec`: the people's layout, or anything carrying one
+    (an estimator's spec)."""
     for person in people:
         person.pose_class = classify(person, spec)

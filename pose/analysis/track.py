@@ -25,8 +25,9 @@ from typing import Deque, List, Tuple
 import numpy as np
 
 from pose.analysis.classify import DEFAULT_THRESHOLDS, SILENT_LABELS, ClassifyThresholds, classify
-from pose.person import Person, PoseClass
-from pose.spec import ModelSpec
+from pose.core.estimator import ModelInfo
+from pose.core.layout import layout_of
+from pose.core.person import Person, PoseClass
 
 SMOOTHING_METHODS = ("majority", "hysteresis")
 # Share of the previous velocity kept at each observation: damps detection jitter.
@@ -163,7 +164,7 @@ class TrackRuns:
 class Tracker:
     """Gives people persistent ids across video frames and smooths their labels."""
 
-    def __init__(self, spec: ModelSpec, window: int = 5, method: str = "majority",
+    def __init__(self, spec: ModelInfo, window: int = 5, method: str = "majority",
                  max_distance: float = 0.5, max_missing: int = 10,
                  thresholds: ClassifyThresholds = DEFAULT_THRESHOLDS,
                  classify_people: bool = True):
@@ -173,6 +174,7 @@ class Tracker:
         if max_missing < 0:
             raise ValueError(f"max_missing must be at least 0, got {max_missing}")
         self.spec = spec
+        self._keypoints = layout_of(spec).n_keypoints
         self.window, self.method = window, method
         self.max_distance, self.max_missing = max_distance, max_missing
         self.thresholds = thresholds
@@ -188,15 +190,15 @@ class Tracker:
         if self.times and t < self.times[-1]:
             raise ValueError(f"frame time {t} s is earlier than the previous {self.times[-1]} s")
         kps = [np.asarray(p.keypoints, dtype=np.float64) for p in people]
-        shape = (self.spec.n_keypoints, 3)
+        shape = (self._keypoints, 3)
         if any(k.shape != shape for k in kps):
             raise ValueError(f"{self.spec.name} people need keypoints of shape {shape}, got "
                              f"{sorted({k.shape for k in kps if k.shape != shape})}")
         frame = len(self.times)
         self.times.append(float(t))
         predicted = np.array([tr.predicted(t) for tr in self.live]).reshape(
-            len(self.live), self.spec.n_keypoints, 3)
-        detected = np.array(kps).reshape(len(kps), self.spec.n_keypoints, 3)
+            len(self.live), self._keypoints, 3)
+        detected = np.array(kps).reshape(len(kps), self._keypoints, 3)
         pairs = greedy_match(match_costs(predicted, detected), self.max_distance)
         track_of = {p: self.live[tr] for tr, p in pairs}
         seen_now = set()

@@ -8,7 +8,9 @@ import argparse
 import sys
 from typing import List, Mapping, Optional, Sequence, Set
 
-from pose.arguments import OneLineParser, argument_type, parse_float, parse_int
+from pose.core.arguments import OneLineParser, argument_type, parse_float, parse_int
+from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from pose.core.signals import exit_code_of, sigterm_raises, word_for
 from pose.download.fetch import (
     _MISSING,
     MAX_PAUSE_S,
@@ -24,9 +26,7 @@ from pose.download.fetch import (
     urls_for,
     verify_file,
 )
-from pose.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from pose.signals import exit_code_of, sigterm_raises, word_for
-from pose.spec import DOWNLOADS, WEIGHTS_LICENCE
+from pose.families.openpose.spec import DOWNLOADS, WEIGHTS_LICENCE
 
 _EPILOG = """\
 examples:
@@ -46,7 +46,7 @@ mirrors: a mirror is a base URL (http://, https://, file://) or a local director
 weights' file name ({files}) is appended.
 A mirror ending in .caffemodel names the file itself: it is used for the model of that
 file name, or for the one model requested. Your mirrors are tried before the built-in
-ones (pose/spec.py). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
+ones (pose/families/openpose/spec.py). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
 
 exit status: 0 every requested model is present and verified; 1 some model could not be
 downloaded or failed verification (the message says how to place it by hand); 2 bad

@@ -1,7 +1,7 @@
 """Download and verify the OpenPose weights files.
 
 `getModels.sh` runs this through pose.download.cli (`python -m pose.download --help`).
-The facts (paths, sizes, checksums, mirrors) live in pose.spec.DOWNLOADS; this module
+The facts (paths, sizes, checksums, mirrors) live in pose.families.openpose.spec.DOWNLOADS; this module
 holds only the procedure: try each mirror in order, stream to `<file>.part`, resume
 with an HTTP Range request where the server allows it, check the size and every
 published checksum (SHA-256; for BODY_25, the hand and the face only an MD5 exists, and
@@ -25,8 +25,8 @@ from typing import BinaryIO, Callable, Dict, Iterator, List, Mapping, Optional, 
 from urllib.parse import quote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
-from pose.files import FileLock, file_digest, remove, remove_stale_temps, temp_path
-from pose.spec import Weights
+from pose.core.files import FileLock, file_digest, remove, remove_stale_temps, temp_path
+from pose.families.openpose.spec import Weights
 
 try:
     import requests
@@ -124,7 +124,7 @@ def _update(hashers: Mapping[str, "hashlib._Hash"], chunk: bytes) -> None:
 
 def digests_of(path: Path, weights: Weights) -> Dict[str, str]:
     """The hex digests of `path` for every checksum published for `weights` (each computed
-    once per process and file version: pose.files)."""
+    once per process and file version: pose.core.files)."""
     return {name: file_digest(path, name) for name in weights.checksums()}
 
 

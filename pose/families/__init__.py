@@ -1,3 +1,59 @@
 """Model families: each a folder that turns frames into people with its own networks,
 pre- and post-processing (OpenPose, RTMPose/RTMO, BlazePose). Shared machinery of the
-top-down families (one crop per person) is in `pose.families.topdown`."""
+top-down families (one crop per person) is in `pose.families.topdown`.
+
+The registry: `FAMILIES` maps a family's name (the tools' --family) to the module that
+serves it, imported only when asked for (so `import pose` and the tools' import guard
+stay light). A family module provides:
+
+    MODELS: Dict[str, ModelInfo]   # model name -> its spec (pose.core.estimator.ModelInfo:
+                                   # name, layout; anything else the family needs)
+    DEFAULT_MODEL: str             # the tools' --mode default
+    MODEL_HELP: str                # --mode's help
+    add_options(parser)            # its own options and help text, in its own groups
+    check_options(parser, args)    # values valid alone but not together (parser.error)
+    make_estimator(args, say, throughput, threads, device) -> Estimator
+                                   # pose.core.estimator's protocol; module-level, so a
+                                   # batch can pickle it to its worker processes and actors
+    identity(args) -> (model, options)
+                                   # what makes two runs' outputs equal (batch resume):
+                                   # the model files by content, the options that matter
+    NEGATIVE_OPTIONS: Tuple[str, ...]  # options whose values may start with "-"
+
+Its weights files are listed where pose.download finds them (OpenPose: spec.DOWNLOADS).
+
+A second family is one new folder (pose/families/<name>/) and one entry here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from types import ModuleType
+from typing import Dict
+
+
+@dataclass(frozen=True)
+class FamilyEntry:
+    name: str  # --family's value
+    module: str  # the module that provides the interface above
+    summary: str  # one line for --help
+
+
+FAMILIES: Dict[str, FamilyEntry] = {
+    "openpose": FamilyEntry("openpose", "pose.families.openpose.family",
+                            "OpenPose's body networks (COCO, MPI, MPI_4, BODY_25), with its hand and face networks"),
+}
+DEFAULT_FAMILY = "openpose"
+
+
+def register(entry: FamilyEntry) -> None:
+    """Add (or replace) a family, for families that live outside the package (and tests)."""
+    FAMILIES[entry.name] = entry
+
+
+def get_family(name: str) -> ModuleType:
+    """The family module by name, case-insensitively; ValueError names the choices."""
+    key = str(name).strip().lower()
+    if key not in FAMILIES:
+        raise ValueError(f"unknown family {name!r}: choose one of {', '.join(FAMILIES)}")
+    return import_module(FAMILIES[key].module)

@@ -2,14 +2,14 @@
 ours) and OpenPose's --write_coco_json results (what COCO's evaluation tools read).
 
 OpenPose writes {"version": 1.3, "people": [{"person_id": [-1], "pose_keypoints_2d":
-[x0, y0, c0, x1, ...], "face_keypoints_2d": [], ...}]}; a part that was not found is
+[x0, y0, c0, x1, ...], "face_keypoints_2d": [], ...}]}; a keypoint that was not found is
 0, 0, 0. The tools' own JSON and JSON Lines add fields beside OpenPose's (never instead
 of them): the model, the image size, each person's score and, when classified, its
 "pose_class". The per-frame files of --write_json DIR hold OpenPose's fields only
 (`openpose_frame_json`), named as OpenPose names them (`openpose_frame_name`).
 
 Keypoint scale (OpenPose's --keypoint_scale, KEYPOINT_SCALES): 0 source-image pixels,
-3 x / (width - 1) and y / (height - 1) in [0, 1], 4 the same mapped to [-1, 1]. A part
+3 x / (width - 1) and y / (height - 1) in [0, 1], 4 the same mapped to [-1, 1]. A keypoint
 that was not found stays 0, 0, 0 in every scale (its confidence 0 says so; OpenPose
 would shift it to -1, -1 in scale 4). COCO results are always in pixels, as COCO's
 evaluation needs.
@@ -23,8 +23,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from pose.analysis.classify import pose_class_json
-from pose.person import Person
-from pose.spec import ModelSpec
+from pose.core.estimator import ModelInfo
+from pose.core.layout import layout_of
+from pose.core.person import Person
 
 OPENPOSE_JSON_VERSION = 1.3
 # OpenPose's per-person fields that a body-only run leaves empty.
@@ -61,7 +62,7 @@ def parse_keypoint_scale(text: object) -> int:
 
 
 def scale_keypoints(keypoints: np.ndarray, image_size: Tuple[int, int], keypoint_scale: int = 0) -> np.ndarray:
-    """(N, 3) keypoints in `keypoint_scale`'s units (see the module doc); parts not found
+    """(N, 3) keypoints in `keypoint_scale`'s units (see the module doc); keypoints not found
     stay 0, 0, 0."""
     kp = np.array(keypoints, dtype=np.float64)
     if keypoint_scale == 0:
@@ -79,7 +80,7 @@ def scale_keypoints(keypoints: np.ndarray, image_size: Tuple[int, int], keypoint
 def flat_keypoints(person: Person, image_size: Optional[Tuple[int, int]] = None,
                    keypoint_scale: int = 0) -> List[float]:
     """x0, y0, c0, x1, ... rounded, in `keypoint_scale`'s units (scales 3 and 4 need the
-    image's (width, height)); missing parts stay 0, 0, 0."""
+    image's (width, height)); missing keypoints stay 0, 0, 0."""
     return flat_array(person.keypoints, image_size, keypoint_scale)
 
 
@@ -113,12 +114,20 @@ def person_json(person: Person, person_id: int = UNTRACKED,
     if not extras:
         return out
     out["score"] = round(float(person.score), SCORE_DECIMALS)
+    if person.box is not None:  # families with a person detector (OpenPose has none)
+        corners = np.column_stack([np.asarray(person.box, dtype=np.float64).reshape(2, 2), np.ones(2)])
+        x0, y0, _, x1, y1, _ = flat_array(corners, image_size, keypoint_scale)
+        out["box"] = [x0, y0, x1, y1]
+        if person.box_score is not None:
+            out["box_score"] = round(float(person.box_score), SCORE_DECIMALS)
+    if person.visibility is not None:
+        out["visibility"] = [round(float(v), SCORE_DECIMALS) for v in person.visibility]
     if person.pose_class is not None and pose_class_json is not None:
         out["pose_class"] = pose_class_json(person.pose_class)
     return out
 
 
-def frame_json(people: Sequence[Person], spec: ModelSpec, image_size: Tuple[int, int], *,
+def frame_json(people: Sequence[Person], spec: ModelInfo, image_size: Tuple[int, int], *,
                person_ids: Optional[Sequence[int]] = None,
                pose_class_json: Optional[Callable[[object], dict]] = None,
                keypoint_scale: int = 0, **extra: object) -> Dict[str, object]:
@@ -141,7 +150,7 @@ def run_info(estimator) -> Dict[str, str]:
     return {"engine": estimator.engine, "precision": estimator.precision}
 
 
-def result_json(people: Sequence[Person], spec: ModelSpec, image_size: Tuple[int, int],
+def result_json(people: Sequence[Person], spec: ModelInfo, image_size: Tuple[int, int],
                 tracked: bool = False, keypoint_scale: int = 0, **extra: object) -> Dict[str, object]:
     """OpenPose-layout JSON; person_id is the track id when tracked, else -1."""
     ids = [p.track_id for p in people] if tracked else None
@@ -185,16 +194,17 @@ def coco_image_ids(names: Sequence[str]) -> List[int]:
     return list(range(len(names)))
 
 
-def coco_results(people: Sequence[Person], spec: ModelSpec, image_id: int) -> List[Dict[str, object]]:
+def coco_results(people: Sequence[Person], spec: ModelInfo, image_id: int) -> List[Dict[str, object]]:
     """OpenPose's --write_coco_json entries of one image: per person "image_id",
     "category_id" 1, "keypoints" [x, y, v] x 17 in COCO's order (pixels; v 1 found, 0
     not, with x = y = 0) and "score" (the person's). ValueError for a layout without
     COCO's keypoints (MPI)."""
-    if spec.coco17 is None:
+    coco17 = layout_of(spec).coco17
+    if coco17 is None:
         raise ValueError(f"{spec.name} has no COCO keypoint mapping: COCO results need COCO or BODY_25")
     out = []
     for person in people:
-        kp = np.asarray(person.keypoints, dtype=np.float64)[list(spec.coco17)]
+        kp = np.asarray(person.keypoints, dtype=np.float64)[list(coco17)]
         flat: List[float] = []
         for x, y, c in kp.tolist():
             found = c > 0

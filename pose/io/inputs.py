@@ -20,11 +20,11 @@ from typing import Callable, List, Optional, Sequence, Tuple, TypeVar, Union
 import cv2
 import numpy as np
 
-from pose.decode.preprocess import to_bgr
-from pose.errors import InputError
+from pose.core.errors import InputError
+from pose.core.image import to_bgr
+from pose.core.paths import display_path
+from pose.core.quiet import native_stderr_silenced
 from pose.io.headers import declared_size
-from pose.paths import display_path
-from pose.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm")
 # What a folder of videos is searched for (the containers FFmpeg builds of OpenCV read).

@@ -1,9 +1,11 @@
 """Drawing people on images: numbered keypoints, OpenPose-coloured skeletons, labels.
 
-The palettes and size ratios are OpenPose's rendering facts (poseParametersRender.hpp
-and renderKeypointsCpu): every keypoint has a colour, a limb takes the colour of its
-second keypoint, and line and circle sizes follow the person's size in the frame.
-Drawing functions draw in place and return the image.
+The size ratios are OpenPose's rendering facts (renderKeypointsCpu), the colours the
+layout's (pose.layouts: OpenPose's palettes for its layouts): every keypoint has a
+colour, a bone takes the colour of its second keypoint, and line and circle sizes
+follow the person's size in the frame. Any layout draws so. Functions named draw_*
+draw in place and return the image; the *_view functions make the tools' pictures.
+`spec` is a Layout or anything carrying one (a family's model spec).
 """
 from __future__ import annotations
 
@@ -14,61 +16,40 @@ import cv2
 import numpy as np
 
 from pose.analysis.classify import label_text
-from pose.person import Person
-from pose.spec import COCO_KEYPOINTS, MPI_KEYPOINTS, PARTS, ModelSpec
+from pose.core.layout import Layout, layout_of
+from pose.core.person import Person
+from pose.layouts import FACE70, HAND21
 
-# RGB per keypoint, in the layout's keypoint order (OpenPose's POSE_*_COLORS_RENDER_GPU).
-PALETTES_RGB = {
-    COCO_KEYPOINTS: (
-        (255, 0, 85), (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0),
-        (85, 255, 0), (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255), (0, 170, 255),
-        (0, 85, 255), (0, 0, 255), (255, 0, 170), (170, 0, 255), (255, 0, 255), (85, 0, 255),
-    ),
-    MPI_KEYPOINTS: (
-        (255, 0, 85), (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0),
-        (85, 255, 0), (43, 255, 0), (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255),
-        (0, 170, 255), (0, 85, 255), (0, 0, 255),
-    ),
-}
 # OpenPose's size rules: circle thickness = sqrt(frame area) / 75 scaled by the person's
 # share of the frame (at least 2 px); lines are 3/4 of that.
 CIRCLE_RATIO = 1 / 75
 LINE_RATIO_OF_CIRCLE = 0.75
 MIN_THICKNESS = 2
 # OpenPose's hand and face renderers (renderHand.cpp, renderFace.cpp): (circle ratio,
-# line ratio of the circle), sized by the part's own extent; a part under 5% of the
+# line ratio of the circle), sized by the hand's or face's own extent; one under 5% of the
 # frame gets small filled dots.
-PART_RATIOS = {"HAND": (1 / 50, 0.75), "FACE": (1 / 75, 0.334)}
+PART_RATIOS = {HAND21.name: (1 / 50, 0.75), FACE70.name: (1 / 75, 0.334)}
 SMALL_PART_SHARE = 0.05
 # The seed's numbered-keypoint look: yellow dots, red indices, sized for ~600 px images.
 NUMBER_DOT_BGR = (0, 255, 255)
 NUMBER_TEXT_BGR = (0, 0, 255)
 SEED_IMAGE_SIZE = 600
-# Parts a label is placed above, most preferred first (names from both layouts).
-HEAD_PARTS = ("Head", "Nose", "REye", "LEye", "REar", "LEar", "Neck")
+# Joints a label is placed above, most preferred first.
+HEAD_JOINTS = ("head", "nose", "right_eye", "left_eye", "right_ear", "left_ear", "neck")
 LABEL_BGR = (255, 255, 255)
 LABEL_BACKGROUND_BGR = (40, 40, 40)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-def palette_bgr(spec: ModelSpec) -> np.ndarray:
-    """(N, 3) uint8 BGR colour per keypoint of `spec`'s layout: the spec's own
-    (spec.colors_rgb, BODY_25), else the palette here for its layout."""
-    rgb = spec.colors_rgb or PALETTES_RGB.get(spec.keypoints)
-    if rgb is None or len(rgb) != spec.n_keypoints:
-        raise ValueError(f"no rendering palette for the {spec.name} keypoint layout")
-    return np.asarray(rgb, dtype=np.uint8)[:, ::-1]
+def palette_bgr(spec: object) -> np.ndarray:
+    """(N, 3) uint8 BGR colour per keypoint of the layout."""
+    return np.asarray(layout_of(spec).colors_rgb, dtype=np.uint8)[:, ::-1]
 
 
-def limb_colors_bgr(spec: ModelSpec) -> np.ndarray:
-    """(len(spec.drawn), 3) BGR colour per drawn limb, in spec.drawn's order: its second
-    keypoint's colour."""
-    ends = [spec.pairs[k][1] for k in spec.drawn]
-    return palette_bgr(spec)[ends]
-
-
-def _color(c: np.ndarray) -> tuple:
-    return tuple(int(v) for v in c)
+def limb_colors_bgr(spec: object) -> np.ndarray:
+    """(bones, 3) BGR colour per bone of the layout, in its order: its second keypoint's colour."""
+    layout = layout_of(spec)
+    return palette_bgr(layout)[[b for _, b in layout.bones]]
 
 
 def _points(person: Person) -> np.ndarray:
@@ -91,11 +72,10 @@ def keypoints_thickness(found: np.ndarray, image_size: tuple, ratio: float = CIR
     return max(int(round(np.sqrt(w * h) * ratio * share)), MIN_THICKNESS), share
 
 
-def draw_skeleton(image: np.ndarray, people: Sequence[Person], spec: ModelSpec) -> np.ndarray:
-    """Limbs (the pairs of spec.drawn: never the grouping-only ones) and keypoints of every
-    person, OpenPose style."""
+def draw_bodies(image: np.ndarray, people: Sequence[Person], spec: object) -> np.ndarray:
+    """Bones and keypoints of every person, OpenPose style."""
     h, w = image.shape[:2]
-    colors, limbs = _drawing_facts(spec)
+    colors, limbs = _drawing_facts(layout_of(spec))
     for person in people:
         visible = person.visible().tolist()
         pts = [tuple(p) for p in _points(person).tolist()]  # Python ints: cv2 takes them fastest
@@ -118,30 +98,30 @@ def _bgr(colors_rgb: tuple) -> tuple:
 
 
 @functools.lru_cache(maxsize=None)
-def _drawing_facts(spec: ModelSpec) -> tuple:
-    """(BGR tuple per keypoint, (a, b, BGR tuple) per drawn limb), once per layout: a
-    frame of 10 people draws ~400 shapes, and converting their colours each time cost
-    as much as drawing them."""
-    colors = tuple(_color(c) for c in palette_bgr(spec))
-    limbs = tuple((a, b, _color(c)) for (a, b), c in zip((spec.pairs[p] for p in spec.drawn), limb_colors_bgr(spec)))
+def _drawing_facts(layout: Layout) -> tuple:
+    """(BGR tuple per keypoint, (a, b, BGR tuple) per bone), once per layout: a frame of
+    10 people draws ~400 shapes, and converting their colours each time cost as much as
+    drawing them."""
+    colors = _bgr(layout.colors_rgb)
+    limbs = tuple((a, b, colors[b]) for a, b in layout.bones)
     return colors, limbs
 
 
-def _draw_part(image: np.ndarray, keypoints: np.ndarray, spec: ModelSpec) -> None:
+def _draw_part(image: np.ndarray, keypoints: np.ndarray, layout: Layout) -> None:
     """One hand or face in OpenPose's style: bones in their second keypoint's colour, dots."""
     h, w = image.shape[:2]
     visible = keypoints[:, 2] > 0
     if not visible.any():
         return
     pts = np.rint(keypoints[:, :2]).astype(np.int64)
-    circle_ratio, line_ratio = PART_RATIOS[spec.name]
+    circle_ratio, line_ratio = PART_RATIOS[layout.name]
     t, share = keypoints_thickness(keypoints[visible, :2], (w, h), circle_ratio)
     line = max(1, int(round(t * line_ratio)))
-    colors = _bgr(tuple(spec.colors_rgb))
-    for a, b in spec.bones:
+    colors = _bgr(layout.colors_rgb)
+    for a, b in layout.bones:
         if visible[a] and visible[b]:
             cv2.line(image, tuple(pts[a]), tuple(pts[b]), colors[b], line, cv2.LINE_AA)
-    # OpenPose: a ring of radius t/2 and thickness t (a disc of radius t); small parts
+    # OpenPose: a ring of radius t/2 and thickness t (a disc of radius t); small hands and faces
     # get filled dots of radius t/2.
     radius = t if share > SMALL_PART_SHARE else max(1, t // 2)
     for j in np.flatnonzero(visible):
@@ -151,15 +131,15 @@ def _draw_part(image: np.ndarray, keypoints: np.ndarray, spec: ModelSpec) -> Non
 def draw_hands_and_faces(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
     """Every person's hand skeletons and face points (those estimated), OpenPose style."""
     for person in people:
-        for keypoints, part in ((person.hand_left_keypoints, "HAND"), (person.hand_right_keypoints, "HAND"),
-                                (person.face_keypoints, "FACE")):
+        for keypoints, layout in ((person.hand_left_keypoints, HAND21), (person.hand_right_keypoints, HAND21),
+                                  (person.face_keypoints, FACE70)):
             if keypoints is not None:
-                _draw_part(image, np.asarray(keypoints, dtype=np.float64), PARTS[part])
+                _draw_part(image, np.asarray(keypoints, dtype=np.float64), layout)
     return image
 
 
 def draw_numbered_keypoints(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
-    """The seed's keypoint view: a dot and the keypoint's index at every found part."""
+    """The seed's keypoint view: a dot and the keypoint's index at every found keypoint."""
     h, w = image.shape[:2]
     scale = max(h, w) / SEED_IMAGE_SIZE
     radius = max(2, int(round(5 * scale)))
@@ -173,12 +153,13 @@ def draw_numbered_keypoints(image: np.ndarray, people: Sequence[Person]) -> np.n
     return image
 
 
-def label_anchor(person: Person, spec: ModelSpec) -> Optional[tuple]:
-    """Where a person's label goes: above the first head part found, else above the
-    topmost part; None when nothing was found."""
+def label_anchor(person: Person, spec: object) -> Optional[tuple]:
+    """Where a person's label goes: above the first head joint found, else above the
+    topmost keypoint; None when nothing was found."""
     visible = person.visible()
-    for name in HEAD_PARTS:
-        j = spec.index(name)
+    layout = layout_of(spec)
+    for name in HEAD_JOINTS:
+        j = layout.joint(name)
         if j is not None and visible[j]:
             return tuple(_points(person)[j])
     if not visible.any():
@@ -203,7 +184,7 @@ def draw_text_box(image: np.ndarray, text: str, origin: tuple, scale: float,
 
 
 def draw_labels(image: np.ndarray, people: Sequence[Person], labels: Sequence[str],
-                spec: ModelSpec) -> np.ndarray:
+                spec: object) -> np.ndarray:
     """Each non-empty label once, centred above its person's head."""
     h, w = image.shape[:2]
     scale = max(0.4, max(h, w) / 1000)
@@ -234,10 +215,10 @@ def person_labels(people: Sequence[Person], with_ids: bool) -> List[str]:
     return labels
 
 
-def skeleton_view(image: np.ndarray, people: Sequence[Person], spec: ModelSpec,
+def skeleton_view(image: np.ndarray, people: Sequence[Person], spec: object,
                   with_ids: bool = False) -> np.ndarray:
     """Limbs, keypoints, hands and faces (where estimated) and labels drawn on `image` (in place)."""
-    draw_skeleton(image, people, spec)
+    draw_bodies(image, people, spec)
     draw_hands_and_faces(image, people)
     return draw_labels(image, people, person_labels(people, with_ids), spec)
 

@@ -17,10 +17,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from pose.errors import OutputError
-from pose.files import Busy, FileLock, remove, remove_stale_temps, temp_path, write_atomic
+from pose.core.errors import OutputError
+from pose.core.files import Busy, FileLock, remove, remove_stale_temps, temp_path, write_atomic
+from pose.core.paths import display_path
 from pose.io.inputs import native_stderr_silenced
-from pose.paths import display_path
 
 JPEG_QUALITY = 95
 # MPEG-4 Part 2: the codec every pip build of OpenCV can write into .mp4.
@@ -77,8 +77,8 @@ def write_json(path: PathLike, obj: object) -> Path:
 
 @dataclass
 class OutputOptions:
-    """What a run writes, images and videos alike (pose.io.images.ImageOptions and
-    pose.io.video.VideoOptions add their own)."""
+    """What a run writes, images and videos alike (pose.app.images.ImageOptions and
+    pose.app.video.VideoOptions add their own)."""
 
     out_dir: Path  # the mode's folder, e.g. Output/videos/COCO
     write_json: bool = True
@@ -355,7 +355,3 @@ class CocoResultsWriter:
         self.done = True
 
 
-def read_jsonl(path: PathLike) -> list:
-    """Every object of a JSON Lines file (for tests and tools reading our output)."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]

@@ -3,8 +3,8 @@
 Sources (MMPose test data, Apache-2.0): COCO-17 (`coco/test_coco.json`; the feet of the
 same people from `coco/test_coco_wholebody.json`), MPII-16 (`mpii/test_mpii.json`) and
 Human3.6M-17 (`h36m/h36m_coco.json`, whose category lists the H36M joint order). Each
-person is converted to OpenPose's COCO-18, MPI-15 and BODY_25 layouts as an (N, 3) array
-of x, y, visible (1.0) / missing (0.0).
+person is converted to OpenPose's COCO-18, MPI-15 and BODY_25 layouts, and to COCO-17
+(pose.layouts.COCO17), as an (N, 3) array of x, y, visible (1.0) / missing (0.0).
 
 Conversions (stated because OpenPose's layouts have parts the datasets lack):
 - COCO-18 and BODY_25 Neck = midpoint of the two shoulders, BODY_25 MidHip = midpoint of
@@ -51,6 +51,7 @@ COCO17_TO = {
     "MPI": [_c["nose"], _COCO_NECK, _c["rsho"], _c["relb"], _c["rwri"], _c["lsho"], _c["lelb"],
             _c["lwri"], _c["rhip"], _c["rkne"], _c["rank"], _c["lhip"], _c["lkne"], _c["lank"],
             ("mid", _COCO_NECK, _COCO_MIDHIP)],
+    "COCO17": list(range(17)),
     "BODY_25": [_c["nose"], _COCO_NECK, _c["rsho"], _c["relb"], _c["rwri"], _c["lsho"], _c["lelb"],
                 _c["lwri"], _COCO_MIDHIP, _c["rhip"], _c["rkne"], _c["rank"], _c["lhip"], _c["lkne"],
                 _c["lank"], _c["reye"], _c["leye"], _c["rear"], _c["lear"], *range(FOOT, FOOT + 6)],
@@ -61,6 +62,7 @@ MPII16_TO = {
     "COCO": [None, 8, 12, 11, 10, 13, 14, 15, 2, 1, 0, 3, 4, 5, None, None, None, None],
     "MPI": [9, 8, 12, 11, 10, 13, 14, 15, 2, 1, 0, 3, 4, 5, ("mid", 7, 6)],
     "BODY_25": [None, 8, 12, 11, 10, 13, 14, 15, 6, 2, 1, 0, 3, 4, 5] + [None] * 10,
+    "COCO17": [None, None, None, None, None, 13, 12, 14, 11, 15, 10, 3, 2, 4, 1, 5, 0],
 }
 # H36M in its standard order: 0 pelvis 1 rhip 2 rknee 3 rfoot 4 lhip 5 lknee 6 lfoot
 #   7 spine 8 thorax 9 neck_base 10 head 11 lsho 12 lelb 13 lwri 14 rsho 15 relb 16 rwri.
@@ -70,6 +72,7 @@ H36M17_TO = {
     "COCO": [9, 8, 14, 15, 16, 11, 12, 13, 1, 2, 3, 4, 5, 6, None, None, None, None],
     "MPI": [10, 8, 14, 15, 16, 11, 12, 13, 1, 2, 3, 4, 5, 6, ("mid", 8, 0)],
     "BODY_25": [9, 8, 14, 15, 16, 11, 12, 13, 0, 1, 2, 3, 4, 5, 6] + [None] * 10,
+    "COCO17": [9, None, None, None, None, 11, 14, 12, 15, 13, 16, 4, 1, 5, 2, 6, 3],
 }
 
 

@@ -65,6 +65,12 @@ def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *fragm
     return lines[0]
 
 
+def read_jsonl(path: Path) -> list:
+    """Every object of a JSON Lines file (the video tool's output)."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def load_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 

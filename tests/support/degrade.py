@@ -6,7 +6,7 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
-from pose.spec import ModelSpec
+from pose.families.openpose.spec import ModelSpec
 
 
 def blur(output: np.ndarray, sigma: float) -> np.ndarray:

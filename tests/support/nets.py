@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.model.architecture import Layer, build_layers, deploy_text
-from pose.spec import ModelSpec
+from pose.families.openpose.net.architecture import Layer, build_layers, deploy_text
+from pose.families.openpose.spec import ModelSpec
 from tests.support.random_weights import random_weights, write_random_caffemodel
 
 NARROW = 0.125  # ~3-5 MB of weights instead of ~200 MB

@@ -18,9 +18,9 @@ from typing import Tuple
 
 import numpy as np
 
-from pose.model.architecture import INPUT_NAME, Layer, to_prototxt
-from pose.model.caffemodel import write_caffemodel
-from pose.spec import STRIDE, ModelSpec
+from pose.families.openpose.net.architecture import INPUT_NAME, Layer, to_prototxt
+from pose.families.openpose.spec import STRIDE, ModelSpec
+from pose.runtime.caffemodel import write_caffemodel
 
 SLOTS = STRIDE * STRIDE * 3
 # Value range of each kind of channel: heatmaps and background in [0, 1], PAFs in [-1, 1].

@@ -1,4 +1,4 @@
-"""Accuracy of pose.classify on the real annotated people, against labels set by eye.
+"""Accuracy of pose.analysis.classify on the real annotated people, against labels set by eye.
 
 Labels: tests/data/pose_labels.json (how they were decided is written in the file).
 Run `python -m tests.pose_accuracy` from the repository root for the per-class table
@@ -14,8 +14,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from pose.analysis.classify import DEFAULT_THRESHOLDS, SEED_THRESHOLDS, ClassifyThresholds, classify
-from pose.person import Person
-from pose.spec import MODELS
+from pose.core.person import Person
+from pose.families.openpose.spec import MODELS
 from tests.support.annotations import load_all
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "pose_labels.json"

@@ -7,7 +7,7 @@ from typing import Dict, List, Sequence, Union
 
 import numpy as np
 
-from pose.model.caffemodel import write_caffemodel
+from pose.runtime.caffemodel import write_caffemodel
 
 
 def random_weights(layers: Sequence, seed: int = 0) -> Dict[str, List[np.ndarray]]:

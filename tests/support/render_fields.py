@@ -20,8 +20,9 @@ from typing import Iterable, Optional, Sequence
 import cv2
 import numpy as np
 
-from pose.decode.preprocess import Geometry
-from pose.spec import STRIDE, ModelSpec
+from pose.families.openpose.preprocess import Geometry
+from pose.families.openpose.spec import STRIDE, ModelSpec
+from tests.support.inverses import image_to_input
 
 HEATMAP_SIGMA = 7.0  # input pixels, OpenPose's training target
 PAF_HALF_WIDTH = 1.0  # grid cells either side of the limb, OpenPose's training target
@@ -42,7 +43,7 @@ def render_output(people: Sequence[np.ndarray], spec: ModelSpec, geometry: Geome
     w, h = geometry.output_size
     gx = np.arange(w, dtype=np.float64)
     gy = np.arange(h, dtype=np.float64)
-    scaled = [np.column_stack([geometry.image_to_input(np.asarray(p, float)[:, :2]),
+    scaled = [np.column_stack([image_to_input(geometry, np.asarray(p, float)[:, :2]),
                                np.asarray(p, float)[:, 2] > 0]) for p in people]
     heat = _heatmaps(scaled, spec.n_keypoints, gx, gy) * peak
     background = 1.0 - heat.max(axis=0, initial=0.0)

@@ -6,15 +6,18 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from pose.decode.people import DecodeOptions, decode
-from pose.decode.preprocess import compute_geometry, parse_net_resolution
-from pose.person import Person
-from pose.spec import ModelSpec
+from pose.core.person import Person
+from pose.families.openpose.people import DecodeOptions, decode
+from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
+from pose.families.openpose.spec import ModelSpec
 from tests.support.annotations import AnnotatedImage
 from tests.support.crowd import compose_crowd, people_pool
 from tests.support.degrade import random_dropped_limbs
 from tests.support.render_fields import render_output
 
+# OpenPose's first decoder's fixed PAF samples per limb, which the adaptive rule replaced
+# (pose.families.openpose.spec.ADAPTIVE): the tests and eval_decode compare the two.
+PAF_SAMPLES = 10
 TOLERANCE = 4.0  # net-input pixels: a keypoint this close to the annotation is found
 
 

@@ -13,8 +13,8 @@ from typing import Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from pose.person import Person
-from pose.spec import ModelSpec
+from pose.core.person import Person
+from pose.families.openpose.spec import ModelSpec
 
 TORSO, SHOULDER, HIP, UPPER_ARM, FOREARM, THIGH, SHIN, HEAD = 100, 30, 18, 55, 50, 85, 85, 35
 DOWN, UP = -90.0, 90.0

@@ -15,13 +15,13 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 from tests.support.annotations import ANNOTATIONS, COCO17_TO, _c, convert
 
 FILE = Path("coco") / "test_coco_wholebody.json"
 _HIPS = ("mid", _c["lhip"], _c["rhip"])
 LAYOUTS: Dict[str, list] = {
-    **COCO17_TO,
+    **{name: table for name, table in COCO17_TO.items() if name in MODELS},
     "BODY_25": [_c["nose"], COCO17_TO["COCO"][1], _c["rsho"], _c["relb"], _c["rwri"], _c["lsho"], _c["lelb"],
                 _c["lwri"], _HIPS, _c["rhip"], _c["rkne"], _c["rank"], _c["lhip"], _c["lkne"], _c["lank"],
                 _c["reye"], _c["leye"], _c["rear"], _c["lear"]] + [None] * 6,

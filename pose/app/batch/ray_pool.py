@@ -1,0 +1,243 @@
+"""Batch workers on a Ray cluster: `get_hpe_video.py --video_file ... --ray [ADDRESS]`.
+
+Each Ray actor is one batch worker (pose.app.batch.worker.VideoWorker): it loads the model once
+and runs one video at a time, handed to it by the driver, which keeps the progress bar,
+the manifest and resume exactly as for local workers. Actors open the inputs and write
+the outputs at the driver's absolute paths, so every node must see the same files there
+(a shared filesystem, or object storage mounted at the same path).
+
+Ray is optional (requirements-ray.txt); this module imports it only when --ray is used.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import replace
+from typing import Callable, Dict, List, Optional, Tuple
+
+from pose.app.batch.events import FRAME_REPORT_S, SHUTDOWN_WAIT_S, Died, Done, Event, Fatal, Frames, Ready
+from pose.app.batch.jobs import RAY_LOCAL, Job
+from pose.app.batch.worker import Abandoned, FrameCounter, VideoWorker, WorkerSettings, collected_warnings
+from pose.core.errors import EXIT_FAILED, PoseError, UsageError
+
+RAY_INSTALL = "pip install -r requirements-ray.txt"
+# A CPU actor's cores when --workers does not say. With OpenVINO (the default engine) one
+# 2-thread worker ran 1.2x faster than two 1-thread ones on short clips (README, "Many
+# videos", Workers); bigger shares were not measured.
+CPUS_PER_ACTOR = 2
+# An actor answers take_frames() and stop() while it runs a video.
+ACTOR_CONCURRENCY = 4
+
+
+def import_ray():
+    """The ray module, or a one-line UsageError saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(f"--ray needs Ray, which is not installed here ({RAY_INSTALL})") from None
+    return ray
+
+
+class PoseActor:
+    """The body of a Ray actor (wrapped with ray.remote when the pool starts)."""
+
+    def __init__(self, settings: WorkerSettings, threads: int, device: Optional[str]):
+        self._stop = threading.Event()
+        self._frames = 0
+        self._lock = threading.Lock()
+        logging.getLogger("pose").propagate = False  # warnings travel in the records
+        self.worker: Optional[VideoWorker] = None
+        self.failure: Optional[Tuple[str, int]] = None
+        with collected_warnings():
+            try:
+                self.worker = VideoWorker(settings, threads, device)
+            except PoseError as exc:
+                self.failure = (str(exc), exc.exit_code)
+            except Exception as exc:
+                self.failure = (f"unexpected {type(exc).__name__}: {exc}", EXIT_FAILED)
+
+    def ready(self) -> Event:
+        """Ready or Fatal; the pool sets the actor's index."""
+        if self.worker is None:
+            return Fatal(-1, *self.failure)
+        return Ready(-1, self.worker.label, list(self.worker.load_warnings))
+
+    def process(self, job: Job) -> dict:
+        if self._stop.is_set():
+            return {"source": str(job.source), "status": "cancelled"}
+        counter = FrameCounter(self._add_frames, self._stop)
+        try:
+            return self.worker.process(job, counter)
+        except Abandoned:
+            return {"source": str(job.source), "status": "cancelled"}
+        finally:
+            counter.flush()
+
+    def _add_frames(self, n: int) -> None:
+        with self._lock:
+            self._frames += n
+
+    def take_frames(self) -> int:
+        with self._lock:
+            n, self._frames = self._frames, 0
+        return n
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
+    """Join the cluster at `address` (RAY_LOCAL: start one here); True if this process
+    started Ray and so must stop it."""
+    if ray.is_initialized():  # a program (or a test) that already holds a Ray session
+        return False
+    quiet = dict(logging_level=logging.ERROR, log_to_driver=False)
+    # Ray's own processes inherit an ignored SIGINT, so the driver's Ctrl-C reaches only
+    # the driver, which stops the actors itself.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() else None
+    try:
+        if address == RAY_LOCAL:
+            ray.init(include_dashboard=False, **quiet)
+        else:
+            ray.init(address=address, **quiet)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PoseError(f"cannot start or reach {where}: {first}") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    resources = ray.cluster_resources()
+    nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+    gpus = f", {resources['GPU']:g} GPUs" if resources.get("GPU") else ""
+    where = "a new local Ray" if address == RAY_LOCAL else f"Ray at {address}"
+    say(f"ray: {where}, {nodes} node{'s' if nodes != 1 else ''}, {resources.get('CPU', 0):g} CPUs{gpus}")
+    return address == RAY_LOCAL
+
+
+def plan_actors(resources: Dict[str, float], workers: Optional[int], device: str) -> Tuple[int, float, float, Optional[str]]:
+    """(actors, CPUs each, GPUs each, device for the estimator) on a cluster with these
+    resources. GPU actors when the cluster has GPUs and --device asks for one (gpu or
+    auto): a pip OpenCV has no CUDA, so --device cpu, the default, keeps GPUs free."""
+    cpus, gpus = int(resources.get("CPU", 0)), resources.get("GPU", 0)
+    if gpus and device in ("gpu", "auto"):
+        actors = workers or int(gpus)
+        return actors, 1, min(1.0, gpus / actors), "gpu"
+    if cpus < 1:
+        raise UsageError("the Ray cluster has no CPUs to run on")
+    if workers and workers > cpus:
+        raise UsageError(f"--workers {workers}: the Ray cluster has {cpus} CPUs, so at most {cpus} actors can run")
+    actors = workers or max(1, cpus // CPUS_PER_ACTOR)
+    return actors, max(1, cpus // actors), 0.0, None
+
+
+class RayPool:
+    """LocalPool's interface (pose.app.batch.local_pool) over Ray actors."""
+
+    prints_warnings = False
+
+    def __init__(self, ray, settings: WorkerSettings, workers: Optional[int], device: str, started_here: bool):
+        self.ray, self.started_here = ray, started_here
+        self.size, self.cpus, gpus, actor_device = plan_actors(ray.cluster_resources(), workers, device)
+        kind = f"{gpus:g} GPU" if gpus else f"{self.cpus} CPU{'s' if self.cpus > 1 else ''}"
+        self.label = f"{self.size} Ray actor{'s' if self.size > 1 else ''}, {kind} each"
+        remote = ray.remote(num_cpus=self.cpus, num_gpus=gpus, max_concurrency=ACTOR_CONCURRENCY)(PoseActor)
+        self._args = (settings, self.cpus, actor_device)
+        self._remote = remote
+        self._actors: List = []
+        self._refs: Dict = {}  # ObjectRef -> (kind, actor index)
+        self._busy: set = set()
+        self._dead: set = set()
+        self._events: List[Event] = []
+        self._last_poll = time.monotonic()
+
+    def start(self) -> None:
+        self._actors = [self._remote.remote(*self._args) for _ in range(self.size)]
+        for i, actor in enumerate(self._actors):
+            self._refs[actor.ready.remote()] = ("ready", i)
+
+    def submit(self, index: int, job: Job) -> None:
+        self._busy.add(index)
+        self._refs[self._actors[index].process.remote(job)] = ("done", index)
+
+    def next_event(self, timeout: float) -> Optional[Event]:
+        if self._events:
+            return self._events.pop(0)
+        if not self._refs:
+            time.sleep(timeout)
+            return None
+        done, _ = self.ray.wait(list(self._refs), num_returns=1, timeout=timeout)
+        if not done:
+            self._poll_frames()
+            return None
+        kind, index = self._refs.pop(done[0])
+        try:
+            value = self.ray.get(done[0])
+        except Exception as exc:  # the actor died (node lost, out of memory) or raised
+            self._dead.add(index)
+            self._busy.discard(index)
+            return Died(index, f"the Ray actor ended unexpectedly ({_first_line(exc)})")
+        if kind == "ready":
+            return replace(value, index=index)
+        if kind == "frames":
+            return Frames(index, value) if value else None
+        self._busy.discard(index)
+        return Done(index, value)
+
+    def _poll_frames(self) -> None:
+        """Ask the busy actors for frames done since the last ask (they answer while working)."""
+        now = time.monotonic()
+        if now - self._last_poll < FRAME_REPORT_S or any(k == "frames" for k, _ in self._refs.values()):
+            return
+        self._last_poll = now
+        for index in self._busy - self._dead:
+            self._refs[self._actors[index].take_frames.remote()] = ("frames", index)
+
+    def stop(self) -> None:
+        for index, actor in enumerate(self._actors):
+            if index not in self._dead:
+                actor.stop.remote()
+
+    def abandon(self) -> None:
+        """End the actors now (a killed actor's temporary files are cleared when its
+        video is redone)."""
+        for actor in self._actors:
+            self.ray.kill(actor)
+        self._actors, self._refs = [], {}
+
+    def close(self) -> None:
+        """Let the videos in hand end (done, or dropped after stop()), then end the actors,
+        and Ray itself if this run started it."""
+        pending = [ref for ref, (kind, _) in self._refs.items() if kind == "done"]
+        if pending:
+            self.ray.wait(pending, num_returns=len(pending), timeout=SHUTDOWN_WAIT_S)
+        for actor in self._actors:
+            self.ray.kill(actor)
+        self._actors, self._refs = [], {}
+        if self.started_here:
+            self.ray.shutdown()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def ray_pool(address: str, workers: Optional[int], device: str, say: Callable[[str], None]) -> Callable[[WorkerSettings], RayPool]:
+    """The batch's pool factory for --ray: checks that Ray is installed now (a one-line
+    error before any work), connects when the pool is made (after resume has decided
+    there is work to do)."""
+    ray = import_ray()
+
+    def make(settings: WorkerSettings) -> RayPool:
+        started = _connect(ray, address, say)
+        try:
+            return RayPool(ray, settings, workers, device, started)
+        except BaseException:
+            if started:
+                ray.shutdown()
+            raise
+    return make
+

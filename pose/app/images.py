@@ -1,0 +1,178 @@
+"""The image tool's work: each image through the estimator, then the keypoint view,
+the skeleton view and the JSON written under OUT/images/<MODE>/; with --write_json DIR
+also OpenPose's `<stem>_keypoints.json` in DIR, and with --write_coco_json FILE the COCO
+results of every image in FILE (written once, at the end, with its image-id mapping).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from pose.analysis.classify import classify_people
+from pose.core.errors import InputError
+from pose.core.estimator import Estimator
+from pose.core.paths import display_path
+from pose.io import display
+from pose.io import writers as output
+from pose.io.formats import (
+    coco_image_ids,
+    coco_results,
+    openpose_frame_json,
+    openpose_frame_name,
+    result_json,
+    run_info,
+)
+from pose.io.inputs import read_image
+from pose.io.render import keypoints_view, skeleton_view
+
+Say = Callable[[str], None]
+# How long an image's outputs wait for another run writing the same names (it holds them
+# only while it writes three files).
+OUTPUT_WAIT_S = 30.0
+
+
+@dataclass
+class ImageOptions(output.OutputOptions):
+    """The image tool's outputs (out_dir: e.g. Output/images/COCO); nothing of its own."""
+
+
+@dataclass
+class ImageSummary:
+    images: int = 0
+    people: int = 0
+    files: List[Path] = field(default_factory=list)
+    failed: List[str] = field(default_factory=list)  # one message per unusable input
+    seconds: float = 0.0  # estimation time, all images
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM after a whole image
+    json_files: int = 0  # OpenPose per-image files written to --write_json DIR
+    json_dir: Optional[Path] = None
+    coco_json: Optional[Path] = None  # the COCO results file, once written
+
+    def line(self, folder: Path) -> str:
+        per = f", {self.seconds / self.images:.2f} s per image" if self.images else ""
+        bad = f", {len(self.failed)} failed" if self.failed else ""
+        more = ""
+        if self.json_dir is not None:
+            more += f", {self.json_files} OpenPose JSON to {display_path(self.json_dir)}"
+        if self.coco_json is not None:
+            more += f", COCO results to {display_path(self.coco_json)}"
+        return (f"{'interrupted' if self.interrupted else 'done'}: {self.images} image{'s' * (self.images != 1)}{bad}, {self.people} "
+                f"{'person' if self.people == 1 else 'people'}, {len(self.files)} files written "
+                f"to {display_path(folder)}{more}{per}")
+
+
+def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
+    return {"keypoints": out_dir / f"{stem}-Keypoints-{mode}.jpg",
+            "skeleton": out_dir / f"{stem}-Skeleton-{mode}.jpg",
+            "json": out_dir / f"{stem}-{mode}.json"}
+
+
+def output_stems(paths: Sequence[Path]) -> List[str]:
+    """A distinct output name for every input: its stem, or, where stems collide
+    (a.jpg and a.png, or x.png in two folders), the stem plus its extension and then a
+    number, so no run silently overwrites another image's results."""
+    def repeated(names: List[str]) -> set:
+        counts: Dict[str, int] = {}
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+        return {name for name, n in counts.items() if n > 1}
+
+    stems = [p.stem for p in paths]
+    clash = repeated(stems)
+    stems = [f"{p.stem}_{p.suffix.lstrip('.')}" if s in clash else s for p, s in zip(paths, stems)]
+    clash, seen = repeated(stems), {}
+    out = []
+    for stem in stems:
+        if stem in clash:
+            seen[stem] = seen.get(stem, 0) + 1
+            stem = f"{stem}_{seen[stem]}"
+        out.append(stem)
+    return out
+
+
+def write_results(image: np.ndarray, people: list, spec, path: Path, options: ImageOptions,
+                  keep_views: bool = False, stem: Optional[str] = None,
+                  info: Optional[dict] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
+    """Write the keypoint view, the skeleton view and the JSON of one image; returns the
+    files written and, if `keep_views`, the two views (drawing reuses `image`)."""
+    h, w = image.shape[:2]
+    files = output_paths(options.out_dir, stem or path.stem, spec.name)
+    keypoints = keypoints_view(image.copy(), people)
+    written = [output.write_image(files["keypoints"], keypoints)]
+    views = {"Keypoints": keypoints} if keep_views else {}
+    del keypoints  # a large input: one rendered copy at a time
+    views["Skeleton"] = skeleton_view(image, people, spec)
+    written.append(output.write_image(files["skeleton"], views["Skeleton"]))
+    if options.write_json:
+        written.append(output.write_json(files["json"], result_json(
+            people, spec, (w, h), keypoint_scale=options.keypoint_scale, **(info or {}), image=path.name)))
+    return written, views if keep_views else {}
+
+
+def write_openpose_json(people: list, image_size: Tuple[int, int], stem: str, options: ImageOptions) -> Path:
+    """OpenPose's `<stem>_keypoints.json` in --write_json DIR, written atomically."""
+    return output.write_json(options.json_dir / openpose_frame_name(stem),
+                             openpose_frame_json(people, image_size, keypoint_scale=options.keypoint_scale))
+
+
+def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], options: ImageOptions,
+               say: Say, on_failure: Say, stop: Optional[threading.Event] = None) -> ImageSummary:
+    """Process every image; unreadable ones are passed to `on_failure` and skipped.
+
+    `get_estimator` is called once, at the first readable image, so that a run whose
+    inputs are all unusable fails fast without loading the network. `stop` (set by
+    Ctrl-C or SIGTERM) ends the run after the image in hand, whose files are all written.
+    """
+    summary = ImageSummary(json_dir=options.json_dir)
+    estimator = None
+    viewer = display.Viewer(options.display)
+    coco = output.CocoResultsWriter(options.coco_json, {"source": "images"}) if options.coco_json else None
+    image_ids = coco_image_ids([p.name for p in paths])
+    for path, stem, image_id in zip(paths, output_stems(paths), image_ids):
+        if stop is not None and stop.is_set():
+            summary.interrupted = True
+            break
+        try:
+            image = read_image(path)
+        except InputError as exc:
+            summary.failed.append(str(exc))
+            on_failure(str(exc))
+            continue
+        if estimator is None:
+            estimator = get_estimator()
+        spec = estimator.spec
+        t0 = time.perf_counter()
+        people = estimator.estimate(image)
+        if options.classify:
+            classify_people(people, spec)
+        dt = time.perf_counter() - t0
+        # One image's files come from one run: another run writing the same names waits.
+        with output.claim_outputs(list(output_paths(options.out_dir, stem, spec.name).values()),
+                                  wait=OUTPUT_WAIT_S):
+            h, w = image.shape[:2]  # before drawing: the views reuse `image`
+            written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
+                                           info=run_info(estimator), stem=stem)
+        elsewhere = []  # files outside the mode's folder
+        if options.json_dir is not None:
+            elsewhere.append(write_openpose_json(people, (w, h), stem, options))
+            summary.json_files += 1
+        if coco is not None:
+            coco.add(coco_results(people, spec, image_id),
+                     {"id": image_id, "file_name": path.name, "path": str(path), "width": w, "height": h})
+        summary.images += 1
+        summary.people += len(people)
+        summary.files += written
+        summary.seconds += dt
+        say(f"{display_path(path)}: {len(people)} {'person' if len(people) == 1 else 'people'} "
+            f"({dt:.2f} s) -> {', '.join(p.name for p in written + elsewhere)}")
+        viewer.show_and_wait(views)
+    viewer.close()
+    if coco is not None and estimator is not None:
+        coco.about = {"source": "images", "model": estimator.spec.name}
+        summary.coco_json = coco.commit()
+    return summary

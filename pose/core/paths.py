@@ -1,0 +1,58 @@
+"""Where things are: the package, the checkout it may sit in, and the folder that holds
+the model weights.
+
+From a checkout (the seed's layout: getModels.sh beside the `pose` package) the weights
+stay in pose/<model>/. An installed package keeps them in a user data folder:
+$OPENCV_HPE_HOME, else ~/.cache/opencv-hpe ($XDG_CACHE_HOME honoured). getModels and
+the tools ask this module, so they always agree.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # pose/, this file being pose/core/paths.py
+PROJECT_DIR = PACKAGE_DIR.parent
+HOME_ENV = "OPENCV_HPE_HOME"
+
+
+def is_checkout() -> bool:
+    """True when the package runs from a clone of the project (not pip-installed): the
+    seed's scripts sit beside the package."""
+    return any((PROJECT_DIR / name).is_file() for name in ("getModels.sh", "get_hpe_image.py"))
+
+
+def user_cache() -> Path:
+    """~/.cache/opencv-hpe (or $XDG_CACHE_HOME/opencv-hpe)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opencv-hpe"
+
+
+def models_dir() -> Path:
+    """The folder holding <model>/<weights file>: $OPENCV_HPE_HOME, the package (checkout)
+    or the user cache (installed)."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home).expanduser()
+    return PACKAGE_DIR if is_checkout() else user_cache()
+
+
+def display_path(path: os.PathLike) -> str:
+    """A path as the user should see it: relative to the project when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_DIR))
+    except ValueError:
+        return str(path)
+
+
+def models_command() -> str:
+    """How the user runs the downloader: the seed's script in a checkout, else the console
+    command that `pip install` made."""
+    return "./getModels.sh" if is_checkout() else "get-hpe-models"
+
+
+def cache_dir(model_file: Union[str, Path]) -> Path:
+    """Where files derived from a model file are cached (converted graphs, compiled
+    blobs): the file's folder, or the user's cache folder when that one is read-only."""
+    folder = Path(model_file).parent
+    return folder if os.access(folder, os.W_OK) else user_cache()

@@ -1,0 +1,78 @@
+"""SIGTERM handled as Ctrl-C is: what `kill`, systemd, Docker and CI send to stop a run.
+
+Python turns SIGINT into KeyboardInterrupt, so every cleanup written for Ctrl-C (temporary
+files removed, a download's .part kept, a video closed short) runs. SIGTERM's default
+kills the process on the spot and leaves temporaries behind; here it raises `Terminated`,
+a KeyboardInterrupt, so the same cleanups run, and the tools exit with 143 instead of 130.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
+
+from pose.core.errors import EXIT_INTERRUPTED, EXIT_TERMINATED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (raised in the main thread, as Ctrl-C raises KeyboardInterrupt)."""
+
+    exit_code = EXIT_TERMINATED
+
+
+def exit_code_of(interrupt: BaseException) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM."""
+    return getattr(interrupt, "exit_code", EXIT_INTERRUPTED)
+
+
+def word_for(interrupt: BaseException) -> str:
+    """How the tools name the stop in their last line."""
+    return "terminated" if isinstance(interrupt, Terminated) else "interrupted"
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises Terminated in the main thread (outside it, or
+    from another thread, nothing changes: only the main thread may set handlers)."""
+    if not _in_main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[Callable[[], Optional[int]]]:
+    """The first SIGINT or SIGTERM sets `stop` so a loop can finish cleanly (the video
+    tool closes shorter, valid files); a second one raises KeyboardInterrupt or
+    Terminated at once. Yields a function that returns the exit code the signal asks
+    for (130 or 143), or None while none arrived."""
+    received: list = []
+    if not _in_main_thread():
+        yield lambda: None
+        return
+
+    def handler(signum, frame) -> None:
+        if received:  # the second signal: give up on finishing cleanly
+            raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        received.append(EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: received[0] if received else None
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -1,0 +1,54 @@
+"""OpenPose's networks on the runtime: a model's spec, stage cut and weights become the
+file the planned engine reads (the Caffe pair for cv2.dnn's caffe engine, the converted
+ONNX for every other), and pose.runtime opens that file."""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from pose.families.openpose.net.architecture import deploy_text
+from pose.families.openpose.net.convert import UnsupportedDefinition, converted
+from pose.families.openpose.spec import ModelSpec
+from pose.runtime import Engine, Plan
+from pose.runtime.backends import has_caffe_importer
+from pose.runtime.select import open_caffe, open_onnx
+
+log = logging.getLogger("pose")
+
+
+def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
+              hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
+    """Load the network of `spec` cut after `stages` (or the deploy file `proto`) as planned."""
+    if chosen.engine == "caffe":
+        if proto is not None or stages == spec.stages:
+            return open_caffe(chosen, proto or spec.prototxt, Path(weights), hint, threads)
+        # A stage cut is generated on the fly; cv2.dnn wants a file path.
+        fd, tmp = tempfile.mkstemp(suffix=".prototxt")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(deploy_text(spec, stages))
+            return open_caffe(chosen, Path(tmp), Path(weights), hint, threads)
+        finally:
+            os.unlink(tmp)
+    # onnxruntime runs f16 only from a float16 graph (converted and cached on its own).
+    half = chosen.engine == "onnxruntime" and chosen.precision == "f16"
+    path = converted(spec, stages, Path(weights), proto, hint, half)
+    return open_onnx(chosen, path, threads, throughput, half)
+
+
+def open_planned(chosen: Plan, auto: bool, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
+                 hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
+    """`open_plan`; when the engine was chosen by auto, a definition the converter cannot
+    express runs from the Caffe files instead (one warning)."""
+    try:
+        return open_plan(chosen, spec, stages, weights, proto, hint, threads, throughput)
+    except UnsupportedDefinition as exc:
+        if not auto or not has_caffe_importer():
+            raise
+        log.warning(f"{exc}; running the Caffe files instead")
+        fallback = Plan("caffe", chosen.device if chosen.device != "gpu" else "cpu", "auto",
+                        chosen.placement)
+        return open_plan(fallback, spec, stages, weights, proto, hint, threads)

@@ -1,0 +1,34 @@
+"""The weights and deploy files a network is loaded from: found, readable, and of the
+right kind, or a NetworkError with the one-line fix."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from pose.core.errors import EXIT_USAGE, NetworkError
+from pose.core.paths import display_path
+from pose.runtime.caffemodel import looks_like_caffemodel
+
+
+def check_weights(weights: Path, hint: Optional[str] = None) -> None:
+    """Fail early and clearly on weights that are missing or not a Caffe model.
+
+    `hint` is the command that fetches the file (for the official weights), if any.
+    """
+    weights = Path(weights)
+    if not weights.is_file():
+        fix = f" (run {hint} to download them)" if hint else ""
+        raise NetworkError(f"weights not found: {display_path(weights)}{fix}", EXIT_USAGE)
+    try:
+        looks_right = weights.stat().st_size > 0 and looks_like_caffemodel(weights)
+    except OSError as exc:
+        raise NetworkError(f"cannot read {display_path(weights)}: {exc.strerror or exc}", EXIT_USAGE) from None
+    if not looks_right:
+        fix = f"; run {hint} --force" if hint else ""
+        raise NetworkError(f"{display_path(weights)} is not a Caffe .caffemodel file (an HTML page or a "
+                           f"broken download?){fix}", EXIT_USAGE)
+
+
+def check_prototxt(prototxt: Path) -> None:
+    if not Path(prototxt).is_file():
+        raise NetworkError(f"network definition not found: {display_path(prototxt)}", EXIT_USAGE)
