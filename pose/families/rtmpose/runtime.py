@@ -79,9 +79,11 @@ def available_engines() -> List[str]:
 
 
 class Runner:
-    """`path` on `engine` (openvino, onnxruntime or opencv = cv2.dnn), CPU, float32."""
+    """`path` on `engine` (openvino, onnxruntime or opencv = cv2.dnn), CPU. `precision`:
+    f32 everywhere, or for OpenVINO "auto" (its own choice: bf16 on CPUs with AMX)."""
 
-    def __init__(self, path: Union[str, Path], engine: str = "auto", threads: Optional[int] = None):
+    def __init__(self, path: Union[str, Path], engine: str = "auto", threads: Optional[int] = None,
+                 precision: str = "f32"):
         self.path = Path(path)
         self.input_name, dims, self.output_names = input_signature(self.path)
         self.input_hw = tuple(dims[2:4]) if all(isinstance(d, int) and d > 0 for d in dims[2:4]) else None
@@ -104,9 +106,9 @@ class Runner:
                 self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
             elif engine == "openvino":
                 import openvino as ov
-                config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads,
-                          # f32 so the engines agree; bf16 is the project's precision switch, not this runner's
-                          "INFERENCE_PRECISION_HINT": "f32"}
+                config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
+                if precision != "auto":  # f32 by default so that the engines agree
+                    config["INFERENCE_PRECISION_HINT"] = precision
                 self._compiled = ov.Core().compile_model(str(self.path), "CPU", config)
                 self._request = self._compiled.create_infer_request()
             else:
