@@ -67,3 +67,18 @@ def test_benchmark_detector_is_yolox_tiny_sized():
     from pose.families.rtmpose.yolox_architecture import build_yolox
     _, folded = build_yolox("yolox-tiny", n_classes=80)
     assert abs(folded / 5.06e6 - 1) < 0.005
+
+
+@pytest.mark.parametrize("engine", ["onnxruntime", "opencv"])
+def test_an_engine_that_cannot_run_a_graph_says_so_in_one_line(tmp_path, rtmpose_t, engine):
+    import onnx
+
+    from pose.families.rtmpose.runtime import RuntimeRefused
+    model = onnx.load(str(rtmpose_t))
+    model.graph.node[0].op_type = "NoSuchOp"  # a graph no engine knows
+    path = tmp_path / "broken.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(RuntimeRefused) as info:
+        Runner(path, engine).run(np.zeros((1, 3, 256, 192), np.float32))
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{engine} cannot") and "broken.onnx" in message
