@@ -185,7 +185,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--engine", default="openvino", choices=("openvino", "opencv"), help="landmark model's engine")
     args = ap.parse_args(argv)
 
-    from pose.engine import cpu
+    from pose.runtime import cpu
 
     weights.ensure(args.models)
     est = BlazePose(args.models, engine=args.engine)

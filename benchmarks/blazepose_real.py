@@ -21,9 +21,9 @@ import cv2
 import numpy as np
 
 from pose.analysis.classify import classify
+from pose.core.person import Person
 from pose.families.blazepose import BlazePose, weights
-from pose.person import Person
-from pose.spec import MODELS
+from pose.families.openpose.spec import MODELS
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "seed-inputs"
 # photo -> [(gesture, posture, what a person sees)], people left to right
@@ -97,7 +97,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--frames", type=int, default=None, help="at most this many frames per video")
     args = ap.parse_args(argv)
     weights.ensure(args.models)
-    from pose.engine import cpu
+    from pose.runtime import cpu
 
     print(f"CPU: {cpu.describe()}; detector min score {args.min_detection_score}\n")
     est = BlazePose(args.models, min_detection_score=args.min_detection_score)

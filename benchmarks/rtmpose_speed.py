@@ -98,7 +98,7 @@ def time_topdown(rounds: int) -> List[Dict]:
 
 def time_openpose(rounds: int) -> Dict:
     from benchmarks.bench_speed import full_size_weights
-    from pose.estimator import PoseEstimator
+    from pose.families.openpose.estimator import PoseEstimator
     est = PoseEstimator("COCO", weights=full_size_weights(), net_resolution="-1x368")
     frame = _frame()
     return {"engine": est.engine_label, "frame": _median(lambda: est(frame), rounds)}

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.errors import UsageError
+from pose.core.errors import UsageError
 from pose.families.blazepose import BlazePose, layout, pipeline, weights
 
 

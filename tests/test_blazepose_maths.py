@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from pose.errors import InputError
+from pose.core.errors import InputError
 from pose.families.blazepose import layout, pipeline, weights
 from pose.families.blazepose.estimator import BlazePerson, _rgb
 from pose.families.topdown import Roi, to_frame

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
-from pose.errors import InputError, NetworkError, UsageError
+from pose.core.errors import InputError, NetworkError, UsageError
 from pose.families.topdown import Roi
 
 from . import layout, pipeline, weights

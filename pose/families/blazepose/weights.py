@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Union
 
-from pose.errors import EXIT_USAGE, NetworkError
+from pose.core.errors import EXIT_USAGE, NetworkError
 
 
 @dataclass(frozen=True)

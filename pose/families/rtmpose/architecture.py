@@ -255,7 +255,7 @@ def bn_parameters(table: List[Tuple[str, str, int]]) -> int:
 
 def write_model(name: str, path: Union[str, Path], seed: int = 0) -> Path:
     """Build `name` and write it atomically to `path`."""
-    from pose.files import write_atomic
+    from pose.core.files import write_atomic
     model = build_model(name, seed)[0]
     return write_atomic(path, model.SerializeToString())
 

@@ -16,12 +16,12 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
+from pose.core.person import Person
 from pose.families.rtmpose.detector import Detector
 from pose.families.rtmpose.facts import POSE_OUTPUTS
 from pose.families.rtmpose.layouts import Layout, layout_for
 from pose.families.rtmpose.processing import boxes_from_keypoints, decode_simcc, keypoints_in_frame, pose_blob, rois_from_boxes
 from pose.families.rtmpose.runtime import Runner
-from pose.person import Person
 
 # mmpose's CocoMetric rescoring: a person's score is its box score times the mean of its
 # keypoint scores above this bound.

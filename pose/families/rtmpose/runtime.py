@@ -1,7 +1,7 @@
 """One ONNX file with several named outputs (SimCC x/y; dets/labels; dets/keypoints) on
 any of the project's three engines, behind `Runner.run(blob) -> [outputs]`.
 
-The project's Engine classes (pose.engine.backends) return one output and feed the
+The project's Engine classes (pose.runtime.backends) return one output and feed the
 OpenPose input name; the end2end.onnx files of this family have two outputs and their own
 input name, so this family carries a small runner of its own until the restructure
 (issue 20) gives pose/runtime a multi-output interface to move it into.
@@ -17,7 +17,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from pose.engine.backends import cpu_cores, first_line
+from pose.runtime.backends import cpu_cores, first_line
 
 ENGINES = ("openvino", "onnxruntime", "opencv")
 

@@ -99,7 +99,7 @@ def build_yolox(name: str = "yolox-tiny", n_classes: int = 1, seed: int = 0):
 
 
 def cached_yolox(name: str, folder: Union[str, Path], seed: int = 0) -> Path:
-    from pose.files import write_atomic
+    from pose.core.files import write_atomic
     path = Path(folder) / f"{name}-random-s{seed}-v{BUILDER_VERSION}.onnx"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
