@@ -42,7 +42,7 @@ from pose.core.layout import layout_of
 from pose.core.paths import PROJECT_DIR
 from pose.core.quiet import quiet_native_logs
 from pose.core.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
-from pose.families import DEFAULT_FAMILY, FAMILIES, get_family
+from pose.families import DEFAULT_FAMILY, FAMILIES, family_of_model, get_family
 from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
 from pose.io.inputs import expand_image_args, open_video
 from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
@@ -172,7 +172,7 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentPa
                                 "output folder (pip install -r requirements-ray.txt)")
 
     model = p.add_argument_group("model")
-    model.add_argument("--family", type=str.lower, default=DEFAULT_FAMILY, choices=list(FAMILIES), metavar="|".join(FAMILIES),
+    model.add_argument("--family", type=str.lower, default=family, choices=list(FAMILIES), metavar="|".join(FAMILIES),
                        help="model family; each has its own models and options (this help shows "
                             f"{family}'s; --family NAME --help shows another's): " + "; ".join(
                                 f"{e.name}: {e.summary}" for e in FAMILIES.values()) + f" (default: {DEFAULT_FAMILY})")
@@ -241,10 +241,13 @@ def _attach_negative_values(argv: Sequence[str], options: Sequence[str]) -> List
 
 
 def _family_named(argv: Sequence[str]) -> str:
-    """--family's value, read before the parser is built (the family brings its options)."""
+    """The family, read before the parser is built (the family brings its options):
+    --family's value, else the family whose model --model names, else the default."""
     first = argparse.ArgumentParser(add_help=False)
-    first.add_argument("--family", type=str.lower, default=DEFAULT_FAMILY)
-    family = first.parse_known_args(list(argv))[0].family
+    first.add_argument("--family", type=str.lower)
+    first.add_argument("--model", "--mode", dest="mode")
+    known = first.parse_known_args(list(argv))[0]
+    family = known.family or (family_of_model(known.mode) if known.mode else None) or DEFAULT_FAMILY
     return family if family in FAMILIES else DEFAULT_FAMILY  # the full parser names the choices
 
 

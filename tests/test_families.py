@@ -8,7 +8,7 @@ import pytest
 
 from pose.cli import image_main, video_main
 from pose.core.estimator import Estimator
-from pose.families import FAMILIES, FamilyEntry, get_family, register
+from pose.families import FAMILIES, FamilyEntry, family_of_model, get_family, register
 from pose.families.openpose.estimator import PoseEstimator
 from pose.families.openpose.spec import MODELS
 from pose.io.formats import coco_results, openpose_frame_json, result_json
@@ -19,7 +19,7 @@ from tests.support.nets import write_model
 
 @pytest.fixture
 def toy():
-    register(FamilyEntry("toy", "tests.support.toy_family", "fixed COCO-17 people"))
+    register(FamilyEntry("toy", "tests.support.toy_family", "fixed COCO-17 people", ("TOY",)))
     yield toy_family
     FAMILIES.pop("toy")
 
@@ -87,3 +87,14 @@ def test_the_formats_write_any_family_s_people(toy):
     # COCO-17 people export as themselves: keypoint k of the COCO results is keypoint k
     coco = coco_results(people, toy_family.MODELS["TOY"], 7)[0]
     np.testing.assert_allclose(np.reshape(coco["keypoints"], (17, 3))[:, :2], people[0].keypoints[:, :2], atol=0.01)
+
+
+def test_every_family_lists_its_models_in_the_registry_and_model_alone_picks_the_family(toy, tmp_path):
+    for entry in FAMILIES.values():
+        assert sorted(entry.models) == sorted(get_family(entry.name).MODELS), entry.name
+    assert family_of_model("toy") == "toy" and family_of_model("body-25") == "openpose" and family_of_model("x") is None
+    image = make_image(tmp_path / "p.png")
+    # --model TOY without --family: the toy family's options (--people) are known.
+    assert image_main(["--model", "toy", "--people", "1", "--image_file", str(image), "--output_dir",
+                       str(tmp_path / "o"), "--quiet"]) == 0
+    assert len(json.loads(next((tmp_path / "o").rglob("*.json")).read_text())["people"]) == 1

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
-from typing import Dict
+from typing import Dict, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,27 @@ class FamilyEntry:
     name: str  # --family's value
     module: str  # the module that provides the interface above
     summary: str  # one line for --help
+    # Its MODELS' names (tests/test_families.py holds them equal), so that --model alone
+    # finds the family without importing every family.
+    models: Tuple[str, ...] = ()
 
 
 FAMILIES: Dict[str, FamilyEntry] = {
     "openpose": FamilyEntry("openpose", "pose.families.openpose.family",
-                            "OpenPose's body networks (COCO, MPI, MPI_4, BODY_25), with its hand and face networks"),
+                            "OpenPose's body networks (COCO, MPI, MPI_4, BODY_25), with its hand and face networks",
+                            ("COCO", "MPI", "MPI_4", "BODY_25")),
 }
 DEFAULT_FAMILY = "openpose"
+
+
+def family_of_model(model: str) -> Optional[str]:
+    """The family that has a model of this name (case-insensitive, - and _ alike), None if none has."""
+    key = _model_key(model)
+    return next((e.name for e in FAMILIES.values() if any(_model_key(m) == key for m in e.models)), None)
+
+
+def _model_key(name: str) -> str:
+    return str(name).strip().lower().replace("-", "_")
 
 
 def register(entry: FamilyEntry) -> None:
