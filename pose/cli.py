@@ -139,14 +139,14 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY, prog: Optional[str] = 
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("input")
     if tool == "image":
-        src.add_argument("--image_file", nargs="+", default=[str(DEFAULT_IMAGE)], metavar="PATH",
+        src.add_argument("--image_file", nargs="+", metavar="PATH",
                          help="image files, folders (their images) or quoted globs; "
-                              "e.g. --image_file a.jpg b.png 'shots/*.jpg' (default: Input/example_image1.png)")
+                              "e.g. --image_file a.jpg b.png 'shots/*.jpg' (default: a checkout's Input/example_image1.png)")
     else:
-        src.add_argument("--video_file", nargs="+", default=[str(DEFAULT_VIDEO)], metavar="SOURCE",
+        src.add_argument("--video_file", nargs="+", metavar="SOURCE",
                          help="a video file, a camera index or a stream URL; or many videos: files, "
                               "folders, quoted globs, @list.txt (one path a line); e.g. --video_file 0, "
-                              "--video_file clips/ 'more/*.mp4' (default: Input/example_video1.mp4)")
+                              "--video_file clips/ 'more/*.mp4' (default: a checkout's Input/example_video1.mp4)")
         src.add_argument("--start_frame", type=_int_in(0), default=0, metavar="N",
                          help="skip to frame N (0-based) first; e.g. --start_frame 100")
         src.add_argument("--max_frames", type=_int_in(1), metavar="N",
@@ -330,7 +330,7 @@ def _model_folder(tool: str, value: str, flags: Dict[str, str]) -> List[str]:
 
 OPENPOSE_FLAGS: Tuple[OpenPoseFlag, ...] = (
     OpenPoseFlag("--model_pose", "--model_pose COCO|MPI|MPI_4_layers|BODY_25", "--model (MPI_4_layers: MPI_4)",
-                 to_ours=lambda tool, value, flags: ["--model", _openpose_model(value)]),
+                 "OpenPose's model names are also taken by --model/--mode, e.g. --mode body25", to_ours=lambda tool, value, flags: ["--model", _openpose_model(value)]),
     OpenPoseFlag("--image_dir", "--image_dir DIR", "--image_file DIR", "image tool",
                  to_ours=_only("image", "--image_dir", "--image_file")),
     OpenPoseFlag("--video", "--video FILE", "--video_file FILE", "video tool",
@@ -490,7 +490,18 @@ def parse_args(tool: str, argv: Optional[Sequence[str]] = None, prog: Optional[s
     fam = get_family(family)
     args = parser.parse_args(_attach_negative_values(list(argv), fam.NEGATIVE_OPTIONS))
     fam.check_options(parser, args)
+    source, default = ("image_file", DEFAULT_IMAGE) if tool == "image" else ("video_file", DEFAULT_VIDEO)
+    if getattr(args, source) is None:
+        if not default.exists():  # an installed command: the checkout's example is not there
+            raise NothingToDo(f"{parser.format_usage().rstrip()}\nno input given: {parser.prog} --{source} "
+                              f"{'photo.jpg' if tool == 'image' else 'clip.mp4'}; or {parser.prog} --demo to try it "
+                              "without weights; --help explains every option")
+        setattr(args, source, [str(default)])
     return args
+
+
+class NothingToDo(Exception):
+    """Called with no input where the default example is absent: say how to start, exit 0."""
 
 
 # ---------------------------------------------------------------- wiring
@@ -643,6 +654,9 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
     try:
         with sigterm_raises():  # SIGTERM cleans up as Ctrl-C does, and exits 143
             return tool(argv)
+    except NothingToDo as exc:
+        print(exc, flush=True)
+        return EXIT_OK
     except PoseError as exc:
         code, message = exc.exit_code, str(exc)
     except KeyboardInterrupt as exc:

@@ -1,6 +1,7 @@
 """The command-line reference, docs/cli.md, written from the parsers themselves so that it
-cannot drift from them: `python -m pose.cli_reference > docs/cli.md` (tests/test_docs.py
-checks the file against this output).
+cannot drift from them: `python -m pose.cli_reference > docs/cli.md`, and the table of
+OpenPose's flags, `python -m pose.cli_reference openpose-flags > docs/openpose-flags.md`
+(tests/test_docs.py checks both files against this output).
 
 Tables are built from each parser's actions rather than argparse's help text, whose
 layout changes between Python versions and terminal widths.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Iterable, List
+from typing import Iterable, List, Optional, Sequence
 
 from pose.cli import OPENPOSE_FLAGS, build_parser
 from pose.download.cli import models_parser
@@ -84,9 +85,35 @@ def openpose_table() -> List[str]:
     """The table of OpenPose's flags: what each becomes here, or why it is refused."""
     lines = ["| OpenPose flag | here | note |", "| --- | --- | --- |"]
     for flag in OPENPOSE_FLAGS:
-        lines.append(f"| `{_cell(flag.usage)}` | {_cell(flag.ours)} | {_cell(flag.note)} |")
+        lines.append(f"| `{_cell(flag.usage)}` | {_cell(flag.ours)} | {_cell(flag.refused or flag.note)} |")
     return lines
 
 
+def openpose_flags_page() -> str:
+    """The text of docs/openpose-flags.md."""
+    return "\n".join([
+        "# OpenPose's flags", "", "[Back to the README](../README.md)", "",
+        "Both tools accept OpenPose's own flags where they mean the same thing here, in either of gflags' forms",
+        "(`--flag value`, `--flag=value`), and put them in their own terms; a flag that would mean something",
+        "different is refused in one line that says why and what to use. Generated from the table in",
+        "`pose/cli.py` (`OPENPOSE_FLAGS`) by `python -m pose.cli_reference openpose-flags`; every row is tested.",
+        "",
+        "For example, `python get_hpe_image.py --model_pose BODY_25 --image_dir shots/ --render_pose 0 --write_json json/`",
+        "writes OpenPose's JSON files only, as OpenPose would, without drawing anything.", "",
+        *openpose_table()]) + "\n"
+
+
+PAGES = {"cli": reference, "openpose-flags": openpose_flags_page}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    names = list(sys.argv[1:] if argv is None else argv) or ["cli"]
+    if len(names) != 1 or names[0] not in PAGES:
+        print(f"usage: python -m pose.cli_reference [{'|'.join(PAGES)}]", file=sys.stderr)
+        return 2
+    sys.stdout.write(PAGES[names[0]]())
+    return 0
+
+
 if __name__ == "__main__":
-    sys.stdout.write(reference())
+    sys.exit(main())

@@ -69,7 +69,7 @@ def models_parser(downloads: Mapping[str, Weights] = DOWNLOADS, prog: str = "get
         prog=prog,
         description="Download the OpenPose weights, resuming and verifying them (size and\n"
                     "checksum). `python -m pose.download` takes the same arguments.",
-        epilog=_EPILOG.format(env=MIRRORS_ENV, files=files).replace("./getModels.sh", prog),
+        epilog=_EPILOG.format(env=MIRRORS_ENV, files=files).replace("./getModels.sh", _command(prog)),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="*", metavar="MODEL",
                    help=f"{', '.join(choices)} or all (default: {' '.join(DEFAULT_MODELS)}, what the default run needs); "
@@ -189,12 +189,12 @@ def main(argv: Optional[Sequence[str]] = None,
         print(_interrupted(current, word_for(stop)), file=sys.stderr, flush=True)
         return exit_code_of(stop)
     if failed:
-        print(hand_install_tail(prog), file=sys.stderr)
+        print(hand_install_tail(_command(prog)), file=sys.stderr)
         print(f"not installed: {', '.join(failed)}", file=sys.stderr)
         return EXIT_FAILED
     others = [n for n in downloads if n not in names]
     if not args.models and others and not args.quiet:
-        print(f"the other models, when you want them: {prog} {' '.join(others)} (or {prog} all)", flush=True)
+        print(f"the other models, when you want them: {_command(prog)} {' '.join(others)} (or all)", flush=True)
     return EXIT_OK
 
 
@@ -212,6 +212,11 @@ def _interrupted(weights: Optional[Weights], word: str = "interrupted") -> str:
     return word
 
 
+def _command(prog: str) -> str:
+    """How the user runs this command again: ./getModels.sh from the checkout."""
+    return f"./{prog}" if prog.endswith(".sh") else prog
+
+
 def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights], prog: str) -> int:
     status = EXIT_OK
     for name in names:
@@ -223,7 +228,7 @@ def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights], prog: st
         print(f"{name}: {detail}", file=sys.stdout if ok else sys.stderr, flush=True)
         status = status if ok else EXIT_FAILED
     if status != EXIT_OK:
-        print(f"run {prog} {' '.join(names)} to download what is missing or wrong",
+        print(f"run {_command(prog)} {' '.join(names)} to download what is missing or wrong",
               file=sys.stderr)
     return status
 
