@@ -330,7 +330,8 @@ def _model_folder(tool: str, value: str, flags: Dict[str, str]) -> List[str]:
 
 OPENPOSE_FLAGS: Tuple[OpenPoseFlag, ...] = (
     OpenPoseFlag("--model_pose", "--model_pose COCO|MPI|MPI_4_layers|BODY_25", "--model (MPI_4_layers: MPI_4)",
-                 "OpenPose's model names are also taken by --model/--mode, e.g. --mode body25", to_ours=lambda tool, value, flags: ["--model", _openpose_model(value)]),
+                 "OpenPose's model names are also taken by --model/--mode, e.g. --mode body25",
+                 to_ours=lambda tool, value, flags: ["--model", _openpose_model(value)]),
     OpenPoseFlag("--image_dir", "--image_dir DIR", "--image_file DIR", "image tool",
                  to_ours=_only("image", "--image_dir", "--image_file")),
     OpenPoseFlag("--video", "--video FILE", "--video_file FILE", "video tool",

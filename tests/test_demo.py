@@ -1,0 +1,107 @@
+"""--demo, the JSON-only mode and the console commands' own names: what a newcomer meets
+first. --demo runs the real tools on the generated oracle network
+(pose.families.openpose.demo), so no weights are needed here either."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pose import cli, entry
+from pose.families.openpose.demo import DEMO_LABEL
+from tests.support.cli_tools import run_tool
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where --demo writes its network
+
+
+def test_image_demo_finds_the_two_people_and_says_demo_everywhere(tmp_path):
+    r = run_tool("image", "--demo", "--output_dir", tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith(DEMO_LABEL + ": COCO")
+    folder = tmp_path / "images" / "COCO"
+    data = json.loads((folder / "demo_COCO-COCO.json").read_text())
+    assert data["network"] == DEMO_LABEL and len(data["people"]) == 2
+    assert sorted(p["pose_class"]["gesture"] for p in data["people"]) == ["hello", "none"]
+    assert (folder / "demo_COCO-Skeleton-COCO.jpg").stat().st_size > 0
+
+
+def test_demo_label_is_drawn_on_the_pictures(tmp_path, monkeypatch):
+    import pose.app.images as images
+
+    captions = []
+    monkeypatch.setattr(images, "draw_caption", lambda image, text: captions.append(text))
+    assert cli.image_main(["--demo", "--mode", "BODY_25", "--output_dir", str(tmp_path), "--quiet"]) == 0
+    assert captions == [DEMO_LABEL]
+
+
+def test_video_demo(tmp_path, capsys):
+    assert cli.video_main(["--demo", "--output_dir", str(tmp_path), "--max_frames", "5"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(DEMO_LABEL)
+    lines = (tmp_path / "videos" / "COCO" / "demo_COCO_COCO.jsonl").read_text().splitlines()
+    assert len(lines) == 5 and all(json.loads(line)["network"] == DEMO_LABEL for line in lines)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--demo", "--image_file", "a.png"], "not with --image_file"),
+    (["--demo", "--weights", "w.caffemodel"], "not with --weights"),
+])
+def test_demo_refuses_inputs_of_its_own(argv, words, capsys):
+    assert cli.image_main(argv) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_json_only_draws_and_encodes_nothing(tmp_path, monkeypatch):
+    """OpenPose's --render_pose 0 (our --no_render): only JSON is written, and no drawing
+    or encoding work is done at all."""
+    import pose.app.images as images
+    import pose.app.video as video
+    import pose.io.writers as writers
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("drew or encoded in JSON-only mode")
+
+    for module, name in ((images, "keypoints_view"), (images, "skeleton_view"), (video, "skeleton_view"),
+                         (writers, "VideoFileWriter"), (writers, "write_image")):
+        monkeypatch.setattr(module, name, forbidden)
+    assert cli.image_main(["--demo", "--render_pose", "0", "--output_dir", str(tmp_path), "--quiet",
+                           "--write_json", str(tmp_path / "op")]) == 0
+    assert [p.name for p in (tmp_path / "images" / "COCO").iterdir()] == ["demo_COCO-COCO.json"]
+    assert [p.name for p in (tmp_path / "op").iterdir()] == ["demo_COCO_keypoints.json"]
+    assert cli.video_main(["--demo", "--no_render", "--output_dir", str(tmp_path), "--quiet", "--max_frames", "3"]) == 0
+    assert [p.name for p in (tmp_path / "videos" / "COCO").iterdir()] == ["demo_COCO_COCO.jsonl"]
+
+
+@pytest.mark.parametrize("command, tool", [("get-hpe-image", "image"), ("get-hpe-video", "video")])
+def test_console_commands_speak_with_their_own_names(command, tool, capsys, monkeypatch):
+    monkeypatch.setattr("sys.argv", [command, "--help"])
+    with pytest.raises(SystemExit):
+        (entry.image if tool == "image" else entry.video)()
+    assert capsys.readouterr().out.startswith(f"usage: {command} ")
+    monkeypatch.setattr("sys.argv", [command, "--frame_step", "2"])
+    assert (entry.image if tool == "image" else entry.video)() == 2
+    assert capsys.readouterr().err.startswith(f"{command}: error: --frame_step")
+
+
+def test_models_command_speaks_with_its_own_name(capsys, monkeypatch, tmp_path):
+    from pose.download.cli import main
+    from pose.families.openpose.spec import Weights
+
+    monkeypatch.setattr("sys.argv", ["get-hpe-models", "--help"])
+    assert entry.models() == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: get-hpe-models ") and "getModels.sh" not in out
+    missing = Weights(tmp_path / "w.caffemodel", 3, "0" * 64, ())
+    assert main(["--verify"], downloads={"TEST": missing}, prog="get-hpe-models") == 1
+    assert "run get-hpe-models TEST" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tool", ["image", "video"])
+def test_no_argument_without_the_checkout_example_says_how_to_start(tool, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(cli, "DEFAULT_IMAGE" if tool == "image" else "DEFAULT_VIDEO", tmp_path / "absent")
+    main = cli.image_main if tool == "image" else cli.video_main
+    assert main([], prog=f"get-hpe-{tool}") == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: get-hpe-{tool}") and f"get-hpe-{tool} --demo" in out
