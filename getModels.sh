@@ -2,7 +2,9 @@
 # Download and verify the OpenPose weights: ./getModels.sh [COCO|MPI|BODY_25|hand|face|all] [--force] [--mirror URL]
 # All the work is done by pose/download/ (same as `python -m pose.download`); see --help.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+src="${BASH_SOURCE[0]}"
+[[ "$src" == */* ]] || src="./$src"
+here="$(cd "${src%/*}" && pwd)"  # no dirname: PATH may hold nothing at all
 # The project's Python: this checkout's .venv, the active virtual environment, then any
 # python3/python that has the requirements (a bare system Python would fail on numpy).
 python=""

@@ -715,7 +715,7 @@ def manual_instructions(weights: Weights, tried: Sequence[Tuple[str, str]]) -> s
     algorithm, checksum = next(iter(weights.checksums().items()))
     label, linux, macos, certutil = _CHECKSUM_TOOLS[algorithm]
     lines += [
-        wrap(f"By hand: get {name} ({_bytes(weights)}{label} {checksum}), check it with "
+        wrap(f"Install by hand: get {name} ({_bytes(weights)}{label} {checksum}), check it with "
              f"`{linux} {name}` (macOS: `{macos} {name}`; Windows: `certutil -hashfile {name} {certutil}`); "
              "put it at"),
         f"  {weights.path}",
