@@ -12,6 +12,7 @@ checked by the module that owns it; the argument types here only call those.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import logging
 import os
@@ -20,7 +21,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from pose.app.batch.driver import run_batch
 from pose.app.batch.jobs import RAY_LOCAL, is_batch
@@ -580,8 +581,30 @@ def _error_line(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
 
 
+@contextlib.contextmanager
+def _no_empty_folders_left(*folders: Optional[Path]) -> Iterator[None]:
+    """Output folders this run creates are removed again when it fails with them still
+    empty (missing weights, say): a failed run leaves nothing behind."""
+    new = [p for f in folders if f for p in (Path(f), *Path(f).parents) if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for folder in sorted(set(new), key=lambda p: len(p.parts), reverse=True):  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or never made
+                pass
+        raise
+
+
 def _image_tool(argv: Optional[Sequence[str]], prog: Optional[str] = None) -> int:
     args = parse_args("image", argv, prog)
+    with _no_empty_folders_left(Path(args.output_dir) / "images" / args.mode, args.json_dir,
+                                args.coco_json and Path(args.coco_json).parent):
+        return _image_run(args)
+
+
+def _image_run(args: argparse.Namespace) -> int:
     paths, problems = expand_image_args(args.image_file)
     if not paths and len(problems) == 1:
         raise InputError(problems[0])
@@ -612,6 +635,12 @@ def _image_tool(argv: Optional[Sequence[str]], prog: Optional[str] = None) -> in
 
 def _video_tool(argv: Optional[Sequence[str]], prog: Optional[str] = None) -> int:
     args = parse_args("video", argv, prog)
+    with _no_empty_folders_left(Path(args.output_dir) / "videos" / args.mode, args.json_dir,
+                                args.coco_json and Path(args.coco_json).parent):
+        return _video_run(args)
+
+
+def _video_run(args: argparse.Namespace) -> int:
     if is_batch(args):
         if args.display:
             raise UsageError("--display shows one video at a time; not with several videos or batch options")
@@ -641,10 +670,23 @@ def _video_tool(argv: Optional[Sequence[str]], prog: Optional[str] = None) -> in
             summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, args.mode))
     finally:
         source.release()
-    for line in summary.timeline:
+    for line in timeline_lines(summary):
         say(line)
     print(summary.line(), flush=True)
     return (signalled() or EXIT_INTERRUPTED) if summary.interrupted else EXIT_OK
+
+
+def timeline_lines(summary) -> List[str]:
+    """The per-person lines the video tool prints: those of the people its timeline picture
+    shows, and a count of the rest (a crowd leaves hundreds of brief tracks)."""
+    from pose.app.timeline import shown_runs
+
+    shown = {tr.track_id for tr in shown_runs(summary.runs)}
+    lines = [line for line, tr in zip(summary.timeline, summary.runs) if tr.track_id in shown]
+    rest = len(summary.timeline) - len(lines)
+    if rest:
+        lines.append(f"... and {rest} more {'person' if rest == 1 else 'people'} seen briefly (every one is in the JSON Lines)")
+    return lines
 
 
 def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,

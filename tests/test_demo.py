@@ -105,3 +105,51 @@ def test_no_argument_without_the_checkout_example_says_how_to_start(tool, monkey
     assert main([], prog=f"get-hpe-{tool}") == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: get-hpe-{tool}") and f"get-hpe-{tool} --demo" in out
+
+
+def test_ray_auto_without_a_cluster_says_what_to_do_in_our_terms():
+    from pose.app.batch.ray_pool import _connect
+    from pose.core.errors import PoseError
+
+    class NoCluster:
+        @staticmethod
+        def is_initialized():
+            return False
+
+        @staticmethod
+        def init(**kwargs):  # Ray 2.x's words when nothing runs
+            raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to by "
+                                  "setting `--address` flag or `RAY_ADDRESS` environment variable.")
+
+    with pytest.raises(PoseError) as err:
+        _connect(NoCluster, "auto", lambda line: None)
+    assert "`--address`" not in str(err.value) and "ray start --head" in str(err.value) and "--ray ray://" in str(err.value)
+
+
+def test_video_tool_prints_the_people_its_picture_shows_and_counts_the_rest():
+    from types import SimpleNamespace
+
+    from pose.app.timeline import MAX_PEOPLE_DRAWN
+    from pose.app.video import VideoSummary
+
+    summary = VideoSummary()
+    n = MAX_PEOPLE_DRAWN + 5
+    summary.runs = [SimpleNamespace(track_id=k, posture=[("standing", 0.0, float(k))], gesture=[]) for k in range(1, n + 1)]
+    summary.timeline = [f"person {k}: standing 0.0-{k}.0 s" for k in range(1, n + 1)]
+    lines = cli.timeline_lines(summary)
+    assert len(lines) == MAX_PEOPLE_DRAWN + 1 and lines[0] == "person 6: standing 0.0-6.0 s"
+    assert lines[-1].startswith("... and 5 more people seen briefly")
+
+
+@pytest.mark.parametrize("tool", ["image", "video"])
+def test_a_run_failing_on_missing_weights_leaves_no_empty_folders(tool, tmp_path, capsys):
+    main = cli.image_main if tool == "image" else cli.video_main
+    out = tmp_path / "out"
+    source = "--image_file" if tool == "image" else "--video_file"
+    from tests.support.cli_tools import EXAMPLE_IMAGE, ROOT
+
+    media = EXAMPLE_IMAGE if tool == "image" else ROOT / "Input" / "example_video1.mp4"
+    code = main([source, str(media), "--weights", str(tmp_path / "absent.caffemodel"), "--output_dir", str(out),
+                 "--write_json", str(tmp_path / "json" / "frames")])
+    assert code == 2 and "absent.caffemodel" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "json").exists()

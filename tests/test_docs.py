@@ -75,3 +75,14 @@ def test_links_land_on_pages_and_headings():
             assert dest.exists(), f"{page.name}: {target}"
             if anchor and dest.suffix == ".md":
                 assert anchor in _anchors(dest), f"{page.name}: {target}"
+
+
+def test_caches_beside_the_weights_are_ignored_by_git():
+    import shutil
+    import subprocess
+
+    if not shutil.which("git") or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in ("pose/coco/openvino/cpu-bf16-latency/123.blob", "pose/body_25/openvino/x.blob",
+                 "pose/coco/pose_iter_440000.caffemodel.0123456789ab.6.onnx"):
+        assert subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0, path
