@@ -155,7 +155,8 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY, prog: Optional[str] = 
         src.add_argument("--throughput", type=argument_type(_on_off_auto, "throughput"), default="auto",
                          metavar="auto|on|off",
                          help="keep several frames in the network at once (OpenVINO's throughput mode): "
-                              "more frames per second on many cores, each frame later; auto = on for "
+                              "more frames per second on many cores, each frame later (the latency drawn on each frame then "
+                              "exceeds the summary's ms per frame); auto = on for "
                               "files without --display, off for cameras and streams (default: auto)")
         src.add_argument("--every", type=_int_in(1), default=1, metavar="N",
                          help="run the network on every Nth frame and reuse its result on the "
