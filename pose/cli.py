@@ -598,11 +598,13 @@ def _no_empty_folders_left(*folders: Optional[Path]) -> Iterator[None]:
         raise
 
 
-def _image_tool(argv: Optional[Sequence[str]], prog: Optional[str] = None) -> int:
-    args = parse_args("image", argv, prog)
-    with _no_empty_folders_left(Path(args.output_dir) / "images" / args.mode, args.json_dir,
+def _tool(tool: str, run: Callable[[argparse.Namespace], int], argv: Optional[Sequence[str]],
+          prog: Optional[str] = None) -> int:
+    """Parse `tool`'s arguments and `run` them; folders made for a run that fails are removed."""
+    args = parse_args(tool, argv, prog)
+    with _no_empty_folders_left(Path(args.output_dir) / f"{tool}s" / args.mode, args.json_dir,
                                 args.coco_json and Path(args.coco_json).parent):
-        return _image_run(args)
+        return run(args)
 
 
 def _image_run(args: argparse.Namespace) -> int:
@@ -632,13 +634,6 @@ def _image_run(args: argparse.Namespace) -> int:
     if summary.interrupted:
         return signalled() or EXIT_INTERRUPTED
     return EXIT_FAILED if summary.failed or problems else EXIT_OK
-
-
-def _video_tool(argv: Optional[Sequence[str]], prog: Optional[str] = None) -> int:
-    args = parse_args("video", argv, prog)
-    with _no_empty_folders_left(Path(args.output_dir) / "videos" / args.mode, args.json_dir,
-                                args.coco_json and Path(args.coco_json).parent):
-        return _video_run(args)
 
 
 def _video_run(args: argparse.Namespace) -> int:
@@ -730,9 +725,9 @@ def _stdout_closed() -> int:
 
 def image_main(argv: Optional[Sequence[str]] = None, prog: str = "get_hpe_image.py") -> int:
     """get_hpe_image.py, or the get-hpe-image command (`prog`)."""
-    return _run(functools.partial(_image_tool, prog=prog), prog, argv)
+    return _run(functools.partial(_tool, "image", _image_run, prog=prog), prog, argv)
 
 
 def video_main(argv: Optional[Sequence[str]] = None, prog: str = "get_hpe_video.py") -> int:
     """get_hpe_video.py, or the get-hpe-video command (`prog`)."""
-    return _run(functools.partial(_video_tool, prog=prog), prog, argv)
+    return _run(functools.partial(_tool, "video", _video_run, prog=prog), prog, argv)
