@@ -153,3 +153,21 @@ def test_a_run_failing_on_missing_weights_leaves_no_empty_folders(tool, tmp_path
                  "--write_json", str(tmp_path / "json" / "frames")])
     assert code == 2 and "absent.caffemodel" in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / "json").exists()
+
+
+@pytest.mark.parametrize("engine", ["caffe", "openvino"])
+def test_a_narrow_caffemodel_without_a_deploy_file_runs_on_every_engine_alike(engine, tmp_path, model_dir):
+    """The ONNX route sizes the network from the weights; the Caffe route now does too."""
+    from pose.families.openpose.spec import MODELS
+    from pose.runtime.backends import has_caffe_importer
+    from tests.support.nets import write_model
+
+    if engine == "caffe" and not has_caffe_importer():
+        pytest.skip("this OpenCV has no Caffe importer (OpenCV 5)")
+    if engine == "openvino":
+        pytest.importorskip("openvino")
+    weights = write_model(model_dir, MODELS["COCO"], stages=2)[1]
+    from tests.support.cli_tools import EXAMPLE_IMAGE
+
+    assert cli.image_main(["--image_file", str(EXAMPLE_IMAGE), "--weights", str(weights), "--stages", "2",
+                           "--engine", engine, "--net_resolution", "96x96", "--output_dir", str(tmp_path), "--quiet"]) == 0
