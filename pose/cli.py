@@ -12,13 +12,16 @@ checked by the module that owns it; the argument types here only call those.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import logging
 import os
+import re
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from pose.app.batch.driver import run_batch
 from pose.app.batch.jobs import RAY_LOCAL, is_batch
@@ -119,16 +122,17 @@ _EXAMPLES = {
 }
 
 
-def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentParser:
+def build_parser(tool: str, family: str = DEFAULT_FAMILY, prog: Optional[str] = None) -> argparse.ArgumentParser:
     """The argument parser of 'image' (get_hpe_image.py) or 'video' (get_hpe_video.py),
-    with the options of model family `family` (pose.families)."""
+    with the options of model family `family` (pose.families); `prog`: the name the
+    command was called by (the console commands' own)."""
     if tool not in _EXAMPLES:
         raise ValueError(f"unknown tool {tool!r}")
     fam = get_family(family)
     what = "images" if tool == "image" else "a video"
-    p = _Parser(prog=f"get_hpe_{tool}.py",
-                description=f"Find every person's body keypoints in {what} with OpenPose's Caffe\n"
-                            "networks through OpenCV's DNN module; write rendered views and\n"
+    p = _Parser(prog=prog or f"get_hpe_{tool}.py",
+                description=f"Find every person's body keypoints in {what} with the chosen family's\n"
+                            "networks (OpenVINO, onnxruntime or OpenCV's DNN module); write rendered views and\n"
                             "OpenPose-format JSON. Exit codes: 0 done, 1 input/output problem,\n"
                             "2 usage or model files problem, 130 interrupted (Ctrl-C),\n"
                             "143 terminated (SIGTERM).",
@@ -136,14 +140,14 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentPa
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("input")
     if tool == "image":
-        src.add_argument("--image_file", nargs="+", default=[str(DEFAULT_IMAGE)], metavar="PATH",
+        src.add_argument("--image_file", nargs="+", metavar="PATH",
                          help="image files, folders (their images) or quoted globs; "
-                              "e.g. --image_file a.jpg b.png 'shots/*.jpg' (default: Input/example_image1.png)")
+                              "e.g. --image_file a.jpg b.png 'shots/*.jpg' (default: a checkout's Input/example_image1.png)")
     else:
-        src.add_argument("--video_file", nargs="+", default=[str(DEFAULT_VIDEO)], metavar="SOURCE",
+        src.add_argument("--video_file", nargs="+", metavar="SOURCE",
                          help="a video file, a camera index or a stream URL; or many videos: files, "
                               "folders, quoted globs, @list.txt (one path a line); e.g. --video_file 0, "
-                              "--video_file clips/ 'more/*.mp4' (default: Input/example_video1.mp4)")
+                              "--video_file clips/ 'more/*.mp4' (default: a checkout's Input/example_video1.mp4)")
         src.add_argument("--start_frame", type=_int_in(0), default=0, metavar="N",
                          help="skip to frame N (0-based) first; e.g. --start_frame 100")
         src.add_argument("--max_frames", type=_int_in(1), metavar="N",
@@ -151,7 +155,8 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentPa
         src.add_argument("--throughput", type=argument_type(_on_off_auto, "throughput"), default="auto",
                          metavar="auto|on|off",
                          help="keep several frames in the network at once (OpenVINO's throughput mode): "
-                              "more frames per second on many cores, each frame later; auto = on for "
+                              "more frames per second on many cores, each frame later (the latency drawn on each frame then "
+                              "exceeds the summary's ms per frame); auto = on for "
                               "files without --display, off for cameras and streams (default: auto)")
         src.add_argument("--every", type=_int_in(1), default=1, metavar="N",
                          help="run the network on every Nth frame and reuse its result on the "
@@ -172,6 +177,9 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentPa
                                 "output folder (pip install -r requirements-ray.txt)")
 
     model = p.add_argument_group("model")
+    model.add_argument("--demo", action="store_true",
+                       help="try the tool without downloaded weights: a generated DEMO network (not a trained model) "
+                            "on a generated input with two people; every output says so")
     model.add_argument("--family", type=str.lower, default=family, choices=list(FAMILIES), metavar="|".join(FAMILIES),
                        help="model family; each has its own models and options (this help shows "
                             f"{family}'s; --family NAME --help shows another's): " + "; ".join(
@@ -179,8 +187,8 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentPa
     model.add_argument("--model", "--mode", dest="mode", type=argument_type(lambda text: fam.parse_model(text).name, "model"),
                        default=fam.DEFAULT_MODEL, metavar="|".join(fam.MODELS), help=fam.MODEL_HELP)
     model.add_argument("--device", type=_device, default="cpu", metavar="|".join(DEVICES),
-                       help="where the network runs; gpu needs an OpenCV built with CUDA and falls "
-                            "back to the CPU with a warning; e.g. --device auto (default: cpu)")
+                       help="where the network runs; gpu tries OpenCV's CUDA, onnxruntime-gpu, then OpenVINO's GPU, and "
+                            "falls back to the CPU with a warning naming what was missing; e.g. --device auto (default: cpu)")
     model.add_argument("--engine", type=_engine, default="auto", metavar="|".join(ENGINES),
                        help="inference engine; auto picks the fastest this install has for the device and "
                             "precision: openvino, then onnxruntime, then caffe, then onnx on the CPU "
@@ -198,6 +206,9 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentPa
     out.add_argument("--output_dir", default=DEFAULT_OUTPUT, metavar="DIR",
                      help=f"where results go, in {'images' if tool == 'image' else 'videos'}/<MODE>/ "
                           f"below it; e.g. --output_dir /tmp/poses (default: {DEFAULT_OUTPUT})")
+    out.add_argument("--no_render", action="store_true",
+                     help="write the JSON outputs only: no image or video is drawn, encoded or written "
+                          "(OpenPose's --render_pose 0)")
     out.add_argument("--no_json", action="store_true",
                      help="do not write the JSON" + (" Lines" if tool == "video" else "") + " file")
     unit = "image" if tool == "image" else "frame"
@@ -228,6 +239,206 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY) -> argparse.ArgumentPa
     return p
 
 
+# ---------------------------------------------------------------- OpenPose's flags
+
+@dataclass(frozen=True)
+class OpenPoseFlag:
+    """One of OpenPose's flags: what it becomes here (`to_ours`: its value and the run's
+    other OpenPose flags -> our arguments), or, with `refused`, why not and what to use."""
+
+    name: str
+    usage: str  # as docs/openpose-flags.md shows it
+    ours: str  # what it becomes, in words
+    note: str = ""
+    to_ours: Optional[Callable[[str, str, Dict[str, str]], List[str]]] = None  # (tool, value, all flags)
+    takes_value: bool = True
+    refused: str = ""  # the one line printed when it is given
+
+
+# OpenPose's model names where ours differ (its --model_pose MPI_4_layers, and the
+# BODY25 users type without the underscore).
+OPENPOSE_MODEL_NAMES = {"body25": "BODY_25", "mpi_4_layers": "MPI_4"}
+
+
+def _openpose_model(name: str) -> str:
+    return OPENPOSE_MODEL_NAMES.get(str(name).strip().lower().replace("-", "_"), name)
+
+
+def _only(tool: str, ours: str, option: str) -> Callable[[str, str, Dict[str, str]], List[str]]:
+    """A flag that means `option VALUE` for `tool` and nothing for the other tool."""
+
+    def to_ours(used: str, value: str, flags: Dict[str, str]) -> List[str]:
+        if used != tool:
+            raise UsageError(f"{ours} is for get_hpe_{tool}.py")
+        return [option, value]
+    return to_ours
+
+
+def _whole(value: str, flag: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value}: expected a whole number") from None
+
+
+def _people_max(tool: str, value: str, flags: Dict[str, str]) -> List[str]:
+    return [] if _whole(value, "--number_people_max") < 0 else ["--max_people", value]  # OpenPose's -1: no limit
+
+
+def _render_pose(tool: str, value: str, flags: Dict[str, str]) -> List[str]:
+    if value not in ("0", "1", "2", "-1"):
+        raise UsageError(f"--render_pose {value}: choose 0 (JSON only), 1 or 2 (draw)")
+    return ["--no_render"] if value == "0" else []  # 1 and 2 (CPU or GPU drawing) draw the same picture here
+
+
+def _display(tool: str, value: str, flags: Dict[str, str]) -> List[str]:
+    if value not in ("-1", "0", "1", "2"):
+        raise UsageError(f"--display {value}: choose 0 (no window) or 1 or 2 (show)")
+    return ["--display"] if value in ("1", "2") else []
+
+
+def _frame_last(tool: str, value: str, flags: Dict[str, str]) -> List[str]:
+    if tool != "video":
+        raise UsageError("--frame_last is for get_hpe_video.py")
+    last, first = _whole(value, "--frame_last"), _whole(flags.get("--frame_first", "0"), "--frame_first")
+    if last < 0:  # OpenPose's -1: to the end
+        return []
+    if last < first:
+        raise UsageError(f"--frame_last {last} is before --frame_first {first}")
+    return ["--max_frames", str(last - first + 1)]  # OpenPose's last frame is included
+
+
+def _scales(tool: str, value: str, flags: Dict[str, str]) -> List[str]:
+    number = _whole(flags.get("--scale_number", "1"), "--scale_number")
+    try:
+        gap = float(flags.get("--scale_gap", "0.25"))
+    except ValueError:
+        raise UsageError(f"--scale_gap {flags['--scale_gap']}: expected a number") from None
+    if not 1 <= number <= 16 or not 0 < gap < 1 or 1 - gap * (number - 1) <= 0:
+        raise UsageError(f"--scale_number {number} --scale_gap {gap:g}: the scales 1, 1-gap, ... must stay above 0")
+    return ["--scales", ",".join(f"{1 - gap * k:g}" for k in range(number))]
+
+
+def _model_folder(tool: str, value: str, flags: Dict[str, str]) -> List[str]:
+    from pose.families.openpose.spec import get_spec  # the one family OpenPose's folder layout fits
+
+    model = _openpose_model(flags.get("--model_pose") or flags.get("--model") or flags.get("--mode") or "COCO")
+    try:
+        relpath = get_spec(model).weights.relpath
+    except ValueError as exc:
+        raise UsageError(f"--model_folder: {exc}") from None
+    return ["--weights", str(Path(value) / "pose" / relpath)]  # OpenPose's models/pose/<model>/<file>
+
+
+OPENPOSE_FLAGS: Tuple[OpenPoseFlag, ...] = (
+    OpenPoseFlag("--model_pose", "--model_pose COCO|MPI|MPI_4_layers|BODY_25", "--model (MPI_4_layers: MPI_4)",
+                 "OpenPose's model names are also taken by --model/--mode, e.g. --mode body25",
+                 to_ours=lambda tool, value, flags: ["--model", _openpose_model(value)]),
+    OpenPoseFlag("--image_dir", "--image_dir DIR", "--image_file DIR", "image tool",
+                 to_ours=_only("image", "--image_dir", "--image_file")),
+    OpenPoseFlag("--video", "--video FILE", "--video_file FILE", "video tool",
+                 to_ours=_only("video", "--video", "--video_file")),
+    OpenPoseFlag("--camera", "--camera N", "--video_file N", "video tool",
+                 to_ours=_only("video", "--camera", "--video_file")),
+    OpenPoseFlag("--number_people_max", "--number_people_max N", "--max_people N", "-1 (OpenPose's default): no limit",
+                 to_ours=_people_max),
+    OpenPoseFlag("--render_pose", "--render_pose 0|1|2", "0: --no_render; 1, 2: drawn as by default",
+                 "0 writes the JSON outputs only: no image or video is drawn, encoded or written", to_ours=_render_pose),
+    OpenPoseFlag("--write_images", "--write_images DIR", "--output_dir DIR",
+                 "the pictures go to DIR/images/<MODE>/ (with the JSON beside them)",
+                 to_ours=lambda tool, value, flags: ["--output_dir", value]),
+    OpenPoseFlag("--write_video", "--write_video FILE", "refused", "",
+                 refused="the video tool always writes the drawn video as OUTPUT_DIR/videos/<MODE>/<stem>_skeleton_<MODE>.mp4: "
+                         "use --output_dir DIR"),
+    OpenPoseFlag("--frame_step", "--frame_step N", "refused", "",
+                 refused="frames are never skipped here: use --every N (the network runs on every Nth frame, "
+                         "every frame is still written)"),
+    OpenPoseFlag("--frame_first", "--frame_first N", "--start_frame N", "video tool",
+                 to_ours=_only("video", "--frame_first", "--start_frame")),
+    OpenPoseFlag("--frame_last", "--frame_last N", "--max_frames (N - first + 1)", "video tool; -1: to the end",
+                 to_ours=_frame_last),
+    OpenPoseFlag("--model_folder", "--model_folder DIR", "--weights DIR/pose/<model>/<file>",
+                 "OpenPose's models/ folder layout, e.g. models/pose/coco/pose_iter_440000.caffemodel", to_ours=_model_folder),
+    OpenPoseFlag("--display", "--display 0|1|2", "0: no window (our default); 1, 2: --display",
+                 "our --display without a value still means show", to_ours=_display),
+    OpenPoseFlag("--scale_number", "--scale_number N", "--scales 1,1-gap,...", "with --scale_gap (OpenPose's default 0.25)",
+                 to_ours=_scales),
+    OpenPoseFlag("--scale_gap", "--scale_gap G", "--scales 1,1-G,...", "with --scale_number", to_ours=_scales),
+    OpenPoseFlag("--write_json", "--write_json DIR", "--write_json DIR", "the same flag, OpenPose's files"),
+    OpenPoseFlag("--net_resolution", "--net_resolution WxH", "--net_resolution WxH", "the same flag"),
+    OpenPoseFlag("--keypoint_scale", "--keypoint_scale 0|3|4", "--keypoint_scale", "the same flag; 1 and 2 are not offered"),
+    OpenPoseFlag("--hand", "--hand", "--hand", "the same flag", takes_value=False),
+    OpenPoseFlag("--face", "--face", "--face", "the same flag", takes_value=False),
+    OpenPoseFlag("--write_coco_json", "--write_coco_json FILE", "--write_coco_json FILE", "the same flag"),
+    OpenPoseFlag("--part_candidates", "--part_candidates", "refused", "", takes_value=False,
+                 refused="the body parts before grouping are not written: PoseEstimator.infer(image) gives the "
+                         "network's maps and pose.families.openpose.peaks finds the candidates (docs/python-api.md)"),
+    OpenPoseFlag("--write_heatmaps", "--write_heatmaps DIR", "refused", "",
+                 refused="the tools do not write the network's maps: PoseEstimator.infer(image) returns its heatmaps "
+                         "and PAFs as numpy arrays to save as you need (docs/python-api.md)"),
+)
+_OPENPOSE_BY_NAME = {flag.name: flag for flag in OPENPOSE_FLAGS}
+_INTEGER = re.compile(r"-?\d+$")
+
+
+def _split_flag(argv: Sequence[str], i: int) -> Tuple[str, Optional[str], int]:
+    """(name, its value or None, index after it) of the OpenPose-style flag at argv[i]:
+    `--flag value` or gflags' `--flag=value`."""
+    name, eq, value = argv[i].partition("=")
+    flag = _OPENPOSE_BY_NAME[name]
+    if eq or not flag.takes_value:
+        return name, value if eq else None, i + 1
+    if name == "--display":  # ours takes no value: only a number after it is OpenPose's
+        if i + 1 < len(argv) and _INTEGER.match(argv[i + 1]):
+            return name, argv[i + 1], i + 2
+        return name, None, i + 1
+    if i + 1 >= len(argv):
+        raise UsageError(f"{name} needs a value: {flag.usage}")
+    return name, argv[i + 1], i + 2
+
+
+def openpose_to_ours(tool: str, argv: Sequence[str]) -> List[str]:
+    """The arguments with OpenPose's flags (OPENPOSE_FLAGS) put in our terms; a refused
+    flag is a UsageError saying why and what to use. Our own flags pass unchanged."""
+    argv = list(argv)
+    flags: Dict[str, str] = {}  # every OpenPose-style flag's value, for those that depend on others
+    items: List[Tuple[str, Optional[str]]] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--":
+            items += [(a, None) for a in argv[i:]]
+            break
+        name = argv[i].partition("=")[0]
+        if name in _OPENPOSE_BY_NAME:
+            name, value, i = _split_flag(argv, i)
+            if value is not None:
+                flags[name] = value
+            items.append((name, value))
+        else:
+            if name in ("--model", "--mode") and i + 1 < len(argv) and "=" not in argv[i]:
+                flags[name] = argv[i + 1]
+            items.append((argv[i], None))
+            i += 1
+    out: List[str] = []
+    scales_done = False
+    for name, value in items:
+        flag = _OPENPOSE_BY_NAME.get(name)
+        if flag is None:
+            out.append(name)
+        elif flag.refused:
+            raise UsageError(f"{name}: {flag.refused}")
+        elif flag.to_ours is None or (value is None and flag.takes_value):
+            out += [name] if value is None else [name, value]  # our own flag of the same name
+        elif flag.to_ours is _scales:
+            if not scales_done:
+                out += _scales(tool, value, flags)
+                scales_done = True
+        else:
+            out += flag.to_ours(tool, value, flags)
+    # `--mode body25`: OpenPose's spellings of a model name, under our own flags too
+    return [_openpose_model(a) if k and out[k - 1] in ("--model", "--mode") else a for k, a in enumerate(out)]
+
+
 def _attach_negative_values(argv: Sequence[str], options: Sequence[str]) -> List[str]:
     """`--net_resolution -1x368` as users (and OpenPose) write it: argparse takes a value
     starting with '-' for an option, so it is attached with '=' first."""
@@ -251,14 +462,49 @@ def _family_named(argv: Sequence[str]) -> str:
     return family if family in FAMILIES else DEFAULT_FAMILY  # the full parser names the choices
 
 
-def parse_args(tool: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    argv = sys.argv[1:] if argv is None else argv
+def _demo_argv(tool: str, argv: List[str], family: str) -> List[str]:
+    """--demo's arguments: the generated network and input (pose.families.openpose.demo)."""
+    from pose.core.paths import user_cache
+    from pose.families.openpose.demo import SIZE, write_demo
+
+    if family != "openpose":
+        raise UsageError(f"--demo runs OpenPose's layouts on a generated network; not with --family {family}")
+    given = [a for a in ("--image_file", "--video_file", "--proto", "--weights") if a in argv]
+    if given:
+        raise UsageError(f"--demo makes its own input and network; not with {given[0]}")
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--model", "--mode", dest="mode", default=get_family(family).DEFAULT_MODEL)
+    try:
+        proto, weights, source = write_demo(user_cache() / "demo", first.parse_known_args(argv)[0].mode, tool)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise OutputError(f"--demo: {exc}") from None
+    return argv + ["--proto", str(proto), "--weights", str(weights), "--net_resolution", f"{SIZE}x{SIZE}",
+                   "--image_file" if tool == "image" else "--video_file", str(source)]
+
+
+def parse_args(tool: str, argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> argparse.Namespace:
+    argv = openpose_to_ours(tool, sys.argv[1:] if argv is None else argv)
     family = _family_named(argv)
-    parser = build_parser(tool, family)
+    if "--demo" in argv:
+        argv = _demo_argv(tool, argv, family)
+    parser = build_parser(tool, family, prog)
     fam = get_family(family)
     args = parser.parse_args(_attach_negative_values(list(argv), fam.NEGATIVE_OPTIONS))
     fam.check_options(parser, args)
+    source, default = ("image_file", DEFAULT_IMAGE) if tool == "image" else ("video_file", DEFAULT_VIDEO)
+    if getattr(args, source) is None:
+        if not default.exists():  # an installed command: the checkout's example is not there
+            raise NothingToDo(f"{parser.format_usage().rstrip()}\nno input given: {parser.prog} --{source} "
+                              f"{'photo.jpg' if tool == 'image' else 'clip.mp4'}; or {parser.prog} --demo to try it "
+                              "without weights; --help explains every option")
+        setattr(args, source, [str(default)])
     return args
+
+
+class NothingToDo(Exception):
+    """Called with no input where the default example is absent: say how to start, exit 0."""
 
 
 # ---------------------------------------------------------------- wiring
@@ -295,7 +541,14 @@ def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda
     `say` gets one line naming the model, device and engine that will run (the tools'
     first output line, so users see what `--engine auto` and `--device` chose).
     """
-    return get_family(args.family).make_estimator(args, say, throughput, threads, device)
+    if not getattr(args, "demo", False):
+        return get_family(args.family).make_estimator(args, say, throughput, threads, device)
+    from pose.families.openpose.demo import DEMO_LABEL
+
+    estimator = get_family(args.family).make_estimator(args, lambda line: say(f"{DEMO_LABEL}: {line}"), throughput,
+                                                       threads, device)
+    estimator.demo_label = DEMO_LABEL  # into the JSON and onto the pictures (pose.io.formats.run_info)
+    return estimator
 
 
 def _extra_outputs(args: argparse.Namespace):
@@ -320,7 +573,8 @@ def _extra_outputs(args: argparse.Namespace):
 def _output_options(args: argparse.Namespace, out_dir: Path, json_dir: Optional[Path],
                     coco_json: Optional[Path]) -> dict:
     """The OutputOptions fields both tools take from their command line."""
-    return dict(out_dir=out_dir, write_json=not args.no_json, classify=not args.no_classify, display=args.display,
+    return dict(out_dir=out_dir, write_json=not args.no_json, render=not args.no_render, classify=not args.no_classify,
+                display=args.display,
                 json_dir=json_dir, coco_json=coco_json, keypoint_scale=args.keypoint_scale)
 
 
@@ -328,8 +582,32 @@ def _error_line(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
 
 
-def _image_tool(argv: Optional[Sequence[str]]) -> int:
-    args = parse_args("image", argv)
+@contextlib.contextmanager
+def _no_empty_folders_left(*folders: Optional[Path]) -> Iterator[None]:
+    """Output folders this run creates are removed again when it fails with them still
+    empty (missing weights, say): a failed run leaves nothing behind."""
+    new = [p for f in folders if f for p in (Path(f), *Path(f).parents) if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for folder in sorted(set(new), key=lambda p: len(p.parts), reverse=True):  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or never made
+                pass
+        raise
+
+
+def _tool(tool: str, run: Callable[[argparse.Namespace], int], argv: Optional[Sequence[str]],
+          prog: Optional[str] = None) -> int:
+    """Parse `tool`'s arguments and `run` them; folders made for a run that fails are removed."""
+    args = parse_args(tool, argv, prog)
+    with _no_empty_folders_left(Path(args.output_dir) / f"{tool}s" / args.mode, args.json_dir,
+                                args.coco_json and Path(args.coco_json).parent):
+        return run(args)
+
+
+def _image_run(args: argparse.Namespace) -> int:
     paths, problems = expand_image_args(args.image_file)
     if not paths and len(problems) == 1:
         raise InputError(problems[0])
@@ -358,8 +636,7 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
     return EXIT_FAILED if summary.failed or problems else EXIT_OK
 
 
-def _video_tool(argv: Optional[Sequence[str]]) -> int:
-    args = parse_args("video", argv)
+def _video_run(args: argparse.Namespace) -> int:
     if is_batch(args):
         if args.display:
             raise UsageError("--display shows one video at a time; not with several videos or batch options")
@@ -385,14 +662,27 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
         # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
         with stop_on_signals(stop) as signalled:
             summary = run_video(source, estimator, options, stop)
-        if not args.no_timeline:
+        if not args.no_timeline and not args.no_render:
             summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, args.mode))
     finally:
         source.release()
-    for line in summary.timeline:
+    for line in timeline_lines(summary):
         say(line)
     print(summary.line(), flush=True)
     return (signalled() or EXIT_INTERRUPTED) if summary.interrupted else EXIT_OK
+
+
+def timeline_lines(summary) -> List[str]:
+    """The per-person lines the video tool prints: those of the people its timeline picture
+    shows, and a count of the rest (a crowd leaves hundreds of brief tracks)."""
+    from pose.app.timeline import shown_runs
+
+    shown = {tr.track_id for tr in shown_runs(summary.runs)}
+    lines = [line for line, tr in zip(summary.timeline, summary.runs) if tr.track_id in shown]
+    rest = len(summary.timeline) - len(lines)
+    if rest:
+        lines.append(f"... and {rest} more {'person' if rest == 1 else 'people'} seen briefly (every one is in the JSON Lines)")
+    return lines
 
 
 def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
@@ -403,6 +693,9 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
     try:
         with sigterm_raises():  # SIGTERM cleans up as Ctrl-C does, and exits 143
             return tool(argv)
+    except NothingToDo as exc:
+        print(exc, flush=True)
+        return EXIT_OK
     except PoseError as exc:
         code, message = exc.exit_code, str(exc)
     except KeyboardInterrupt as exc:
@@ -430,11 +723,11 @@ def _stdout_closed() -> int:
     return EXIT_BROKEN_PIPE
 
 
-def image_main(argv: Optional[Sequence[str]] = None) -> int:
-    """get_hpe_image.py"""
-    return _run(_image_tool, "get_hpe_image.py", argv)
+def image_main(argv: Optional[Sequence[str]] = None, prog: str = "get_hpe_image.py") -> int:
+    """get_hpe_image.py, or the get-hpe-image command (`prog`)."""
+    return _run(functools.partial(_tool, "image", _image_run, prog=prog), prog, argv)
 
 
-def video_main(argv: Optional[Sequence[str]] = None) -> int:
-    """get_hpe_video.py"""
-    return _run(_video_tool, "get_hpe_video.py", argv)
+def video_main(argv: Optional[Sequence[str]] = None, prog: str = "get_hpe_video.py") -> int:
+    """get_hpe_video.py, or the get-hpe-video command (`prog`)."""
+    return _run(functools.partial(_tool, "video", _video_run, prog=prog), prog, argv)

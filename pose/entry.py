@@ -15,26 +15,28 @@ def single_threaded_blas() -> None:
         os.environ.setdefault(name, "1")
 
 
-def run(tool: str) -> int:
-    """Run get_hpe_<tool>.py ("image" or "video") and return its exit code."""
+def run(tool: str, prog: str = "") -> int:
+    """Run get_hpe_<tool>.py ("image" or "video"), or the console command `prog`, and
+    return its exit code."""
+    prog = prog or f"get_hpe_{tool}.py"
     single_threaded_blas()
     try:
         from pose import cli
     except ImportError as exc:
-        print(f"get_hpe_{tool}.py: error: {exc} (install the requirements: pip install -r requirements.txt)",
+        print(f"{prog}: error: {exc} (install the requirements: pip install -r requirements.txt)",
               file=sys.stderr)
         return 2
-    return cli.image_main() if tool == "image" else cli.video_main()
+    return (cli.image_main if tool == "image" else cli.video_main)(prog=prog)
 
 
 def image() -> int:
     """The get-hpe-image console command (pip install .)."""
-    return run("image")
+    return run("image", "get-hpe-image")
 
 
 def video() -> int:
     """The get-hpe-video console command."""
-    return run("video")
+    return run("video", "get-hpe-video")
 
 
 def models() -> int:
@@ -44,4 +46,4 @@ def models() -> int:
     except ImportError as exc:
         print(f"get-hpe-models: error: {exc} (pip install opencv-hpe)", file=sys.stderr)
         return 2
-    return main()
+    return main(prog="get-hpe-models")

@@ -59,6 +59,9 @@ def test_image_tool_fills_hands_and_faces_as_the_api_does(tmp_path, project):
                  *CROPS, *NET, *oracle, cwd=root)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("COCO + hands 64x64 + face 64x64, definition ")
+    # The sandbox's narrow nets lie where the downloads go: said, as for the body's weights.
+    for name in ("HAND", "FACE"):
+        assert f"warning: {PARTS[name].weights.path.name} is " in r.stderr and "not the official weights" in r.stderr
     data = load_json(tmp_path / "out" / "images" / "COCO" / "scene-COCO.json")
     assert len(data["people"]) == 2
     body = np.array([np.reshape(p["pose_keypoints_2d"], (-1, 3)) for p in data["people"]])

@@ -28,7 +28,7 @@ from pose.io.formats import (
     run_info,
 )
 from pose.io.inputs import read_image
-from pose.io.render import keypoints_view, skeleton_view
+from pose.io.render import draw_caption, keypoints_view, skeleton_view
 
 Say = Callable[[str], None]
 # How long an image's outputs wait for another run writing the same names (it holds them
@@ -102,12 +102,17 @@ def write_results(image: np.ndarray, people: list, spec, path: Path, options: Im
     files written and, if `keep_views`, the two views (drawing reuses `image`)."""
     h, w = image.shape[:2]
     files = output_paths(options.out_dir, stem or path.stem, spec.name)
-    keypoints = keypoints_view(image.copy(), people)
-    written = [output.write_image(files["keypoints"], keypoints)]
-    views = {"Keypoints": keypoints} if keep_views else {}
-    del keypoints  # a large input: one rendered copy at a time
-    views["Skeleton"] = skeleton_view(image, people, spec)
-    written.append(output.write_image(files["skeleton"], views["Skeleton"]))
+    written: List[Path] = []
+    views: Dict[str, np.ndarray] = {}
+    if options.render:  # else JSON only (--no_render): nothing drawn or encoded
+        if (info or {}).get("network"):  # --demo: said on both pictures
+            draw_caption(image, info["network"])
+        keypoints = keypoints_view(image.copy(), people)
+        written.append(output.write_image(files["keypoints"], keypoints))
+        views = {"Keypoints": keypoints} if keep_views else {}
+        del keypoints  # a large input: one rendered copy at a time
+        views["Skeleton"] = skeleton_view(image, people, spec)
+        written.append(output.write_image(files["skeleton"], views["Skeleton"]))
     if options.write_json:
         written.append(output.write_json(files["json"], result_json(
             people, spec, (w, h), keypoint_scale=options.keypoint_scale, **(info or {}), image=path.name)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -93,12 +93,18 @@ class _Canvas:
         return cv2.resize(self.image, (w // self.k, h // self.k), interpolation=cv2.INTER_AREA)
 
 
+def shown_runs(runs: Sequence[TrackRuns]) -> List[TrackRuns]:
+    """The people the picture shows (the MAX_PEOPLE_DRAWN seen longest), by track id; the
+    video tool prints the same ones."""
+    return sorted(sorted(runs, key=_seen_s, reverse=True)[:MAX_PEOPLE_DRAWN], key=lambda tr: tr.track_id)
+
+
 def draw_timeline(runs: Sequence[TrackRuns], span_s: Tuple[float, float], title: str,
                   width: int = WIDTH) -> np.ndarray:
     """The picture (BGR) of `runs` over the video time `span_s` (start, end seconds)."""
     start, end = span_s
     end = max(end, start + 1e-3, *(b for tr in runs for _, _, b in tr.posture + tr.gesture))
-    shown = sorted(sorted(runs, key=_seen_s, reverse=True)[:MAX_PEOPLE_DRAWN], key=lambda tr: tr.track_id)
+    shown = shown_runs(runs)
     left, right, top = 190, 30, 64
     strip, gap, block = 16, 3, 48  # strip height, gesture-posture gap, one person's height
     rows = max(1, len(shown))

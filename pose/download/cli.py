@@ -21,6 +21,7 @@ from pose.download.fetch import (
     _check_file_mirrors,
     _part_size,
     download,
+    hand_install_tail,
     mirrors_from_env,
     part_path,
     urls_for,
@@ -30,8 +31,9 @@ from pose.families.openpose.spec import DOWNLOADS, WEIGHTS_LICENCE
 
 _EPILOG = """\
 examples:
-  ./getModels.sh                      download every model's weights (same as "all")
-  ./getModels.sh COCO                 only the COCO weights
+  ./getModels.sh                      what the default run needs: the COCO weights
+  ./getModels.sh all                  every model's weights (about 800 MB)
+  ./getModels.sh BODY_25 hand face    only those
   ./getModels.sh --verify             check the files on disk; no network
   ./getModels.sh MPI --force          download MPI again even if it is present
   ./getModels.sh --mirror https://example.org/openpose/
@@ -55,17 +57,23 @@ the next run resumes it. Two runs at once for one model: the second waits for th
 and then finds its file."""
 
 
-def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
+# What `getModels.sh` with no model fetches: the weights of the tools' default run.
+DEFAULT_MODELS = ("COCO",)
+
+
+def models_parser(downloads: Mapping[str, Weights] = DOWNLOADS, prog: str = "getModels.sh") -> argparse.ArgumentParser:
+    """The parser of getModels.sh, or of get-hpe-models (`prog`)."""
     choices = list(downloads)
     files = ", ".join(w.path.name for w in downloads.values())
     p = OneLineParser(
-        prog="getModels.sh",
+        prog=prog,
         description="Download the OpenPose weights, resuming and verifying them (size and\n"
                     "checksum). `python -m pose.download` takes the same arguments.",
-        epilog=_EPILOG.format(env=MIRRORS_ENV, files=files),
+        epilog=_EPILOG.format(env=MIRRORS_ENV, files=files).replace("./getModels.sh", _command(prog)),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="*", metavar="MODEL",
-                   help=f"{', '.join(choices)} or all (default: all); case does not matter")
+                   help=f"{', '.join(choices)} or all (default: {' '.join(DEFAULT_MODELS)}, what the default run needs); "
+                        "case does not matter")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--force", action="store_true",
                       help="download again even when a verified file is present; the old file "
@@ -110,9 +118,14 @@ _retries = argument_type(lambda text: parse_int(text, 1, Policy.max_requests), "
 _backoff = argument_type(lambda text: parse_float(text, 0, MAX_BACKOFF_S, unit=" s"), "seconds")
 
 
+def _defaults(downloads: Mapping[str, Weights]) -> List[str]:
+    """DEFAULT_MODELS where `downloads` has them, else all of it (tests' own mappings)."""
+    return [n for n in DEFAULT_MODELS if n in downloads] or ["all"]
+
+
 def _select(names: Sequence[str], downloads: Mapping[str, Weights]) -> List[str]:
     chosen: List[str] = []
-    for name in names or ["all"]:
+    for name in names or _defaults(downloads):
         key = name.strip().upper()
         if key == "ALL":
             chosen.extend(downloads)
@@ -124,13 +137,14 @@ def _select(names: Sequence[str], downloads: Mapping[str, Weights]) -> List[str]
 
 
 def main(argv: Optional[Sequence[str]] = None,
-         downloads: Mapping[str, Weights] = DOWNLOADS) -> int:
-    """The getModels.sh command; returns the exit status. `downloads` maps names to weights."""
+         downloads: Mapping[str, Weights] = DOWNLOADS, prog: str = "getModels.sh") -> int:
+    """The getModels.sh command (or get-hpe-models: `prog`); returns the exit status.
+    `downloads` maps names to weights."""
     if _MISSING:
-        print(f"getModels.sh needs the Python package {_MISSING!r}: "
+        print(f"{prog} needs the Python package {_MISSING!r}: "
               "pip install -r requirements.txt", file=sys.stderr)
         return EXIT_FAILED
-    parser = _parser(downloads)
+    parser = models_parser(downloads, prog)
     try:  # argparse exits on --help and on bad arguments; callers want a status instead
         args = parser.parse_args(argv)
         try:
@@ -145,7 +159,7 @@ def main(argv: Optional[Sequence[str]] = None,
         return e.code if isinstance(e.code, int) else EXIT_USAGE
     if args.verify:
         with sigterm_raises():
-            return _verify_all(names, downloads)
+            return _verify_all(names, downloads, prog)
 
     policy = Policy(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout,
                     retries=args.retries, backoff=args.backoff, progress=not args.quiet)
@@ -175,8 +189,12 @@ def main(argv: Optional[Sequence[str]] = None,
         print(_interrupted(current, word_for(stop)), file=sys.stderr, flush=True)
         return exit_code_of(stop)
     if failed:
+        print(hand_install_tail(_command(prog)), file=sys.stderr)
         print(f"not installed: {', '.join(failed)}", file=sys.stderr)
         return EXIT_FAILED
+    others = [n for n in downloads if n not in names]
+    if not args.models and others and not args.quiet:
+        print(f"the other models, when you want them: {_command(prog)} {' '.join(others)} (or all)", flush=True)
     return EXIT_OK
 
 
@@ -194,7 +212,12 @@ def _interrupted(weights: Optional[Weights], word: str = "interrupted") -> str:
     return word
 
 
-def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights]) -> int:
+def _command(prog: str) -> str:
+    """How the user runs this command again: ./getModels.sh from the checkout."""
+    return f"./{prog}" if prog.endswith(".sh") else prog
+
+
+def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights], prog: str) -> int:
     status = EXIT_OK
     for name in names:
         try:
@@ -205,7 +228,7 @@ def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights]) -> int:
         print(f"{name}: {detail}", file=sys.stdout if ok else sys.stderr, flush=True)
         status = status if ok else EXIT_FAILED
     if status != EXIT_OK:
-        print(f"run ./getModels.sh {' '.join(names)} to download what is missing or wrong",
+        print(f"run {_command(prog)} {' '.join(names)} to download what is missing or wrong",
               file=sys.stderr)
     return status
 

@@ -46,6 +46,9 @@ _HTML_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<title",
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
 # The longest pause between retries: doubling 30 times would otherwise wait for years.
 MAX_PAUSE_S = 300.0
+# A TLS-intercepting proxy (or a missing CA bundle) makes every HTTPS mirror fail alike.
+CERTIFICATE_ERROR = ("certificate not trusted (a TLS-intercepting proxy?): set REQUESTS_CA_BUNDLE=/path/to/its-ca.pem, "
+                     "or download the file elsewhere and use --mirror DIR")
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,9 @@ def _open_http(session: requests.Session, url: str, offset: int, weights: Weight
         raise _Transient(f"no connection within {policy.connect_timeout:g} s", unreachable=True)
     except requests.exceptions.ReadTimeout:
         raise _Transient(f"no answer within {policy.read_timeout:g} s")
+    except requests.exceptions.SSLError as e:
+        # Not retried: the same certificate comes back every time.
+        raise _MirrorFailed(CERTIFICATE_ERROR if "CERTIFICATE_VERIFY_FAILED" in str(e) else f"TLS failed: {_short(e)}")
     except requests.exceptions.TooManyRedirects:
         raise _MirrorFailed("too many redirects")
     except requests.exceptions.ConnectionError as e:
@@ -697,28 +703,31 @@ def _bytes(weights: Weights) -> str:
 
 
 def manual_instructions(weights: Weights, tried: Sequence[Tuple[str, str]]) -> str:
-    """The paragraph shown when no mirror delivered the file."""
+    """The block shown when no mirror delivered the file: what was tried, and where to put
+    the file by hand (HAND_INSTALL_TAIL, said once per run, says what to do next)."""
     name = weights.path.name
     lines = [f"Could not download {name}: every mirror failed."]
     if tried:
-        lines.append("Tried, in order:")
-        lines.extend(f"  {url}\n    -> {reason}" for url, reason in tried)
+        lines.extend(f"  {url} -> {reason}" for url, reason in tried)
     else:
         lines.append("No mirror was tried (none given, and --only-mirrors was set).")
     wrap = functools.partial(textwrap.fill, width=88, break_on_hyphens=False)
     algorithm, checksum = next(iter(weights.checksums().items()))
     label, linux, macos, certutil = _CHECKSUM_TOOLS[algorithm]
     lines += [
-        wrap(f"To install it by hand: get {name} ({_bytes(weights)}{label} "
-             f"{checksum}) from any of the URLs above or from someone who has it; check "
-             f"it with `{linux} {name}` (macOS: `{macos} {name}`; Windows: "
-             f"`certutil -hashfile {name} {certutil}`); put it at"),
+        wrap(f"Install by hand: get {name} ({_bytes(weights)}{label} {checksum}), check it with "
+             f"`{linux} {name}` (macOS: `{macos} {name}`; Windows: `certutil -hashfile {name} {certutil}`); "
+             "put it at"),
         f"  {weights.path}",
-        wrap("and run `./getModels.sh --verify`. Or let this tool copy and check it: "
-             "`./getModels.sh --mirror /directory/holding/the/file`."),
     ]
     part = part_path(weights)
     if part.exists():
         lines.append(wrap(f"The partial download {part} ({_part_size(part)} bytes) is kept; "
-                          "running getModels.sh again resumes it."))
+                          "running the same command again resumes it."))
     return "\n".join(lines)
+
+
+def hand_install_tail(prog: str) -> str:
+    """The line after the failures' blocks, once per run."""
+    return (f"Then run `{prog} --verify`; or let this tool copy and check the files: "
+            f"`{prog} --mirror /directory/holding/them`.")

@@ -147,7 +147,11 @@ def frame_json(people: Sequence[Person], spec: ModelInfo, image_size: Tuple[int,
 def run_info(estimator) -> Dict[str, str]:
     """What ran, for the JSON beside "model": the engine and the precision that really ran
     (bf16 maps differ slightly from f32 ones; a reader should know which it has)."""
-    return {"engine": estimator.engine, "precision": estimator.precision}
+    info = {"engine": estimator.engine, "precision": estimator.precision}
+    label = getattr(estimator, "demo_label", None)  # the tools' --demo
+    if label:
+        info["network"] = label
+    return info
 
 
 def result_json(people: Sequence[Person], spec: ModelInfo, image_size: Tuple[int, int],

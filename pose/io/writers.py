@@ -82,6 +82,7 @@ class OutputOptions:
 
     out_dir: Path  # the mode's folder, e.g. Output/videos/COCO
     write_json: bool = True
+    render: bool = True  # False: JSON only, nothing drawn or encoded (--no_render, OpenPose's --render_pose 0)
     classify: bool = True
     display: bool = False
     json_dir: Optional[Path] = None  # --write_json DIR: OpenPose's file per image or frame

@@ -2,12 +2,33 @@
 right kind, or a NetworkError with the one-line fix."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Optional
 
 from pose.core.errors import EXIT_USAGE, NetworkError
 from pose.core.paths import display_path
 from pose.runtime.caffemodel import looks_like_caffemodel
+
+# How far from a roughly published size ("~147 MB") a file may be and still be the one.
+APPROX_SIZE_TOLERANCE = 0.05
+
+
+def warn_if_not_published(weights: Path, size: Optional[int], command: str, approx_size: Optional[int] = None) -> None:
+    """One warning when the file at a model's download path is not the size published for
+    it, exactly (`size`) or roughly (`approx_size`): someone else's weights under the
+    official name. It still runs."""
+    if not weights.is_file():
+        return
+    actual = weights.stat().st_size
+    if size is not None and actual != size:
+        published = str(size)
+    elif size is None and approx_size and abs(actual - approx_size) > APPROX_SIZE_TOLERANCE * approx_size:
+        published = f"about {approx_size}"
+    else:
+        return
+    logging.getLogger("pose").warning(f"{weights.name} is {actual} bytes, the published file is {published}: "
+                                      f"not the official weights (check: {command} --verify)")
 
 
 def check_weights(weights: Path, hint: Optional[str] = None) -> None:

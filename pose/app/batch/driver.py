@@ -128,10 +128,10 @@ class BatchRun:
 
     def settings(self) -> WorkerSettings:
         a = self.args
-        video = VideoOptions(out_dir=self.out_root, write_json=not a.no_json, classify=not a.no_classify,
+        video = VideoOptions(out_dir=self.out_root, write_json=not a.no_json, render=not a.no_render, classify=not a.no_classify,
                              display=False, max_frames=a.max_frames, every=a.every, progress=False,
                              json_dir=a.json_dir, keypoint_scale=a.keypoint_scale)
-        return WorkerSettings(self.make_estimator, a.mode, video, a.start_frame, not a.no_timeline)
+        return WorkerSettings(self.make_estimator, a.mode, video, a.start_frame, not a.no_timeline and not a.no_render)
 
     def run(self, pool_factory: Callable[[WorkerSettings], "LocalPool"]) -> int:
         todo = self.plan()

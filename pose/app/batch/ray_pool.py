@@ -102,6 +102,9 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
             ray.init(include_dashboard=False, **quiet)
         else:
             ray.init(address=address, **quiet)
+    except ConnectionError if address == "auto" else ():  # Ray's advice names flags the tool does not have
+        raise PoseError("--ray auto found no running Ray cluster here: start one (ray start --head), give its "
+                        "address (--ray ray://host:10001 or --ray host:6379), or use --ray alone for a new local Ray") from None
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -9,7 +9,6 @@ that is not there, weights that are not the published ones) go to the "pose" log
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
 
@@ -35,9 +34,7 @@ from pose.families.openpose.preprocess import (
     scaled_side,
 )
 from pose.families.openpose.spec import DOWNLOADS, STRIDE, ModelSpec, get_spec
-from pose.runtime.caffe_files import check_weights
-
-log = logging.getLogger("pose")
+from pose.runtime.caffe_files import check_weights, warn_if_not_published
 
 
 def _scaled_resolution(res: NetResolution, scale: float) -> NetResolution:
@@ -101,9 +98,8 @@ class PoseEstimator:
         check_downloaded(hand, face)
         self.plan = runtime.plan(engine, device, precision)  # the one place it is decided
         self.placement = self.plan.placement
-        if official and weights.is_file() and weights.stat().st_size != self.spec.weights.size:
-            log.warning(f"{weights.name} is {weights.stat().st_size} bytes, the published file is "
-                        f"{self.spec.weights.size}: not the official weights (check: {models_command()} --verify)")
+        if official:
+            warn_if_not_published(weights, self.spec.weights.size, models_command())
         # Loaded once; every frame reuses it (and its buffers).
         self.net = open_planned(self.plan, runtime.parse_engine(engine) == "auto", self.spec,
                                               self.stages, weights, Path(proto) if proto else None, hint, threads,

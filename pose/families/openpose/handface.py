@@ -38,7 +38,7 @@ from pose.families.openpose.net.load import open_plan
 from pose.families.openpose.parts import keypoints_from_maps
 from pose.families.openpose.spec import PARTS, STRIDE, ModelSpec, PartSpec
 from pose.runtime import Plan
-from pose.runtime.caffe_files import check_weights
+from pose.runtime.caffe_files import check_weights, warn_if_not_published
 
 # Crops per forward pass. A 368x368 crop's widest activations take ~35 MB each, so 8
 # crops stay well under half a gigabyte; benchmarks/bench_handface.py measures what
@@ -82,6 +82,8 @@ class PartNetwork:
         path = Path(weights) if weights else spec.weights.path
         hint = _hint(spec) if path == spec.weights.path else None
         check_weights(path, hint)
+        if path == spec.weights.path:  # as the body's: someone else's file under the official name is said
+            warn_if_not_published(path, spec.weights.size, models_command(), spec.weights.approx_size)
         # Both definitions convert to ONNX, so the plan's engine always runs them (no Caffe fallback).
         self.net = open_plan(plan or runtime.plan(), spec, spec.stages, path,
                                            Path(proto) if proto else None, hint, threads)

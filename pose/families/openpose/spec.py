@@ -61,6 +61,9 @@ class Weights:
     sha256: Optional[str]
     urls: Tuple[str, ...]
     md5: Optional[str] = None
+    # Where only a rough size is published ("~147 MB", 4 bytes per parameter): a file far
+    # from it is someone else's network under the official name, worth a warning.
+    approx_size: Optional[int] = None
 
     def __post_init__(self) -> None:
         if not self.checksums():
@@ -354,6 +357,7 @@ HAND_WEIGHTS = Weights(
     size=None,
     sha256=None,
     md5="a82cfc3fea7c62f159e11bd3674c1531",
+    approx_size=4 * 36_800_000,
     urls=(
         "http://vcl.snu.ac.kr/OpenPose/models/hand/pose_iter_102000.caffemodel",
         "http://posefs1.perception.cs.cmu.edu/OpenPose/models/hand/pose_iter_102000.caffemodel",
@@ -365,6 +369,7 @@ FACE_WEIGHTS = Weights(
     size=None,  # "~154 MB" (38.4 M parameters); MD5 only, as for the hand
     sha256=None,
     md5="e747180d728fa4e4418c465828384333",
+    approx_size=4 * 38_400_000,
     urls=(
         "http://vcl.snu.ac.kr/OpenPose/models/face/pose_iter_116000.caffemodel",
         "http://posefs1.perception.cs.cmu.edu/OpenPose/models/face/pose_iter_116000.caffemodel",

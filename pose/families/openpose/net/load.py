@@ -11,6 +11,7 @@ from typing import Optional
 
 from pose.families.openpose.net.architecture import deploy_text
 from pose.families.openpose.net.convert import UnsupportedDefinition, converted
+from pose.families.openpose.net.onnx_export import width_of
 from pose.families.openpose.spec import ModelSpec
 from pose.runtime import Engine, Plan
 from pose.runtime.backends import has_caffe_importer
@@ -23,13 +24,16 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
               hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
     """Load the network of `spec` cut after `stages` (or the deploy file `proto`) as planned."""
     if chosen.engine == "caffe":
-        if proto is not None or stages == spec.stages:
+        # Other weights than the official file may be a narrowed net: the deploy file is made
+        # to their width, as the ONNX conversion does, so both routes accept the same files.
+        width = 1.0 if proto is not None or Path(weights) == spec.weights.path else width_of(weights, spec, stages)
+        if proto is not None or (stages == spec.stages and width == 1.0):
             return open_caffe(chosen, proto or spec.prototxt, Path(weights), hint, threads)
-        # A stage cut is generated on the fly; cv2.dnn wants a file path.
+        # A stage cut or width is generated on the fly; cv2.dnn wants a file path.
         fd, tmp = tempfile.mkstemp(suffix=".prototxt")
         try:
             with os.fdopen(fd, "w") as f:
-                f.write(deploy_text(spec, stages))
+                f.write(deploy_text(spec, stages, width))
             return open_caffe(chosen, Path(tmp), Path(weights), hint, threads)
         finally:
             os.unlink(tmp)

@@ -196,6 +196,15 @@ def _width(blobs: Dict[str, List[np.ndarray]], layers: Sequence[Layer]) -> float
     return blobs[first.name][0].shape[0] / first.num_output
 
 
+def width_of(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] = None) -> float:
+    """The channel width factor of a weights file, as the conversion finds it: 1.0 for
+    OpenPose's own, less for narrowed nets (read whole: for files other than the official)."""
+    try:
+        return _width(read_caffemodel(weights), build_layers(spec, stages or spec.stages))
+    except (CaffeModelError, WeightsMismatch):
+        return 1.0  # the engine that loads it says what is wrong, in its words
+
+
 def build_model(layers: Sequence[Layer], blobs: Dict[str, List[np.ndarray]], output_name: Optional[str] = None,
                 graph_name: str = "openpose", input_blob: str = INPUT_NAME):
     """An onnx.ModelProto computing Caffe `layers` with `blobs` (weights by layer name).
