@@ -29,7 +29,9 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 
-from pose.families.blazepose import BlazePose, layout, pipeline, weights
+from pose.core.layout import COCO17_NAMES
+from pose.families.blazepose import BlazePose, pipeline, weights
+from pose.layouts import BLAZEPOSE33
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_ANNOTATIONS = ROOT.parent / "shared" / "annotations"
@@ -182,7 +184,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--annotations", type=Path, default=SHARED_ANNOTATIONS)
     ap.add_argument("--mediapipe-python", help="a Python with mediapipe==0.10.21 (its own venv)")
     ap.add_argument("--repeats", type=int, default=10, help="timed runs per image")
-    ap.add_argument("--engine", default="openvino", choices=("openvino", "opencv"), help="landmark model's engine")
+    ap.add_argument("--engine", default="openvino", choices=("openvino", "onnx"),
+                    help="landmark model's engine (onnx: cv2.dnn; the detector stays on OpenVINO)")
     args = ap.parse_args(argv)
 
     from pose.runtime import cpu
@@ -239,16 +242,16 @@ def main(argv: Optional[List[str]] = None) -> None:
     for name, cols in pck_tables.items():
         print(f"\n## PCK@0.1 per joint, {name}\n")
         labels = list(cols)
-        rows = [[layout.COCO17_NAMES[j]] + [fmt(cols[k][j], 2) for k in labels] for j in range(17)]
+        rows = [[COCO17_NAMES[j]] + [fmt(cols[k][j], 2) for k in labels] for j in range(17)]
         print(table(["joint"] + labels, rows))
     if diffs:
         d = np.array(diffs)
         print(f"\n## Ours vs MediaPipe, same images ({len(d)} people, top-1 each): pixel distance per landmark\n")
-        rows = [[layout.NAMES[i], fmt(float(np.median(d[:, i])), 2), fmt(float(d[:, i].max()), 2)]
-                for i in range(layout.NUM_LANDMARKS)]
+        rows = [[BLAZEPOSE33.keypoints[i], fmt(float(np.median(d[:, i])), 2), fmt(float(d[:, i].max()), 2)]
+                for i in range(BLAZEPOSE33.n_keypoints)]
         rows.append(["all 33", fmt(float(np.median(d)), 2), fmt(float(d.max()), 2)])
-        rows.append(["the 17 COCO joints", fmt(float(np.median(d[:, list(layout.COCO17)])), 2),
-                     fmt(float(d[:, list(layout.COCO17)].max()), 2)])
+        rows.append(["the 17 COCO joints", fmt(float(np.median(d[:, list(BLAZEPOSE33.coco17)])), 2),
+                     fmt(float(d[:, list(BLAZEPOSE33.coco17)].max()), 2)])
         print(table(["landmark", "median px", "max px"], rows))
 
     print("\n## People per image (detector after weighted NMS)\n")
@@ -257,7 +260,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     print("\n## People found on the COCO photos (14 annotated in 4 images) vs the detector's score threshold\n")
     rows = []
     for threshold in SWEEP:
-        sweep = BlazePose(args.models, engine=args.engine, min_detection_score=threshold)
+        sweep = BlazePose(args.models, engine=args.engine, min_detection_confidence=threshold)
         gt = gts["coco"]
         preds = {im["id"]: [p.coco17() for p in sweep.estimate(cv2.imread(im["path"]))] for im in gt["images"]}
         good = sum(1 for ann, p in match(gt, preds)
@@ -281,13 +284,13 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 def _raw_detector(est: BlazePose, frame: np.ndarray):
     tensor, letterbox = pipeline.detector_input(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    from pose.families.blazepose.estimator import _DETECTOR_OUTPUTS, _pick
-    out = _pick(est._detector(tensor), _DETECTOR_OUTPUTS)
+    from pose.families.blazepose.estimator import _DETECTOR_OUTPUTS, _pick, _run
+    out = _pick(_run(est._detector, tensor), _DETECTOR_OUTPUTS)
     return out["boxes"], out["scores"], letterbox
 
 
 def _mp_coco17(marks: np.ndarray) -> np.ndarray:
-    return np.column_stack([marks[list(layout.COCO17), :2], marks[list(layout.COCO17), 2]])
+    return np.column_stack([marks[list(BLAZEPOSE33.coco17), :2], marks[list(BLAZEPOSE33.coco17), 2]])
 
 
 if __name__ == "__main__":

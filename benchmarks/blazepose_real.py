@@ -1,9 +1,10 @@
 """BlazePose's real landmarks through the project's classification rules, and its video
 mode on the seed's videos.
 
-Photos: ../shared/media/seed-inputs; each person's landmarks are mapped to OpenPose's
-COCO-18 (Neck = middle of the shoulders, confidence = BlazePose's visibility) and run
-through pose.analysis.classify; EXPECTED says what a person sees in each photo (gesture in
+Photos: ../shared/media/seed-inputs; each person's 33 landmarks (confidence = BlazePose's
+visibility) go through pose.analysis.classify with the BlazePose-33 layout's semantic
+joints (neck and mid-hip derived from the shoulders and hips), as the tools classify them;
+EXPECTED says what a person sees in each photo (gesture in
 the rules' words: hello = one arm raised, stop = both raised; posture), people listed left
 to right. Videos: track() over every frame: how often the detector ran, frames without a
 person, people per frame, ms per frame.
@@ -21,9 +22,7 @@ import cv2
 import numpy as np
 
 from pose.analysis.classify import classify
-from pose.core.person import Person
-from pose.families.blazepose import BlazePose, weights
-from pose.families.openpose.spec import MODELS
+from pose.families.blazepose import MODEL, BlazePose, weights
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "seed-inputs"
 # photo -> [(gesture, posture, what a person sees)], people left to right
@@ -46,7 +45,6 @@ EXPECTED: Dict[str, List[Tuple[str, str, str]]] = {
 
 
 def photos(est: BlazePose) -> None:
-    spec = MODELS["COCO"]
     print("| photo | person (left to right) | seen | expected | rules say (confidence) | right? |")
     print("|---|---|---|---|---|---|")
     right = total = 0
@@ -56,7 +54,7 @@ def photos(est: BlazePose) -> None:
             got = "not found"
             ok = "no (not found)"
             if i < len(people) and len(people) == len(expected):
-                pc = classify(Person(people[i].coco18(), people[i].pose_score), spec)
+                pc = classify(people[i], MODEL)
                 got = f"{pc.gesture} ({pc.gesture_confidence:.2f}), {pc.posture} ({pc.posture_confidence:.2f})"
                 wrong = [what for what, a, b in (("gesture", pc.gesture, gesture), ("posture", pc.posture, posture)) if a != b]
                 right += 2 - len(wrong)
@@ -100,7 +98,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     from pose.runtime import cpu
 
     print(f"CPU: {cpu.describe()}; detector min score {args.min_detection_score}\n")
-    est = BlazePose(args.models, min_detection_score=args.min_detection_score)
+    est = BlazePose(args.models, min_detection_confidence=args.min_detection_score)
     photos(est)
     videos(est, args.frames)
 

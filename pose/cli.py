@@ -128,11 +128,12 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY, prog: Optional[str] = 
     command was called by (the console commands' own)."""
     if tool not in _EXAMPLES:
         raise ValueError(f"unknown tool {tool!r}")
-    fam = get_family(family)
+    get_family(family)  # an unknown family fails here, naming the choices
     what = "images" if tool == "image" else "a video"
+    networks = ("the chosen family's networks (OpenVINO, onnxruntime or OpenCV's DNN module)" if family == DEFAULT_FAMILY
+                else "\n" + FAMILIES[family].summary)
     p = _Parser(prog=prog or f"get_hpe_{tool}.py",
-                description=f"Find every person's body keypoints in {what} with the chosen family's\n"
-                            "networks (OpenVINO, onnxruntime or OpenCV's DNN module); write rendered views and\n"
+                description=f"Find every person's body keypoints in {what} with {networks}; write rendered views and\n"
                             "OpenPose-format JSON. Exit codes: 0 done, 1 input/output problem,\n"
                             "2 usage or model files problem, 130 interrupted (Ctrl-C),\n"
                             "143 terminated (SIGTERM).",
@@ -176,28 +177,11 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY, prog: Optional[str] = 
                                 "nothing for a new local Ray; every node must reach the inputs and the "
                                 "output folder (pip install -r requirements-ray.txt)")
 
-    model = p.add_argument_group("model")
-    model.add_argument("--demo", action="store_true",
-                       help="try the tool without downloaded weights: a generated DEMO network (not a trained model) "
-                            "on a generated input with two people; every output says so")
-    model.add_argument("--family", type=str.lower, default=family, choices=list(FAMILIES), metavar="|".join(FAMILIES),
-                       help="model family; each has its own models and options (this help shows "
-                            f"{family}'s; --family NAME --help shows another's): " + "; ".join(
-                                f"{e.name}: {e.summary}" for e in FAMILIES.values()) + f" (default: {DEFAULT_FAMILY})")
-    model.add_argument("--model", "--mode", dest="mode", type=argument_type(lambda text: fam.parse_model(text).name, "model"),
-                       default=fam.DEFAULT_MODEL, metavar="|".join(fam.MODELS), help=fam.MODEL_HELP)
-    model.add_argument("--device", type=_device, default="cpu", metavar="|".join(DEVICES),
-                       help="where the network runs; gpu tries OpenCV's CUDA, onnxruntime-gpu, then OpenVINO's GPU, and "
-                            "falls back to the CPU with a warning naming what was missing; e.g. --device auto (default: cpu)")
-    model.add_argument("--engine", type=_engine, default="auto", metavar="|".join(ENGINES),
-                       help="inference engine; auto picks the fastest this install has for the device and "
-                            "precision: openvino, then onnxruntime, then caffe, then onnx on the CPU "
-                            "(default: auto)")
-    model.add_argument("--precision", type=_precision, default="auto", metavar="|".join(PRECISIONS),
-                       help="arithmetic of the network: auto is the engine's native one (bf16 for "
-                            "OpenVINO on CPUs with AMX, else f32); f32 gives the exact maps; "
-                            "e.g. --precision f32 (default: auto)")
-    fam.add_options(p)
+    demo = p.add_argument_group("demo")
+    demo.add_argument("--demo", action="store_true",
+                      help="try the tool without downloaded weights: a generated DEMO network (not a trained model) "
+                           "on a generated input with two people; every output says so")
+    add_model_options(p, family)
     p.add_argument_group("analysis").add_argument(
         "--no_classify", action="store_true",
         help="do not label gestures and postures (no labels, no \"pose_class\" in JSON)")
@@ -219,8 +203,8 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY, prog: Optional[str] = 
                               "<video stem>_<frame index, 12 digits>_keypoints.json, every frame") +
                           "; what OpenPose readers (e.g. pose-format) load; e.g. --write_json json/")
     out.add_argument("--write_coco_json", dest="coco_json", metavar="FILE",
-                     help=f"also write COCO keypoint results of every {unit} to FILE (COCO or BODY_25 "
-                          "models; pixels; image_id = " + (
+                     help=f"also write COCO keypoint results of every {unit} to FILE (models with COCO's "
+                          "keypoints: COCO, BODY_25, BlazePose; pixels; image_id = " + (
                               "the number in COCO-style file names, else the input's position"
                               if tool == "image" else "the frame index") +
                           "), and FILE's .image_ids.json beside it; e.g. --write_coco_json results.json")
@@ -439,7 +423,34 @@ def openpose_to_ours(tool: str, argv: Sequence[str]) -> List[str]:
     return [_openpose_model(a) if k and out[k - 1] in ("--model", "--mode") else a for k, a in enumerate(out)]
 
 
-def _attach_negative_values(argv: Sequence[str], options: Sequence[str]) -> List[str]:
+def add_model_options(p: argparse.ArgumentParser, family: str = DEFAULT_FAMILY) -> None:
+    """The model options every tool shares (--family, --model, --device, --engine,
+    --precision) and the family's own (get-hpe-eval takes them too)."""
+    fam = get_family(family)
+    model = p.add_argument_group("model")
+    model.add_argument("--family", type=str.lower, default=family, choices=list(FAMILIES), metavar="|".join(FAMILIES),
+                       help="model family; each has its own models and options (this help shows "
+                            f"{family}'s; --family NAME --help shows another's): " + "; ".join(
+                                f"{e.name}: {e.summary}" for e in FAMILIES.values()) + f" (default: {DEFAULT_FAMILY})")
+    model.add_argument("--model", "--mode", dest="mode", type=argument_type(lambda text: fam.parse_model(text).name, "model"),
+                       default=fam.DEFAULT_MODEL, metavar="|".join(fam.MODELS), help=fam.MODEL_HELP)
+    model.add_argument("--device", type=_device, default="cpu", metavar="|".join(DEVICES),
+                       help="where the network runs; gpu tries OpenCV's CUDA, onnxruntime-gpu, then OpenVINO's GPU, and "
+                            "falls back to the CPU with a warning naming what was missing; e.g. --device auto (default: cpu)")
+    model.add_argument("--engine", type=_engine, default="auto", metavar="|".join(ENGINES),
+                       help=getattr(fam, "ENGINE_HELP", None) or
+                       "inference engine; auto picks the fastest this install has for the device and "
+                       "precision: openvino, then onnxruntime, then caffe, then onnx on the CPU "
+                       "(default: auto)")
+    model.add_argument("--precision", type=_precision, default="auto", metavar="|".join(PRECISIONS),
+                       help=getattr(fam, "PRECISION_HELP", None) or
+                       "arithmetic of the network: auto is the engine's native one (bf16 for "
+                       "OpenVINO on CPUs with AMX, else f32); f32 gives the exact maps; "
+                       "e.g. --precision f32 (default: auto)")
+    fam.add_options(p)
+
+
+def attach_negative_values(argv: Sequence[str], options: Sequence[str]) -> List[str]:
     """`--net_resolution -1x368` as users (and OpenPose) write it: argparse takes a value
     starting with '-' for an option, so it is attached with '=' first."""
     out: List[str] = []
@@ -451,7 +462,7 @@ def _attach_negative_values(argv: Sequence[str], options: Sequence[str]) -> List
     return out
 
 
-def _family_named(argv: Sequence[str]) -> str:
+def family_named(argv: Sequence[str]) -> str:
     """The family, read before the parser is built (the family brings its options):
     --family's value, else the family whose model --model names, else the default."""
     first = argparse.ArgumentParser(add_help=False)
@@ -486,12 +497,12 @@ def _demo_argv(tool: str, argv: List[str], family: str) -> List[str]:
 
 def parse_args(tool: str, argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> argparse.Namespace:
     argv = openpose_to_ours(tool, sys.argv[1:] if argv is None else argv)
-    family = _family_named(argv)
+    family = family_named(argv)
     if "--demo" in argv:
         argv = _demo_argv(tool, argv, family)
     parser = build_parser(tool, family, prog)
     fam = get_family(family)
-    args = parser.parse_args(_attach_negative_values(list(argv), fam.NEGATIVE_OPTIONS))
+    args = parser.parse_args(attach_negative_values(list(argv), fam.NEGATIVE_OPTIONS))
     fam.check_options(parser, args)
     source, default = ("image_file", DEFAULT_IMAGE) if tool == "image" else ("video_file", DEFAULT_VIDEO)
     if getattr(args, source) is None:

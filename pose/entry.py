@@ -1,4 +1,4 @@
-"""What the two entry scripts run. Kept free of third-party imports so that a missing
+"""What the entry scripts and console commands run. Kept free of third-party imports so that a missing
 package or system library (cv2 without libGL, say) becomes one line, not a traceback."""
 import os
 import sys
@@ -47,3 +47,15 @@ def models() -> int:
         print(f"get-hpe-models: error: {exc} (pip install opencv-hpe)", file=sys.stderr)
         return 2
     return main(prog="get-hpe-models")
+
+
+def evaluate() -> int:
+    """The get-hpe-eval console command (and `python -m pose.eval`): AP/AR, PCK and speed of
+    any model on annotated images."""
+    single_threaded_blas()
+    try:
+        from pose.eval.cli import main
+    except ImportError as exc:
+        print(f"get-hpe-eval: error: {exc} (install the requirements: pip install -r requirements.txt)", file=sys.stderr)
+        return 2
+    return main()

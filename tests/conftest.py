@@ -40,3 +40,18 @@ def pose_warnings(caplog):
     """The warnings the package logged (logger "pose") so far in this test, as text."""
     caplog.set_level(logging.WARNING, logger="pose")
     return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("pose")]
+
+
+@pytest.fixture(scope="session")
+def blazepose_models() -> Path:
+    """BlazePose's real weights (both files, SHA-256 checked), fetched once from the
+    mediapipe 0.10.21 wheel with pip into the models folder (pose/blazepose in a checkout:
+    what ./getModels.sh blazepose fills) and kept there for later runs. Skipped with the
+    reason only where pip cannot fetch the wheel."""
+    from pose.families.blazepose import weights
+
+    try:
+        files = weights.ensure(weights.default_dir(), sources=("wheel",))
+    except weights.WeightsError as exc:
+        pytest.skip(f"BlazePose weights unavailable (pip could not fetch the mediapipe wheel): {exc}")
+    return files["detector"].parent

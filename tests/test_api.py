@@ -76,7 +76,8 @@ def test_installed_package_keeps_weights_in_the_user_data_folder(tmp_path):
     ~/.cache/opencv-hpe (or $OPENCV_HPE_HOME) instead of beside the code."""
     src, wheel_dir = tmp_path / "src", tmp_path / "wheel"
     # Built from a copy: setuptools writes build/ and *.egg-info beside the sources.
-    shutil.copytree(ROOT / "pose", src / "pose", ignore=shutil.ignore_patterns("__pycache__", "*.caffemodel*", "*.onnx"))
+    shutil.copytree(ROOT / "pose", src / "pose",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.caffemodel*", "*.onnx", "*.tflite", "*.blob"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
@@ -92,6 +93,7 @@ def test_installed_package_keeps_weights_in_the_user_data_folder(tmp_path):
     assert "pose/coco/pose_deploy_linevec.prototxt" in names and "pose/body_25/pose_deploy.prototxt" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "get-hpe-image = pose.entry:image" in (site / entry_points).read_text()
+    assert "get-hpe-eval = pose.entry:evaluate" in (site / entry_points).read_text()
     assert not any(n.endswith(".caffemodel") or n.startswith("tests/") for n in names)
     env = {**os.environ, "PYTHONPATH": str(site), "HOME": str(tmp_path / "home")}
     env.pop("OPENCV_HPE_HOME", None)

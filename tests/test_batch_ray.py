@@ -7,7 +7,7 @@ import pytest
 from pose.app.batch.manifest import MANIFEST_NAME
 from pose.cli import video_main
 from pose.families.openpose.spec import MODELS
-from tests.support.cli_tools import FAST, make_video, model_args, read_jsonl
+from tests.support.cli_tools import FAST, make_video, model_args, photo_clip, read_jsonl
 from tests.support.nets import write_model
 
 ray = pytest.importorskip("ray", reason="Ray is optional: pip install -r requirements-ray.txt")
@@ -73,3 +73,21 @@ def test_more_actors_than_the_cluster_has_cpus_is_a_usage_error(tmp_path, model_
     code, out, err = tool("--video_file", clip, "--output_dir", tmp_path, "--ray", "--workers", 3, *coco)
     assert code == 2 and err.strip().splitlines()[-1] == (
         "get_hpe_video.py: error: --workers 3: the Ray cluster has 2 CPUs, so at most 2 actors can run")
+
+
+def test_ray_actors_run_blazepose_as_a_serial_run_does(tmp_path, blazepose_models, local_ray, tool):
+    """BlazePose's real weights on Ray actors: each actor makes its estimator from the
+    options (the family's make_estimator, pickled), each video starts with the detector."""
+    clips = [photo_clip(tmp_path / f"walk{k}.mp4", frames=3 + k) for k in range(2)]
+    blaze = ["--model", "blazepose", "--model_dir", blazepose_models, "--quiet"]
+    assert tool("--video_file", *clips, "--output_dir", tmp_path / "serial", *blaze)[0] == 0
+    code, out, err = tool("--video_file", *clips, "--output_dir", tmp_path / "ray", "--ray", "--workers", 2, *blaze)
+    assert code == 0, err
+
+    def people(folder):
+        return {p.name: [[person["pose_keypoints_2d"] for person in frame["people"]] for frame in read_jsonl(p)]
+                for p in sorted(folder.glob("*_BlazePose.jsonl"))}
+
+    serial, distributed = people(tmp_path / "serial" / "videos" / "BlazePose"), people(tmp_path / "ray" / "videos" / "BlazePose")
+    assert sorted(distributed) == ["walk0_BlazePose.jsonl", "walk1_BlazePose.jsonl"]
+    assert distributed == serial and all(len(frame) == 1 for frames in serial.values() for frame in frames)

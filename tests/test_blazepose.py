@@ -1,6 +1,6 @@
-"""BlazePose with its real weights (fetched once from the mediapipe 0.10.21 wheel, cached
-in weights.default_dir(); skipped with the reason when pip cannot fetch it) on real
-annotated photos from ../shared/annotations.
+"""BlazePose with its real weights (the blazepose_models fixture, tests/conftest.py:
+fetched once from the mediapipe 0.10.21 wheel, cached in weights.default_dir(); skipped
+with the reason when pip cannot fetch it) on real annotated photos from ../shared/annotations.
 
 Tolerances are measured ones (benchmarks/blazepose_accuracy.py): on COCO 000000000785 every
 joint was within 0.07 of the box's longer side (median 0.015); on Human3.6M S1 Directions
@@ -12,18 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-from pose.core.errors import UsageError
-from pose.families.blazepose import BlazePose, layout, pipeline, weights
-
-
-@pytest.fixture(scope="session")
-def blazepose_models():
-    """The folder with both files, checked against their SHA-256 (downloaded once)."""
-    try:
-        files = weights.ensure(weights.default_dir(), sources=("wheel",))
-    except weights.WeightsError as exc:
-        pytest.skip(f"BlazePose weights unavailable (pip could not fetch the mediapipe wheel): {exc}")
-    return files["detector"].parent
+from pose.core.errors import NetworkError, UsageError
+from pose.families.blazepose import BlazePose, pipeline, weights
+from pose.layouts import BLAZEPOSE33
+from pose.runtime import open_tflite, plan
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +57,18 @@ def test_finds_the_person_and_its_joints(estimator, shared_dir, source, file_nam
     assert len(found) == 1
     person = found[0]
     assert person.keypoints.shape == (33, 3) and person.visibility.shape == person.presence.shape == (33,)
-    assert person.box_score > 0.9 and person.pose_score > 0.9
+    assert person.box_score > 0.9 and person.score > 0.9
     seen = truth[:, 2] > 0
     error = np.hypot(*(person.coco17()[:, :2] - truth[:, :2]).T)[seen] / max(box[2:])
     assert error.max() < worst  # PCK@0.1 of the box's longer side: every annotated joint
     assert np.median(error) < typical
-    # the detector's box holds the person's hips and shoulders
+    # the box holds the landmarks it sees; the detector's box (of the face) holds the nose
     x1, y1, x2, y2 = person.box
-    hips = person.keypoints[[layout.INDEX["left_hip"], layout.INDEX["right_hip"]], :2].mean(0)
-    assert x1 < hips[0] < x2
+    seen = person.keypoints[person.visibility >= 0.5, :2]
+    assert (seen >= (x1, y1)).all() and (seen <= (x2, y2)).all()
+    dx1, dy1, dx2, dy2 = person.detection
+    nose = person.keypoints[BLAZEPOSE33.index("nose")]
+    assert dx1 < nose[0] < dx2 and dy1 < nose[1] < dy2
 
 
 def test_video_mode_carries_the_roi_and_detects_only_when_lost(blazepose_models, shared_dir):
@@ -96,17 +91,21 @@ def test_video_mode_carries_the_roi_and_detects_only_when_lost(blazepose_models,
 def test_opencv_and_openvino_agree_on_the_landmark_model(estimator, blazepose_models, shared_dir):
     frame, _ = _annotated(shared_dir, "coco", "000000000785.jpg")
     roi = estimator.estimate(frame)[0].roi
-    dnn = BlazePose(blazepose_models, engine="opencv")
+    dnn = BlazePose(blazepose_models, engine="onnx")  # cv2.dnn
     a, b = estimator.landmarks(frame, roi), dnn.landmarks(frame, roi)
     assert np.abs(a.keypoints[:, :2] - b.keypoints[:, :2]).max() < 0.05  # measured 3e-4 px
     assert np.abs(a.visibility - b.visibility).max() < 1e-3
 
 
 def test_cv2_dnn_refuses_the_detector_in_one_line(blazepose_models):
-    with pytest.raises(UsageError) as err:
-        BlazePose(blazepose_models, detector_engine="opencv")
+    with pytest.raises(NetworkError) as err:
+        open_tflite(plan("onnx", "cpu", "f32"), blazepose_models / "pose_detection.tflite")
     message = str(err.value)
-    assert "\n" not in message and "DENSIFY" in message and "'openvino'" in message
+    assert "\n" not in message and "DENSIFY" in message and "pose_detection.tflite" in message
+    for engine in ("onnxruntime", "caffe"):
+        with pytest.raises(UsageError, match="cannot read TFLite") as err:
+            BlazePose(blazepose_models, engine=engine)
+        assert "\n" not in str(err.value)
 
 
 def test_missing_weights_are_one_clear_line(tmp_path):

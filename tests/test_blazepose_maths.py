@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from pose.core.errors import InputError
-from pose.families.blazepose import layout, pipeline, weights
-from pose.families.blazepose.estimator import BlazePerson, _rgb
-from pose.families.topdown import Roi, to_frame
+from pose.families.blazepose import pipeline, weights
+from pose.families.blazepose.estimator import BlazePerson, _box, _rgb
+from pose.families.topdown import to_frame
+from pose.layouts import BLAZEPOSE33, LAYOUTS
 
 
 def test_anchors_are_mediapipes_2254_on_three_grids():
@@ -96,16 +97,30 @@ def test_refine_from_heatmap_uses_mediapipes_cell_indices():
 
 
 def test_layout_as_data():
-    assert layout.NUM_LANDMARKS == len(layout.NAMES) == len(layout.POINT_COLOURS) == 33
-    assert len(layout.BONES) == len(layout.BONE_COLOURS) == 35
-    assert [layout.NAMES[i] for i in layout.COCO17] == list(layout.COCO17_NAMES)
-    assert layout.COCO17 == (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+    layout = BLAZEPOSE33
+    assert LAYOUTS["BlazePose-33"] is layout
+    assert layout.n_keypoints == len(layout.colors_rgb) == pipeline.NUM_LANDMARKS == 33
+    assert len(layout.bones) == 35
+    assert layout.coco17 == (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+    # MediaPipe's default style: the person's left orange, right cyan, the face's middle grey
+    assert layout.colors_rgb[layout.index("left_wrist")] == (255, 138, 0)
+    assert layout.colors_rgb[layout.index("right_knee")] == (0, 217, 231)
+    assert layout.colors_rgb[layout.index("nose")] == (224, 224, 224)
+    # the semantic joints classification and drawing look up; neck and mid-hip are derived
+    assert layout.joint("right_elbow") == 14 and layout.joint("left_big_toe") == 31
+    assert layout.joint("neck") is None and layout.joint("mid_hip") is None
     kp = np.column_stack([np.arange(33) * 2.0, np.arange(33) * 3.0, np.linspace(0, 1, 33)])
-    person = BlazePerson(kp, np.zeros(33), kp[:, 2], kp[:, 2], np.zeros(4), 1.0, 1.0, Roi(0, 0, 1, 1))
-    coco18 = person.coco18()
-    assert coco18.shape == (18, 3)
-    np.testing.assert_allclose(coco18[1], [(22 + 24) / 2, (33 + 36) / 2, kp[11, 2]])  # Neck: mid-shoulders
-    np.testing.assert_allclose(coco18[4], kp[16])  # RWrist
+    person = BlazePerson(kp, 0.9, visibility=kp[:, 2])
+    np.testing.assert_allclose(person.coco17()[5], kp[11])  # COCO's left shoulder
+    assert person.pose_score == 0.9
+
+
+def test_the_box_is_the_visible_landmarks_clipped_to_the_frame():
+    xy = np.array([[10.0, 20.0], [50.0, 80.0], [-30.0, 500.0], [200.0, 40.0]])
+    vis = np.array([0.9, 0.8, 0.2, 0.1])
+    np.testing.assert_allclose(_box(xy, vis, (100, 120, 3)), [10, 20, 50, 80])
+    # fewer than two visible: every landmark, clipped to the 120x100 frame
+    np.testing.assert_allclose(_box(xy, np.zeros(4), (100, 120, 3)), [0, 20, 120, 100])
 
 
 def test_frames_other_than_8_bit_images_are_refused():

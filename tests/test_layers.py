@@ -7,7 +7,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "pose"
 # Layer of each top-level room; a module may import its own layer and those below it.
 LAYERS = {"core": 0, "layouts": 1, "runtime": 2, "families": 3, "analysis": 4, "io": 5, "app": 6, "download": 6,
-          "cli": 7, "entry": 8, "cli_reference": 8, "__init__": 8, "__main__": 8}
+          "cli": 7, "eval": 8, "entry": 8, "cli_reference": 8, "__init__": 8, "__main__": 8}
 
 
 def _modules():

@@ -461,7 +461,7 @@ def test_module_help_and_bad_arguments():
     bad = subprocess.run([str(ROOT / "getModels.sh"), "NOPE"], cwd=ROOT, capture_output=True,
                          text=True, timeout=30, env={**os.environ, "PATH": path})
     assert bad.returncode == 2
-    assert "unknown model 'NOPE': choose COCO, MPI, BODY_25, HAND, FACE or all" in bad.stderr
+    assert "unknown model 'NOPE': choose COCO, MPI, BODY_25, HAND, FACE, BLAZEPOSE or all" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 

@@ -280,6 +280,9 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
     """
     stop = stop or threading.Event()
     spec = estimator.spec
+    reset = getattr(estimator, "reset", None)  # an estimator that tracks between frames starts afresh
+    if reset is not None:
+        reset()
     fps = source.fps or DEFAULT_FPS
     if not source.fps:
         log.warning(f"{source.name} does not report its frame rate; writing {DEFAULT_FPS:g} fps")

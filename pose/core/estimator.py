@@ -9,6 +9,10 @@ and, for video and batches, a pipeline that keeps several frames in flight:
         people = estimator.people_from(outputs, frame)
     estimator.abandon()                            # drop what is in flight (a run that stops)
 
+An estimator that keeps something of one frame for the next (BlazePose carries each
+person's region from frame to frame) also has `reset()`, which the video loop calls before
+a video's first frame; the protocol does not require it.
+
 `outputs` are the family's own (OpenPose: the network's maps at every scale); only
 `people_from` reads them, so a family may decode off the inference thread. A family
 without asynchronous inference runs each frame in `submit` (see pose.runtime.Engine).

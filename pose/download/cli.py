@@ -1,4 +1,6 @@
-"""getModels.sh: download and verify the OpenPose weights (`python -m pose.download`).
+"""getModels.sh: download and verify the weights (`python -m pose.download`): OpenPose's
+(COCO, MPI, BODY_25, HAND, FACE) and BlazePose's (BLAZEPOSE: two files, from MediaPipe's
+bucket or a mirror, else from the mediapipe 0.10.21 wheel through pip).
 
 The procedure is pose.download.fetch's; this module is only the command line.
 """
@@ -6,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Mapping, Optional, Sequence, Set
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from pose.core.arguments import OneLineParser, argument_type, parse_float, parse_int
 from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from pose.core.signals import exit_code_of, sigterm_raises, word_for
+from pose.core.weights import WeightsSet
 from pose.download.fetch import (
     _MISSING,
     MAX_PAUSE_S,
@@ -27,13 +30,32 @@ from pose.download.fetch import (
     urls_for,
     verify_file,
 )
+from pose.families.blazepose import weights as blazepose_weights
 from pose.families.openpose.spec import DOWNLOADS, WEIGHTS_LICENCE
+
+Entry = Union[Weights, WeightsSet]  # one file, or files one name installs together
+
+
+def all_downloads() -> Dict[str, Entry]:
+    """Every name getModels.sh takes: OpenPose's files, then BlazePose's pair."""
+    return {**DOWNLOADS, **blazepose_weights.downloads()}
+
+
+def _files(entry: Entry) -> Tuple[Weights, ...]:
+    return entry.files if isinstance(entry, WeightsSet) else (entry,)
+
+
+def _licence(entry: Entry) -> str:
+    return entry.licence if isinstance(entry, WeightsSet) else WEIGHTS_LICENCE
 
 _EPILOG = """\
 examples:
   ./getModels.sh                      what the default run needs: the COCO weights
   ./getModels.sh all                  every model's weights (about 800 MB)
   ./getModels.sh BODY_25 hand face    only those
+  ./getModels.sh blazepose            BlazePose's two files: MediaPipe's bucket, else (offline
+                                      from the internet, with a package index) the mediapipe
+                                      0.10.21 wheel through pip, never installed
   ./getModels.sh --verify             check the files on disk; no network
   ./getModels.sh MPI --force          download MPI again even if it is present
   ./getModels.sh --mirror https://example.org/openpose/
@@ -46,7 +68,7 @@ examples:
 
 mirrors: a mirror is a base URL (http://, https://, file://) or a local directory; the
 weights' file name ({files}) is appended.
-A mirror ending in .caffemodel names the file itself: it is used for the model of that
+A mirror ending in .caffemodel or .tflite names the file itself: it is used for the model of that
 file name, or for the one model requested. Your mirrors are tried before the built-in
 ones (pose/families/openpose/spec.py). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
 
@@ -61,14 +83,15 @@ and then finds its file."""
 DEFAULT_MODELS = ("COCO",)
 
 
-def models_parser(downloads: Mapping[str, Weights] = DOWNLOADS, prog: str = "getModels.sh") -> argparse.ArgumentParser:
-    """The parser of getModels.sh, or of get-hpe-models (`prog`)."""
+def models_parser(downloads: Optional[Mapping[str, Entry]] = None, prog: str = "getModels.sh") -> argparse.ArgumentParser:
+    """The parser of getModels.sh, or of get-hpe-models (`prog`); `downloads`: all_downloads()."""
+    downloads = all_downloads() if downloads is None else downloads
     choices = list(downloads)
-    files = ", ".join(w.path.name for w in downloads.values())
+    files = ", ".join(w.path.name for entry in downloads.values() for w in _files(entry))
     p = OneLineParser(
         prog=prog,
-        description="Download the OpenPose weights, resuming and verifying them (size and\n"
-                    "checksum). `python -m pose.download` takes the same arguments.",
+        description="Download the weights (OpenPose's and BlazePose's), resuming and verifying\n"
+                    "them (size and checksum). `python -m pose.download` takes the same arguments.",
         epilog=_EPILOG.format(env=MIRRORS_ENV, files=files).replace("./getModels.sh", _command(prog)),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="*", metavar="MODEL",
@@ -118,12 +141,12 @@ _retries = argument_type(lambda text: parse_int(text, 1, Policy.max_requests), "
 _backoff = argument_type(lambda text: parse_float(text, 0, MAX_BACKOFF_S, unit=" s"), "seconds")
 
 
-def _defaults(downloads: Mapping[str, Weights]) -> List[str]:
+def _defaults(downloads: Mapping[str, Entry]) -> List[str]:
     """DEFAULT_MODELS where `downloads` has them, else all of it (tests' own mappings)."""
     return [n for n in DEFAULT_MODELS if n in downloads] or ["all"]
 
 
-def _select(names: Sequence[str], downloads: Mapping[str, Weights]) -> List[str]:
+def _select(names: Sequence[str], downloads: Mapping[str, Entry]) -> List[str]:
     chosen: List[str] = []
     for name in names or _defaults(downloads):
         key = name.strip().upper()
@@ -137,9 +160,10 @@ def _select(names: Sequence[str], downloads: Mapping[str, Weights]) -> List[str]
 
 
 def main(argv: Optional[Sequence[str]] = None,
-         downloads: Mapping[str, Weights] = DOWNLOADS, prog: str = "getModels.sh") -> int:
+         downloads: Optional[Mapping[str, Entry]] = None, prog: str = "getModels.sh") -> int:
     """The getModels.sh command (or get-hpe-models: `prog`); returns the exit status.
-    `downloads` maps names to weights."""
+    `downloads` maps names to weights (a file, or a WeightsSet); default: all_downloads()."""
+    downloads = all_downloads() if downloads is None else downloads
     if _MISSING:
         print(f"{prog} needs the Python package {_MISSING!r}: "
               "pip install -r requirements.txt", file=sys.stderr)
@@ -152,7 +176,7 @@ def main(argv: Optional[Sequence[str]] = None,
             mirrors = list(args.mirror) + mirrors_from_env()
             for mirror in mirrors:
                 _as_url(mirror)
-            _check_file_mirrors(mirrors, [downloads[n] for n in names])
+            _check_file_mirrors(mirrors, [w for n in names for w in _files(downloads[n])])
         except ValueError as e:
             parser.error(str(e))
     except SystemExit as e:
@@ -166,25 +190,29 @@ def main(argv: Optional[Sequence[str]] = None,
     say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
     unreachable: Set[str] = set()
     failed = []
-    told = False  # the licence line, once per run that downloads
+    told: Set[str] = set()  # the licence lines, once each per run that downloads
     current: Optional[Weights] = None
     try:
         with sigterm_raises():  # SIGTERM keeps the .part as Ctrl-C does; exit 143
             for name in names:
-                current = downloads[name]
-                urls = urls_for(current, mirrors, len(names), args.only_mirrors)
-                if not args.quiet:
-                    print(f"{name}: {current.path}", flush=True)
-                outcome = download(current, urls, force=args.force, policy=policy, say=say,
-                                   unreachable=unreachable, on_wait=_note)
-                if outcome.ok:
-                    print(f"{name}: {outcome.detail}", flush=True)
-                    if outcome.status == "downloaded" and not told:
-                        print(WEIGHTS_LICENCE, flush=True)
-                        told = True
+                entry = downloads[name]
+                if isinstance(entry, WeightsSet):
+                    ok, downloaded = _install_set(name, entry, mirrors, args, policy, say, unreachable,
+                                                  max(len(names), len(entry.files)))
                 else:
+                    current = entry
+                    urls = urls_for(current, mirrors, len(names), args.only_mirrors)
+                    if not args.quiet:
+                        print(f"{name}: {current.path}", flush=True)
+                    outcome = download(current, urls, force=args.force, policy=policy, say=say,
+                                       unreachable=unreachable, on_wait=_note)
+                    ok, downloaded = outcome.ok, outcome.status == "downloaded"
+                    print(f"{name}: {outcome.detail}", file=sys.stdout if ok else sys.stderr, flush=True)
+                if not ok:
                     failed.append(name)
-                    print(f"{name}: {outcome.detail}", file=sys.stderr, flush=True)
+                elif downloaded and _licence(entry) not in told:
+                    print(_licence(entry), flush=True)
+                    told.add(_licence(entry))
     except KeyboardInterrupt as stop:
         print(_interrupted(current, word_for(stop)), file=sys.stderr, flush=True)
         return exit_code_of(stop)
@@ -196,6 +224,47 @@ def main(argv: Optional[Sequence[str]] = None,
     if not args.models and others and not args.quiet:
         print(f"the other models, when you want them: {_command(prog)} {' '.join(others)} (or all)", flush=True)
     return EXIT_OK
+
+
+def _install_set(name: str, entry: WeightsSet, mirrors: Sequence[str], args: argparse.Namespace, policy: Policy,
+                 say, unreachable: Set[str], requested: int) -> Tuple[bool, bool]:
+    """Every file of `entry` from the mirrors and its URLs, else from its fallback (not
+    with --only-mirrors); (all installed, any downloaded). Each file is told with its
+    size and SHA-256; a failure is one line on stderr."""
+    outcomes = []
+    for weights in entry.files:
+        if not args.quiet:
+            print(f"{name}: {weights.path}", flush=True)
+        outcomes.append(download(weights, urls_for(weights, mirrors, requested, args.only_mirrors), force=args.force,
+                                 policy=policy, say=say, unreachable=unreachable, on_wait=_note))
+    if all(o.ok for o in outcomes):
+        for outcome in outcomes:
+            print(f"{name}: {outcome.weights.path.name} {outcome.detail} ({_facts(outcome.weights)})", flush=True)
+        return True, any(o.status == "downloaded" for o in outcomes)
+    why = "; ".join(f"{o.weights.path.name}: {o.tried[-1][1] if o.tried else o.detail.splitlines()[0]}"
+                    for o in outcomes if not o.ok)
+    if entry.fallback is not None and not args.only_mirrors:
+        say(f"  trying {entry.fallback_name}")
+        try:
+            entry.fallback(entry.files[0].path.parent)
+        except Exception as exc:  # the fallback's own one-line reason (pip, the wheel's contents)
+            why += f"; {entry.fallback_name}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+        else:
+            checked = [(w, verify_file(w)) for w in entry.files]
+            if all(ok for _, (ok, _) in checked):
+                for weights in entry.files:
+                    print(f"{name}: {weights.path.name} installed from {entry.fallback_name}, verified "
+                          f"({_facts(weights)})", flush=True)
+                return True, True
+            why += f"; {entry.fallback_name}: " + "; ".join(detail for _, (ok, detail) in checked if not ok)
+    print(f"{name}: not installed: {why}", file=sys.stderr, flush=True)
+    return False, False
+
+
+def _facts(weights: Weights) -> str:
+    size = f"{weights.size:,} B, " if weights.size is not None else ""
+    algorithm, value = next(iter(weights.checksums().items()))
+    return f"{size}{'SHA-256' if algorithm == 'sha256' else algorithm.upper()} {value}"
 
 
 def _note(message: str) -> None:
@@ -217,16 +286,17 @@ def _command(prog: str) -> str:
     return f"./{prog}" if prog.endswith(".sh") else prog
 
 
-def _verify_all(names: Sequence[str], downloads: Mapping[str, Weights], prog: str) -> int:
+def _verify_all(names: Sequence[str], downloads: Mapping[str, Entry], prog: str) -> int:
     status = EXIT_OK
     for name in names:
-        try:
-            ok, detail = verify_file(downloads[name])
-        except KeyboardInterrupt as stop:
-            print(word_for(stop), file=sys.stderr)
-            return exit_code_of(stop)
-        print(f"{name}: {detail}", file=sys.stdout if ok else sys.stderr, flush=True)
-        status = status if ok else EXIT_FAILED
+        for weights in _files(downloads[name]):
+            try:
+                ok, detail = verify_file(weights)
+            except KeyboardInterrupt as stop:
+                print(word_for(stop), file=sys.stderr)
+                return exit_code_of(stop)
+            print(f"{name}: {detail}", file=sys.stdout if ok else sys.stderr, flush=True)
+            status = status if ok else EXIT_FAILED
     if status != EXIT_OK:
         print(f"run {_command(prog)} {' '.join(names)} to download what is missing or wrong",
               file=sys.stderr)

@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 from pose.core.files import FileLock, file_digest, remove, remove_stale_temps, temp_path
-from pose.families.openpose.spec import Weights
+from pose.core.weights import Weights
 
 try:
     import requests
@@ -172,7 +172,7 @@ def mirror_url(mirror: str, weights: Weights) -> str:
     """The URL of `weights` at `mirror`.
 
     A mirror is an http(s):// or file:// URL or a local path. One whose path ends in
-    `.caffemodel` names the file itself and is used as is; any other is a directory
+    `.caffemodel` or `.tflite` names the file itself and is used as is; any other is a directory
     (base) to which the weights' file name is appended.
     """
     url = _as_url(mirror)
@@ -199,7 +199,7 @@ def _as_url(mirror: str) -> str:
 
 
 def _names_file(url: str) -> bool:
-    return urlsplit(url).path.lower().endswith(".caffemodel")
+    return urlsplit(url).path.lower().endswith((".caffemodel", ".tflite"))
 
 
 def _basename(url: str) -> str:

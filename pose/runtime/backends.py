@@ -6,6 +6,9 @@ and `submit`/`collect` to keep several frames in flight where the backend can.
     caffe        cv2.dnn on the Caffe files (OpenCV 4 only: OpenCV 5 has no Caffe importer)
     onnx         cv2.dnn on the ONNX converted from the Caffe weights (OpenCV 4 or 5)
 
+A TFLite file (BlazePose's) is read as it is by OpenVINO and by cv2.dnn's TFLite importer
+(`TFLiteOpenCVEngine`, which keeps the file's NHWC tensors); see select.open_tflite.
+
 Every backend runs the same weights and agrees with the Caffe route to float32 rounding
 (tests/test_engines.py; benchmarks/bench_speed.py reports the full-size figure). Which
 one runs is chosen once, in pose.runtime.select.
@@ -173,6 +176,50 @@ class OpenCVEngine(Engine):
             return dict(zip(self.outputs, self.net.forward(list(self.outputs))))
         except cv2.error as exc:
             raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
+
+
+def load_tflite_cv2(path: Path, placement: Placement = CPU) -> cv2.dnn.Net:
+    """A cv2.dnn network from a TFLite file (OpenCV's TFLite importer, 4.8 and later)."""
+    if not hasattr(cv2.dnn, "readNetFromTFLite"):
+        raise NetworkError(f"OpenCV {cv2.__version__} has no TFLite importer (OpenCV 4.8 or later has)", EXIT_USAGE)
+    try:
+        net = cv2.dnn.readNetFromTFLite(str(path))
+    except cv2.error as exc:
+        raise NetworkError(f"OpenCV {cv2.__version__} dnn cannot read {display_path(path)}: "
+                           f"{_cv2_reason(exc)}", EXIT_USAGE) from None
+    if placement != CPU:
+        net.setPreferableBackend(placement.backend)
+        net.setPreferableTarget(placement.target)
+    return net
+
+
+def _cv2_reason(exc: BaseException) -> str:
+    """The reason in an OpenCV error ("... error: (-213:...) Unsupported operator type X in
+    function 'y'" -> "Unsupported operator type X")."""
+    text = first_line(exc)
+    reason = text.split(") ", 1)[1] if ") " in text and "error: (" in text else text
+    return reason.split(" in function ")[0].strip()
+
+
+class TFLiteOpenCVEngine(OpenCVEngine):
+    """cv2.dnn on a TFLite file, with the file's own tensor layout: its TFLite importer
+    takes NCHW and gives 4-D outputs NCHW, so inputs and 4-D outputs are transposed back to
+    the NHWC the file declares (and OpenVINO gives). One input, fed by position."""
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        if len(feeds) != 1:
+            raise NetworkError(f"cv2.dnn TFLite: one input expected, got {len(feeds)}")
+        (array,) = feeds.values()
+        array = np.asarray(array)
+        self.net.setInput(np.ascontiguousarray(array.transpose(0, 3, 1, 2)) if array.ndim == 4 else array)
+        try:
+            outs = self.net.forward(list(self.outputs))
+        except cv2.error as exc:
+            raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
+        return {name: o.transpose(0, 2, 3, 1) if o.ndim == 4 else o for name, o in zip(self.outputs, outs)}
+
+    def forward(self, blob: np.ndarray) -> np.ndarray:
+        return next(iter(self.run({"": blob}).values()))
 
 
 # ---------------------------------------------------------------- onnxruntime

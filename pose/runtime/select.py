@@ -36,10 +36,12 @@ from pose.runtime.backends import (
     OnnxRuntimeEngine,
     OpenCVEngine,
     OpenVINOEngine,
+    TFLiteOpenCVEngine,
     first_line,
     has_caffe_importer,
     load_caffe,
     load_onnx_cv2,
+    load_tflite_cv2,
     set_opencv_threads,
 )
 from pose.runtime.device import CPU, Placement, cuda_available, opencl_available, parse_device
@@ -237,6 +239,27 @@ def open_onnx(chosen: Plan, path: Path, threads: Optional[int] = None, throughpu
                         f"OpenCV {cv2.__version__} dnn, ONNX ({chosen.placement.label}, {cv2_precision})", cv2_precision)
 
 
+def open_tflite(chosen: Plan, path: Path, threads: Optional[int] = None) -> Engine:
+    """A TFLite file on the planned engine, with the file's own inputs and outputs
+    (Engine.run, NHWC as the file declares them): OpenVINO reads it directly (its CPU or
+    GPU plugin; compiled blobs cached as for ONNX), cv2.dnn (the engine named onnx: OpenCV's
+    DNN module) through its TFLite importer, which lacks some operators (it refuses
+    BlazePose's detector: DENSIFY). onnxruntime and caffe read no TFLite: one line."""
+    threads = set_opencv_threads(threads)
+    if chosen.engine == "openvino":
+        device = "GPU" if chosen.device == "gpu" else "CPU"
+        precision = cpu_precision(chosen.precision) if device == "CPU" else chosen.precision
+        cache = cache_dir(path) / "openvino" / f"{device.lower()}-{precision}-latency"
+        return OpenVINOEngine(path, device, precision, threads, cache)
+    if chosen.engine == "onnx":
+        cv2_precision = _cv2_precision(chosen)
+        return TFLiteOpenCVEngine(load_tflite_cv2(path, chosen.placement), "onnx",
+                                  f"OpenCV {cv2.__version__} dnn, TFLite ({chosen.placement.label}, {cv2_precision})",
+                                  cv2_precision)
+    raise NetworkError(f"--engine {chosen.engine} cannot read TFLite files ({path.name}): use openvino, or onnx "
+                       "(cv2.dnn)", EXIT_USAGE)
+
+
 def open_caffe(chosen: Plan, prototxt: Path, weights: Path, hint: Optional[str] = None,
                threads: Optional[int] = None) -> Engine:
     """A Caffe pair (deploy file and .caffemodel) on cv2.dnn, where the plan put it."""
@@ -270,4 +293,4 @@ def cpu_precision(precision: str) -> str:
 
 
 __all__ = ["CPU_ORDER", "ENGINES", "PRECISIONS", "Plan", "available", "cpu", "import_problem", "importable",
-           "open_caffe", "open_onnx", "parse_engine", "parse_precision", "plan"]
+           "open_caffe", "open_onnx", "open_tflite", "parse_engine", "parse_precision", "plan"]

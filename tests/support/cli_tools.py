@@ -105,6 +105,18 @@ def make_video(path: Path, frames: int = 8, size=(96, 64), fps: float = 12.0, fo
     return path
 
 
+def photo_clip(path: Path, frames: int = 8) -> Path:
+    """A short clip of a real person (real-weights tests): a 320x320 window over the example
+    photo, drifting right 4 px of the photo a frame."""
+    photo = cv2.imread(str(EXAMPLE_IMAGE))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 320))
+    assert writer.isOpened()
+    for k in range(frames):
+        writer.write(np.ascontiguousarray(cv2.resize(photo[40:472, 40 + 4 * k:472 + 4 * k], (320, 320))))
+    writer.release()
+    return path
+
+
 def video_facts(path: Path) -> tuple:
     """(frame count, fps, (width, height)) as OpenCV reads the file back."""
     cap = cv2.VideoCapture(str(path))
@@ -121,7 +133,7 @@ def video_facts(path: Path) -> tuple:
 def sandbox_project(folder: Path) -> Path:
     """A copy of the tools, the package and Input/ without any weights, so tests can run
     the seed's exact command lines and place model files without touching the checkout."""
-    ignore = shutil.ignore_patterns("*.caffemodel", "*.onnx", "__pycache__", "*.part")
+    ignore = shutil.ignore_patterns("*.caffemodel", "*.onnx", "*.tflite", "*.blob", "__pycache__", "*.part")
     for script in SCRIPTS.values():
         shutil.copy2(ROOT / script, folder / script)
     shutil.copytree(ROOT / "pose", folder / "pose", ignore=ignore)

@@ -15,8 +15,14 @@ import cv2
 import numpy as np
 
 from pose.families.topdown import Roi, crop, to_frame
+from pose.layouts.blazepose33 import KEYPOINTS
 
-from . import layout
+# The landmark model's rows: the 33 landmarks (pose.layouts.blazepose33), then two
+# auxiliary points the pipeline uses for the next frame's ROI and never reports (the hip
+# centre and a point on the circle that bounds the body), then 4 unused.
+NUM_LANDMARKS = len(KEYPOINTS)  # 33
+NUM_MODEL_POINTS = 39
+AUX_HIP_CENTRE, AUX_SCALE = 33, 34
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,7 @@ def decode_landmarks(landmarks: np.ndarray, flag: np.ndarray, heatmap: Optional[
     """TensorsToLandmarks (39 x (x, y, z, visibility, presence), sigmoid on the last two),
     RefineLandmarksFromHeatmap, then LandmarkProjection through the ROI (no letterbox: the
     ROI is square, so is the input)."""
-    raw = np.asarray(landmarks, np.float64).reshape(layout.NUM_MODEL_POINTS, 5)
+    raw = np.asarray(landmarks, np.float64).reshape(NUM_MODEL_POINTS, 5)
     xy = raw[:, :2] / p.size
     if heatmap is not None:
         xy = refine_from_heatmap(xy, np.asarray(heatmap, np.float32).reshape(-1, *np.shape(heatmap)[-3:])[0],
@@ -236,9 +242,10 @@ def decode_landmarks(landmarks: np.ndarray, flag: np.ndarray, heatmap: Optional[
 
 def next_roi(raw: RawLandmarks, p: LandmarkParams = LANDMARKS) -> Roi:
     """pose_landmarks_to_roi.pbtxt: the next frame's ROI from the two auxiliary points."""
-    return roi_from_points(raw.xy[layout.AUX_HIP_CENTRE], raw.xy[layout.AUX_SCALE], p)
+    return roi_from_points(raw.xy[AUX_HIP_CENTRE], raw.xy[AUX_SCALE], p)
 
 
-__all__ = ["ANCHORS", "DETECTOR", "Detections", "DetectorParams", "LANDMARKS", "LandmarkParams", "RawLandmarks", "anchors",
-           "decode_detections", "decode_landmarks", "detector_input", "iou", "landmark_input", "letterbox_roi",
-           "next_roi", "normalize_radians", "refine_from_heatmap", "roi_from_points", "weighted_nms"]
+__all__ = ["ANCHORS", "AUX_HIP_CENTRE", "AUX_SCALE", "DETECTOR", "Detections", "DetectorParams", "LANDMARKS",
+           "LandmarkParams", "NUM_LANDMARKS", "NUM_MODEL_POINTS", "RawLandmarks", "anchors", "decode_detections",
+           "decode_landmarks", "detector_input", "iou", "landmark_input", "letterbox_roi", "next_roi", "normalize_radians",
+           "refine_from_heatmap", "roi_from_points", "weighted_nms"]

@@ -8,6 +8,12 @@ Two sources hold the same bytes:
 - MediaPipe's own bucket (what `mediapipe/python/solutions/download_utils.py` fetches from).
 Either way each file is checked against its size and SHA-256 before it is renamed into place,
 so a half-written or substituted file is never used.
+
+The files live in <models folder>/blazepose (pose.core.paths.models_dir: pose/blazepose/ in
+a checkout, $OPENCV_HPE_HOME/blazepose, else ~/.cache/opencv-hpe/blazepose), or in
+$OPENCV_HPE_BLAZEPOSE_DIR. `./getModels.sh blazepose` (pose.download, through DOWNLOADS
+below) tries the bucket and any mirror first, then the wheel; `ensure()` is the Python
+API's way (the wheel first: it needs only pip).
 """
 from __future__ import annotations
 
@@ -23,6 +29,8 @@ from pathlib import Path
 from typing import Dict, Iterable, Optional, Union
 
 from pose.core.errors import EXIT_USAGE, NetworkError
+from pose.core.paths import models_dir
+from pose.core.weights import Weights, WeightsSet
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,8 @@ FILES: Dict[str, ModelFile] = {
                            6_440_512, "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"),
 }
 DIR_ENV = "OPENCV_HPE_BLAZEPOSE_DIR"  # a folder holding (or to hold) the two files
-HOME_ENV = "OPENCV_HPE_HOME"  # the package's models folder; BlazePose uses <it>/blazepose
+SUBDIR = "blazepose"  # below the models folder
+LICENCE = "BlazePose weights: Apache-2.0, as the mediapipe wheel that ships them (Google's MediaPipe)"
 
 
 class WeightsError(NetworkError):
@@ -54,13 +63,12 @@ class WeightsError(NetworkError):
 
 
 def default_dir() -> Path:
-    """$OPENCV_HPE_BLAZEPOSE_DIR, else $OPENCV_HPE_HOME/blazepose, else
-    ~/.cache/opencv-hpe/blazepose ($XDG_CACHE_HOME honoured)."""
+    """$OPENCV_HPE_BLAZEPOSE_DIR, else the models folder's blazepose/ (where getModels.sh
+    puts them: pose/blazepose in a checkout, $OPENCV_HPE_HOME/blazepose, else
+    ~/.cache/opencv-hpe/blazepose)."""
     if os.environ.get(DIR_ENV):
         return Path(os.environ[DIR_ENV]).expanduser()
-    if os.environ.get(HOME_ENV):
-        return Path(os.environ[HOME_ENV]).expanduser() / "blazepose"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opencv-hpe" / "blazepose"
+    return models_dir() / SUBDIR
 
 
 def _digest(data: bytes) -> str:
@@ -170,5 +178,15 @@ def ensure(folder: Optional[Union[str, Path]] = None, sources: Iterable[str] = (
     raise WeightsError("BlazePose weights unavailable; " + "; ".join(failures))
 
 
-__all__ = ["BUCKET_URL", "FILES", "ModelFile", "WeightsError", "default_dir", "download_wheel", "ensure",
+def downloads() -> Dict[str, WeightsSet]:
+    """What `./getModels.sh blazepose` installs (pose.download): both files, from the
+    bucket or a mirror, else (the fallback) from the wheel, into default_dir()."""
+    folder = default_dir()
+    files = tuple(Weights(folder / spec.name, spec.size, spec.sha256, (BUCKET_URL + spec.name,))
+                  for spec in FILES.values())
+    return {"BLAZEPOSE": WeightsSet(files, LICENCE, fallback=lambda into: from_wheel(into),
+                                    fallback_name=f"the {WHEEL_PROJECT} {WHEEL_VERSION} wheel (pip download)")}
+
+
+__all__ = ["BUCKET_URL", "FILES", "LICENCE", "ModelFile", "downloads", "WeightsError", "default_dir", "download_wheel", "ensure",
            "extract_from_wheel", "from_bucket", "from_wheel", "is_valid", "paths"]

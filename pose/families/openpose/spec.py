@@ -14,7 +14,8 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from pose.core.layout import RGB, Layout
-from pose.core.paths import PACKAGE_DIR, models_dir
+from pose.core.paths import PACKAGE_DIR
+from pose.core.weights import Weights
 from pose.layouts import BODY25, COCO18, FACE70, HAND21, MPI15
 
 # OpenPose's network reduces the input by this factor (three 2x2/2 max pools).
@@ -46,37 +47,6 @@ class Thresholds:
     inter_min_above: float  # fraction of PAF samples that must pass `inter`
     min_parts: int  # minimum parts for a person ("min subset count")
     min_score: float  # minimum mean score of a person ("min subset score")
-
-
-@dataclass(frozen=True)
-class Weights:
-    """A published weights file: where it lives and how to recognise it.
-
-    Only the checksums that were published are set: OpenPose gives nothing but an MD5
-    for BODY_25, and a checksum computed from an unverified copy would prove nothing.
-    """
-
-    relpath: Path  # below the models folder (pose.core.paths.models_dir), e.g. coco/x.caffemodel; or absolute
-    size: Optional[int]  # bytes; None where no exact size is published (then the checksum alone decides)
-    sha256: Optional[str]
-    urls: Tuple[str, ...]
-    md5: Optional[str] = None
-    # Where only a rough size is published ("~147 MB", 4 bytes per parameter): a file far
-    # from it is someone else's network under the official name, worth a warning.
-    approx_size: Optional[int] = None
-
-    def __post_init__(self) -> None:
-        if not self.checksums():
-            raise ValueError(f"{self.path.name}: a weights file needs a SHA-256 or an MD5")
-
-    def checksums(self) -> Dict[str, str]:
-        """The published checksums by hashlib name, strongest first."""
-        return {name: value for name, value in (("sha256", self.sha256), ("md5", self.md5)) if value}
-
-    @property
-    def path(self) -> Path:
-        """Where the file is (or goes): pose/<model>/ in a checkout, else the user data folder."""
-        return models_dir() / self.relpath
 
 
 @dataclass(frozen=True)
