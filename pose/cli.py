@@ -23,7 +23,7 @@ from typing import Callable, List, Optional, Sequence
 from pose.app.batch.driver import run_batch
 from pose.app.batch.jobs import RAY_LOCAL, is_batch
 from pose.app.images import ImageOptions, run_images
-from pose.app.timeline import write_video_timeline
+from pose.app.timeline import video_timeline
 from pose.app.video import VideoOptions, run_video
 from pose.app.video import output_paths as video_output_paths
 from pose.core.arguments import MAX_COUNT, OneLineParser, argument_type, parse_int
@@ -39,13 +39,13 @@ from pose.core.errors import (
 )
 from pose.core.estimator import Estimator
 from pose.core.layout import layout_of
-from pose.core.paths import PROJECT_DIR
+from pose.core.paths import PROJECT_DIR, display_path, models_dir
 from pose.core.quiet import quiet_native_logs
 from pose.core.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
 from pose.families import DEFAULT_FAMILY, FAMILIES, family_of_model, get_family
 from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
 from pose.io.inputs import expand_image_args, open_video
-from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
+from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir, first_clash
 from pose.runtime import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
@@ -317,6 +317,40 @@ def _extra_outputs(args: argparse.Namespace):
     return json_dir, coco_json
 
 
+# Options whose values are this run's outputs; every other option naming a file names
+# something the run reads (an input, a model file) and must not replace.
+_OUTPUT_OPTIONS = ("output_dir", "json_dir", "coco_json")
+
+
+def _read_files(args: argparse.Namespace, inputs: Sequence[Path]) -> List[tuple]:
+    """(what, path) of every file the run reads: its inputs and the files other options
+    name (--proto, --weights, a family's model files)."""
+    named = [(f"the input {display_path(p)}", p) for p in inputs]
+    for option, value in vars(args).items():
+        if option not in _OUTPUT_OPTIONS and isinstance(value, str) and value and os.path.isfile(value):
+            named.append((f"the file --{option} names", value))
+    return named
+
+
+def _check_outputs(outputs: Sequence[tuple], reads: Sequence[tuple]) -> None:
+    """Refuse, before any work, a run whose outputs land on what it reads, on the model
+    folder's files or on each other (--write_coco_json naming the input video, say)."""
+    problem = first_clash([(what, p) for what, p in outputs if p is not None], reads)
+    if problem is None:
+        models = os.path.realpath(models_dir())
+        for what, path in outputs:
+            if path is not None and os.path.isfile(path) and os.path.realpath(path).startswith(models + os.sep):
+                problem = f"{what} {display_path(path)} would replace a file in the model folder; write it elsewhere"
+                break
+    if problem is not None:
+        raise UsageError(problem)
+
+
+def _run_outputs(coco_json: Optional[Path]) -> List[tuple]:
+    return [("--write_coco_json", coco_json), ("the COCO image-id mapping", coco_mapping_path(coco_json))] \
+        if coco_json is not None else []
+
+
 def _output_options(args: argparse.Namespace, out_dir: Path, json_dir: Optional[Path],
                     coco_json: Optional[Path]) -> dict:
     """The OutputOptions fields both tools take from their command line."""
@@ -338,6 +372,7 @@ def _image_tool(argv: Optional[Sequence[str]]) -> int:
     if not paths:
         raise InputError("no images to process")
     json_dir, coco_json = _extra_outputs(args)
+    _check_outputs(_run_outputs(coco_json), _read_files(args, paths))
     out_dir = ensure_output_dir(Path(args.output_dir) / "images" / args.mode)
     options = ImageOptions(**_output_options(args, out_dir, json_dir, coco_json))
     single = len(paths) == 1 and not problems
@@ -373,6 +408,10 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
     source = open_video(args.video_file[0], args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
+        named = video_output_paths(out_dir, source.stem, args.mode)
+        written = [name for name, off in (("video", False), ("jsonl", args.no_json), ("timeline", args.no_timeline)) if not off]
+        _check_outputs(_run_outputs(coco_json) + [(f"the {name} output", named[name]) for name in written],
+                       _read_files(args, [Path(args.video_file[0])] if os.path.isfile(args.video_file[0]) else []))
         # Refused here, before the network loads, when another run writes these outputs
         # (run_video holds them for the run itself).
         claim_outputs(list(video_output_paths(out_dir, source.stem, args.mode).values())).release()
@@ -380,13 +419,12 @@ def _video_tool(argv: Optional[Sequence[str]]) -> int:
                                                  and not args.display)
         estimator = make_estimator(args, say, throughput)
         options = VideoOptions(**_output_options(args, out_dir, json_dir, coco_json), max_frames=args.max_frames,
-                               every=args.every, progress=not args.quiet)
+                               every=args.every, progress=not args.quiet,
+                               timeline=None if args.no_timeline else video_timeline)
         stop = threading.Event()
         # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
         with stop_on_signals(stop) as signalled:
             summary = run_video(source, estimator, options, stop)
-        if not args.no_timeline:
-            summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, args.mode))
     finally:
         source.release()
     for line in summary.timeline:

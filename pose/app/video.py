@@ -11,6 +11,7 @@ done), and the run reports `interrupted`. A run that fails leaves none of them.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sys
@@ -50,6 +51,9 @@ class VideoOptions(output.OutputOptions):
     progress: bool = True
     pipelined: bool = True  # False: read, infer and write one after the other (benchmarks)
     on_frame: Optional[Callable[[], None]] = None  # called per frame read (batch progress bars)
+    # (summary, video name, mode) -> the <stem>_timeline_<MODE>.png picture (pose.app.timeline),
+    # committed with the other outputs; picklable (batch workers get it)
+    timeline: Optional[Callable[["VideoSummary", str, str], np.ndarray]] = None
 
 
 @dataclass
@@ -298,7 +302,7 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
     try:
         video = keep(output.VideoFileWriter(paths["video"], fps, source.size))
         jsonl = keep(output.JsonLinesWriter(paths["jsonl"])) if options.write_json else None
-        frames_json = keep(output.JsonFolderWriter(options.json_dir)) if options.json_dir is not None else None
+        frames_json = keep(output.JsonFolderWriter(options.json_dir, source.stem)) if options.json_dir is not None else None
         about = {"source": "video", "video": source.name, "model": spec.name, "fps": fps}
         coco = keep(output.CocoResultsWriter(options.coco_json, about)) if options.coco_json is not None else None
     except BaseException:
@@ -306,20 +310,22 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
             writer.discard()
         claim.release()
         raise
-    # Committed in this order when the run ends, discarded all together when it fails.
+    # Committed together when the run ends (none takes its final name unless all could),
+    # discarded all together when it fails.
     writers = [w for w in (video, jsonl, frames_json, coco) if w is not None]
     finisher = _FrameFinisher(estimator, tracker, video, jsonl, fps, shown_total, frames_json=frames_json,
                               coco=coco, stem=source.stem, keypoint_scale=options.keypoint_scale)
     viewer = display.Viewer(options.display)
     reader_stop = threading.Event()
-    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop, interrupt=stop) \
-        if options.pipelined else read_frames(source, limit)
-    sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
-    bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
-               dynamic_ncols=True, leave=False)
-    queue_ = _InOrder(estimator, sink, summary)
+    frames = sink = bar = queue_ = None
     t_start = time.perf_counter()
-    try:
+    try:  # from the threads and the bar on (a bar on a full stderr fails): the writers are discarded on failure
+        frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop, interrupt=stop) \
+            if options.pipelined else read_frames(source, limit)
+        sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
+        bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
+                   dynamic_ncols=True, leave=False)
+        queue_ = _InOrder(estimator, sink, summary)
         for k, (index, frame) in enumerate(frames):
             queue_.add(k, index, frame, infer=k % options.every == 0)
             summary.frames += 1
@@ -335,27 +341,32 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
         summary.interrupted = summary.interrupted or stop.is_set()  # stopped while waiting for a frame
         _close(frames)
         sink.close()
-        for writer in writers:
-            summary.files.append(writer.commit())
+        summary.wall_s = time.perf_counter() - t_start
+        summary.people, summary.most_people = finisher.people_total, finisher.most_people
+        summary.timeline = tracker.timeline()
+        summary.runs = tracker.runs()
+        summary.span_s = (source.start_frame / fps, (source.start_frame + summary.frames) / fps)
+        if options.timeline is not None:
+            writers.append(keep(output.stage_image(paths["timeline"], options.timeline(summary, source.name, spec.name))))
+        summary.files += output.commit_together(writers)
     except BaseException:
         try:
             _close(frames)
-            sink.abort()
-            queue_.discard()  # the estimator may serve another video next (batches)
+            if sink is not None:
+                sink.abort()
+            if queue_ is not None:
+                queue_.discard()  # the estimator may serve another video next (batches)
         finally:  # whatever else fails, no temporary output is left behind
-            for writer in writers:
+            for writer in opened:
                 writer.discard()
         raise
     finally:
-        bar.close()
+        if bar is not None:
+            with contextlib.suppress(OSError):  # stderr on a full device: the outputs matter more
+                bar.close()
         viewer.close()
         source.release()
         claim.release()
-    summary.wall_s = time.perf_counter() - t_start
-    summary.people, summary.most_people = finisher.people_total, finisher.most_people
-    summary.timeline = tracker.timeline()
-    summary.runs = tracker.runs()
-    summary.span_s = (source.start_frame / fps, (source.start_frame + summary.frames) / fps)
     return summary
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import stat
 import sys
 import threading
 import time
@@ -97,7 +98,7 @@ class BatchRun:
         """The jobs to run, longest first; reports problems and skips."""
         args = self.args
         found, problems = expand_video_args(args.video_file, args.recursive)
-        jobs, more = make_jobs(found, self.out_root, args.mode)
+        jobs, more = make_jobs(found, self.out_root, args.mode, args.json_dir)
         problems += more
         if not jobs and len(problems) == 1:
             raise InputError(problems[0])
@@ -241,10 +242,14 @@ class BatchRun:
         for name in result.get("files") or []:
             path = Path(name)
             try:
-                size = path.stat().st_size
+                st = path.stat()
             except OSError:
                 continue
-            outputs.append({"file": path.relative_to(self.out_root).as_posix(), "bytes": size})
+            if not stat.S_ISREG(st.st_mode):  # --write_json's folder: its size says nothing of its files
+                continue
+            # relative where it can be (the output folder may move); --write_json elsewhere is absolute
+            where = path.relative_to(self.out_root) if path.is_relative_to(self.out_root) else path
+            outputs.append({"file": where.as_posix(), "bytes": st.st_size})
         record = {"source": str(job.source), "source_bytes": job.bytes, "source_mtime_ns": job.mtime_ns,
                   "status": result["status"], "error": result.get("error"), "outputs": outputs}
         for name in ("frames", "inferred", "people", "detections", "most_people", "seconds", "inference_s"):

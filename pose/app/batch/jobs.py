@@ -16,6 +16,7 @@ from pose.core.errors import InputError
 from pose.core.paths import display_path
 from pose.core.quiet import native_stderr_silenced
 from pose.io.inputs import VIDEO_SUFFIXES, expand_paths, is_glob, is_live_source, video_file_stat
+from pose.io.writers import first_clash
 
 LIST_PREFIX = "@"  # --video_file @list.txt
 RAY_LOCAL = "local"  # --ray without an address: a new Ray on this machine
@@ -80,14 +81,17 @@ def frames_to_run(path: Path, start_frame: int, max_frames: Optional[int]) -> in
     return min(left, max_frames) if max_frames else left
 
 
-def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode: str) -> Tuple[List[Job], List[str]]:
+def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode: str,
+              json_dir: Optional[Path] = None) -> Tuple[List[Job], List[str]]:
     """Jobs for the expanded paths. A video found in a subfolder of a folder argument
     writes to the same subfolder below `out_root`; two videos that would write the same
-    outputs are a problem (the second is not run)."""
+    outputs (also the same per-frame names in --write_json's one folder) are a problem
+    (the second is not run), and so is a video whose outputs would replace an input."""
     jobs: List[Job] = []
     problems: List[str] = []
-    claimed: Dict[Path, str] = {}
+    claimed: Dict[object, str] = {}
     sources: set = set()
+    inputs = [(f"the input {display_path(p)}", p) for p, _ in found]
     for path, folder in found:
         name = display_path(path)
         if path.resolve() in sources:  # the same file named twice (a folder and a list, say)
@@ -99,12 +103,18 @@ def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode
             continue
         sub = path.parent.relative_to(folder) if folder is not None else Path()
         out_dir = (out_root / sub).resolve()
-        first_output = output_paths(out_dir, path.stem, mode)["video"]
-        if first_output in claimed:
-            problems.append(f"{name}: its outputs would replace those of {claimed[first_output]} (same file name); "
+        outputs = output_paths(out_dir, path.stem, mode)
+        keys = [outputs["video"]] + ([("json", path.stem)] if json_dir is not None else [])
+        other = next((claimed[k] for k in keys if k in claimed), None)
+        if other is not None:
+            problems.append(f"{name}: its outputs would replace those of {other} (same file name); "
                             "rename one or run them separately")
             continue
-        claimed[first_output] = name
+        clash = first_clash([(f"its {what} output", p) for what, p in outputs.items()], inputs)
+        if clash is not None:
+            problems.append(f"{name}: {clash}")
+            continue
+        claimed.update((k, name) for k in keys)
         sources.add(path.resolve())
         jobs.append(Job(path.resolve(), name, out_dir, path.stem, st.st_size, st.st_mtime_ns))
     return jobs, problems
