@@ -1,5 +1,8 @@
 import functools
 import logging
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,18 @@ def pose_warnings(caplog):
     """The warnings the package logged (logger "pose") so far in this test, as text."""
     caplog.set_level(logging.WARNING, logger="pose")
     return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("pose")]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs: a disk that fills up. Needs root (or CAP_SYS_ADMIN); else skipped."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if sys.platform != "linux" or shutil.which("mount") is None:
+        pytest.skip("needs Linux mount")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {r.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)

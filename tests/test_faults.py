@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 import struct
 import subprocess
@@ -72,21 +71,6 @@ def _lines_written(out: Path) -> int:
 
 
 # ================================================================ 1. write errors
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 64 KiB tmpfs: a disk that fills up. Needs root (or CAP_SYS_ADMIN); else skipped."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if sys.platform != "linux" or shutil.which("mount") is None:
-        pytest.skip("needs Linux mount")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {r.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
-
 
 def test_full_disk_video_without_json_fails_and_leaves_nothing(tmp_path, small_disk, coco):
     """The issue's case: exit 0 and a truncated mp4 under its final name, before."""

@@ -1,0 +1,202 @@
+"""Faults, round 3 (issue 24): outputs that land on what is not theirs, output sets that
+commit by halves, per-frame JSON that mixes runs, resume that is not resume, unbounded
+options. Each test is a case a hostile or careless user tried; the tools run as real
+processes, with tiny videos and narrow nets.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pose.app.batch.manifest import run_identity
+from pose.cli import parse_args
+from pose.families.openpose.spec import MODELS
+from tests.support.cli_tools import (
+    FAST,
+    assert_one_line_error,
+    leftovers,
+    load_json,
+    make_image,
+    make_video,
+    model_args,
+    run_tool,
+    start_tool,
+    wait_until,
+)
+from tests.support.nets import write_model
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX flock")
+
+
+@pytest.fixture(scope="module")
+def coco(model_dir):
+    return model_args(*write_model(model_dir, MODELS["COCO"]))
+
+
+def _files(folder: Path) -> list:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+# ================================================================ 1. outputs that are not ours
+
+def test_an_output_naming_the_input_video_is_refused_and_the_video_kept(tmp_path, coco):
+    """The issue's case: --write_coco_json set to the input replaced the video with JSON, exit 0."""
+    clip = make_video(tmp_path / "clip.mp4", frames=3)
+    before = clip.read_bytes()
+    r = run_tool("video", "--video_file", clip, "--output_dir", tmp_path / "out", "--write_coco_json", clip,
+                 "--quiet", *FAST, *coco)
+    assert_one_line_error(r, 2, "--write_coco_json", "would replace the input")
+    assert clip.read_bytes() == before
+
+
+def test_an_output_naming_the_runs_own_jsonl_or_a_model_file_is_refused(tmp_path, coco):
+    clip = make_video(tmp_path / "clip.mp4", frames=3)
+    out = tmp_path / "out"
+    jsonl = out / "videos" / "COCO" / "clip_COCO.jsonl"
+    r = run_tool("video", "--video_file", clip, "--output_dir", out, "--write_coco_json", jsonl, "--quiet", *FAST, *coco)
+    assert_one_line_error(r, 2, "would replace --write_coco_json")
+    weights = Path(coco[-1])
+    before = weights.read_bytes()
+    r = run_tool("image", "--image_file", make_image(tmp_path / "x.png"), "--output_dir", out,
+                 "--write_coco_json", weights, "--quiet", *FAST, *coco)
+    assert_one_line_error(r, 2, "would replace the file --weights names")
+    assert weights.read_bytes() == before
+
+
+def test_an_image_whose_outputs_would_replace_another_input_is_refused_alone(tmp_path, coco):
+    """`a.png` and last run's `a-Keypoints-COCO.jpg` given together: the first would
+    overwrite the second. It is refused; the other input runs."""
+    out = tmp_path / "out"
+    folder = out / "images" / "COCO"
+    folder.mkdir(parents=True)
+    old = make_image(folder / "a-Keypoints-COCO.jpg")
+    before = old.read_bytes()
+    r = run_tool("image", "--image_file", make_image(tmp_path / "a.png"), old, "--output_dir", out, "--quiet",
+                 *FAST, *coco)
+    assert r.returncode == 1
+    errors = r.stderr.strip().splitlines()
+    assert len(errors) == 1 and "a.png" in errors[0] and "would replace the input" in errors[0], r.stderr
+    assert old.read_bytes() == before
+    assert (folder / "a-Keypoints-COCO-Skeleton-COCO.jpg").is_file()
+
+
+# ================================================================ 3. output sets commit together
+
+def test_a_coco_mapping_that_cannot_be_written_leaves_no_output_committed(tmp_path, coco):
+    """The issue's case: the mapping's name was a folder; the run exited 1 with the
+    results, mp4 and JSONL already under their final names."""
+    clip = make_video(tmp_path / "clip.mp4", frames=3)
+    out = tmp_path / "out"
+    (tmp_path / "res.image_ids.json").mkdir()
+    r = run_tool("video", "--video_file", clip, "--output_dir", out, "--write_coco_json", tmp_path / "res.json",
+                 "--write_json", tmp_path / "frames", "--quiet", *FAST, *coco)
+    assert_one_line_error(r, 1, "res.image_ids.json", "a folder of that name exists")
+    assert _files(out) == [] and not (tmp_path / "res.json").exists()
+    assert list((tmp_path / "frames").iterdir()) == [] and leftovers(tmp_path) == []
+
+
+# ================================================================ 2. per-frame JSON
+
+def test_a_failed_run_never_deletes_per_frame_files_another_run_wrote(tmp_path, small_disk, coco):
+    """The issue's case: run 1 succeeds, run 2 into the same --write_json folder fails
+    (disk full), and run 1's frames were gone (discard deleted the files it had
+    overwritten)."""
+    frames = tmp_path / "frames"
+    first = run_tool("video", "--video_file", make_video(tmp_path / "clip.mp4", frames=4), "--output_dir",
+                     tmp_path / "o1", "--write_json", frames, "--quiet", *FAST, *coco)
+    assert first.returncode == 0, first.stderr
+    written = {p.name: p.read_bytes() for p in frames.iterdir()}
+    assert len(written) == 4
+    (tmp_path / "big").mkdir()
+    big = make_video(tmp_path / "big" / "clip.mp4", frames=24, size=(160, 120))  # fills the small disk
+    second = run_tool("video", "--video_file", big, "--output_dir", small_disk, "--write_json", frames,
+                      "--quiet", *FAST, *coco)
+    assert_one_line_error(second, 1, "space left on device")
+    assert {p.name: p.read_bytes() for p in frames.iterdir()} == written
+
+
+@posix_only
+def test_two_runs_on_videos_of_one_stem_never_mix_their_frames(tmp_path, coco):
+    """The issue's case: two runs at once on a/clip.mp4 and b/clip.mp4 into one
+    --write_json folder: one set silently replaced the other. The second is refused."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    long = make_video(tmp_path / "a" / "clip.mp4", frames=300, size=(64, 48))
+    short = make_video(tmp_path / "b" / "clip.mp4", frames=3)
+    frames = tmp_path / "frames"
+    running = start_tool("video", "--video_file", long, "--output_dir", tmp_path / "o1", "--write_json", frames,
+                         "--quiet", *FAST, *coco)
+    try:
+        assert wait_until(lambda: any(frames.glob("clip_*.tmp-*.json")) or running.poll() is not None)
+        assert running.poll() is None, running.communicate()
+        refused = run_tool("video", "--video_file", short, "--output_dir", tmp_path / "o2", "--write_json", frames,
+                           "--quiet", *FAST, *coco)
+        assert_one_line_error(refused, 1, "another run", "clip_keypoints.json")
+        assert not any(frames.glob("*_keypoints.json"))  # the running one's are still temporary
+    finally:
+        running.kill()
+        running.wait(timeout=30)
+
+
+def test_a_batch_refuses_two_videos_of_one_stem_into_one_json_folder(tmp_path, coco):
+    for name in ("a", "b"):
+        (tmp_path / "in" / name).mkdir(parents=True)
+        make_video(tmp_path / "in" / name / "clip.mp4", frames=2)
+    r = run_tool("video", "--video_file", tmp_path / "in", "--recursive", "--output_dir", tmp_path / "out",
+                 "--write_json", tmp_path / "frames", "--quiet", *FAST, *coco)
+    assert r.returncode == 1
+    assert "would replace those of" in r.stderr and r.stderr.count("error:") == 1, r.stderr
+    assert len(list((tmp_path / "frames").glob("clip_*_keypoints.json"))) == 2
+
+
+# ================================================================ 4. resume
+
+def test_resume_identity_keys_hands_faces_their_sizes_and_weights(tmp_path):
+    """The issue's case: a batch redone with --hand --face skipped every video."""
+    base = ["--video_file", "a.mp4", "b.mp4"]
+    keys = {run_identity(parse_args("video", base + extra))[0]
+            for extra in ([], ["--hand"], ["--face"], ["--hand", "--hand_net_resolution", "256x256"])}
+    assert len(keys) == 4
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_a_batch_with_write_json_resumes_where_ever_the_folder_is(tmp_path, coco, inside):
+    """Outside the output folder: every video failed after the first with 'is not in the
+    subpath'; inside: the folder's size was recorded as an output and reruns redid work."""
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        make_video(tmp_path / "in" / f"{name}.mp4", frames=2)
+    out = tmp_path / "out"
+    frames = out / "frames" if inside else tmp_path / "frames"
+    args = ["--video_file", tmp_path / "in", "--output_dir", out, "--write_json", frames, *FAST, *coco]
+    first = run_tool("video", *args)
+    assert first.returncode == 0, first.stderr
+    assert "2 of 2 videos processed" in first.stdout
+    again = run_tool("video", *args)
+    assert again.returncode == 0, again.stderr
+    assert "2 skipped" in again.stdout, again.stdout
+    records = [json.loads(line) for line in (out / "videos" / "COCO" / "manifest.jsonl").read_text().splitlines()]
+    assert all(r["status"] == "done" for r in records)
+
+
+# ================================================================ 6. bounds
+
+def test_crop_resolutions_are_capped_in_one_line(capsys):
+    """The issue's case: --hand_net_resolution 4096 took 10.4 GB and 36 s on one image."""
+    with pytest.raises(SystemExit) as exit_:
+        parse_args("image", ["--hand", "--hand_net_resolution", "4096"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "at most 1024x1024" in err[0]
+
+
+def test_mapping_file_is_loadable_after_a_good_run(tmp_path, coco):
+    clip = make_video(tmp_path / "clip.mp4", frames=2)
+    r = run_tool("video", "--video_file", clip, "--output_dir", tmp_path / "out", "--write_coco_json",
+                 tmp_path / "res.json", "--quiet", *FAST, *coco)
+    assert r.returncode == 0, r.stderr
+    assert len(load_json(tmp_path / "res.image_ids.json")["images"]) == 2
+    assert leftovers(tmp_path) == []
