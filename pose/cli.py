@@ -39,7 +39,7 @@ from pose.core.errors import (
 )
 from pose.core.estimator import Estimator
 from pose.core.layout import layout_of
-from pose.core.paths import PROJECT_DIR, display_path, models_dir
+from pose.core.paths import PROJECT_DIR, display_path, models_dir, printable
 from pose.core.quiet import quiet_native_logs
 from pose.core.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
 from pose.families import DEFAULT_FAMILY, FAMILIES, family_of_model, get_family
@@ -267,7 +267,7 @@ class _WarningLine(logging.Handler):
     """The "pose" logger's warnings as the tools print them: `warning: ...`, one line."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        print(f"warning: {record.getMessage()}", file=sys.stderr, flush=True)
+        print(f"warning: {printable(record.getMessage())}", file=sys.stderr, flush=True)
 
 
 def _route_warnings() -> None:
@@ -359,7 +359,7 @@ def _output_options(args: argparse.Namespace, out_dir: Path, json_dir: Optional[
 
 
 def _error_line(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr, flush=True)
+    print(f"error: {printable(message)}", file=sys.stderr, flush=True)
 
 
 def _image_tool(argv: Optional[Sequence[str]]) -> int:
@@ -454,7 +454,7 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
             raise
         code = EXIT_FAILED
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)"
-    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    print(f"{prog}: error: {printable(message)}", file=sys.stderr, flush=True)
     return code
 
 

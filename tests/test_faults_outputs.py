@@ -200,3 +200,52 @@ def test_mapping_file_is_loadable_after_a_good_run(tmp_path, coco):
     assert r.returncode == 0, r.stderr
     assert len(load_json(tmp_path / "res.image_ids.json")["images"]) == 2
     assert leftovers(tmp_path) == []
+
+
+# ================================================================ 5, 9, 10. paths and inputs that are not what they claim
+
+@posix_only
+def test_a_video_name_that_is_not_utf8_is_refused_and_the_batch_goes_on(tmp_path, coco):
+    """The issue's case: cv2.VideoCapture segfaulted on `bad\\xffname.mp4` and killed the run."""
+    good = make_video(tmp_path / "good.mp4", frames=2)
+    bad = os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xffname.mp4")
+    os.link(good, bad)
+    r = run_tool("video", "--video_file", bad, "--output_dir", tmp_path / "out", "--quiet", *FAST, *coco)
+    assert_one_line_error(r, 1, "bad\\udcffname.mp4", "not valid UTF-8")
+    r = run_tool("video", "--video_file", tmp_path, "--output_dir", tmp_path / "out", "--quiet", *FAST, *coco)
+    assert r.returncode == 1 and r.stderr.count("not valid UTF-8") == 1, r.stderr
+    assert (tmp_path / "out" / "videos" / "COCO" / "good_COCO.jsonl").is_file()
+
+
+def test_a_list_file_given_as_a_video_is_refused(tmp_path, coco):
+    """The issue's case: FFmpeg rendered the text as a 274-frame video."""
+    listed = tmp_path / "videos.mp4"
+    listed.write_text("clips/a.mp4\nclips/b.mp4\n")
+    r = run_tool("video", "--video_file", listed, "--output_dir", tmp_path / "out", *FAST, *coco)
+    assert_one_line_error(r, 1, "a text file, not a video", "@")
+
+
+def test_paths_that_cannot_be_files_get_one_line_each_and_the_good_input_still_runs(tmp_path, coco):
+    """A missing name with a newline (was two lines), a name over the file system's limit
+    (was `unexpected OSError` and nothing processed) and a looping link."""
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    good = make_image(tmp_path / "good.png")
+    r = run_tool("image", "--image_file", tmp_path / "two\nlines.png", tmp_path / ("x" * 300 + ".png"), loop, good,
+                 "--output_dir", tmp_path / "out", "--quiet", *FAST, *coco)
+    assert r.returncode == 1
+    errors = r.stderr.strip().splitlines()
+    assert len(errors) == 3 and "two\\nlines.png" in errors[0], r.stderr
+    assert "File name too long" in errors[1] and "Too many levels of symbolic links" in errors[2], r.stderr
+    assert (tmp_path / "out" / "images" / "COCO" / "good-COCO.json").is_file()
+
+
+def test_an_output_folder_inside_a_recursive_input_folder_is_not_taken_as_input(tmp_path, coco):
+    """The issue's case: each run ingested the last run's skeleton videos, deeper each time."""
+    make_video(tmp_path / "clip.mp4", frames=2)
+    args = ["--video_file", tmp_path, "--recursive", "--output_dir", tmp_path / "out", "--quiet", *FAST, *coco]
+    assert run_tool("video", *args).returncode == 0
+    again = run_tool("video", *args, "--overwrite")
+    assert again.returncode == 0, again.stderr
+    assert "1 of 1 videos processed" in again.stdout
+    assert not list((tmp_path / "out").rglob("*_skeleton_COCO_skeleton_COCO.mp4"))

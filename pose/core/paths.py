@@ -37,12 +37,19 @@ def models_dir() -> Path:
     return PACKAGE_DIR if is_checkout() else user_cache()
 
 
+def printable(text: str) -> str:
+    """`text` with what would break a one-line message escaped as Python writes it: a
+    newline in a file name, a byte that is not UTF-8 (`\\udcff`), other control characters."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def display_path(path: os.PathLike) -> str:
-    """A path as the user should see it: relative to the project when inside it."""
+    """A path as the user should see it: relative to the project when inside it, and on
+    one printable line."""
     try:
-        return str(Path(path).resolve().relative_to(PROJECT_DIR))
-    except ValueError:
-        return str(path)
+        return printable(str(Path(path).resolve().relative_to(PROJECT_DIR)))
+    except (ValueError, OSError, RuntimeError):  # elsewhere; a name too long; a looping link
+        return printable(str(path))
 
 
 def models_command() -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from pose.core.errors import InputError
 from pose.core.image import to_bgr
-from pose.core.paths import display_path
+from pose.core.paths import display_path, printable
 from pose.core.quiet import native_stderr_silenced
 from pose.io.headers import declared_size
 
@@ -46,7 +46,7 @@ _SIGNATURES = {  # file type -> magic bytes it starts with
 
 def is_glob(arg: Union[str, Path]) -> bool:
     """A pattern for glob: wildcards, and no file of that very name."""
-    return bool(_GLOB_CHARS.search(str(arg))) and not Path(arg).exists()
+    return bool(_GLOB_CHARS.search(str(arg))) and not os.path.lexists(arg)
 
 
 def expand_paths(args: Sequence[Union[str, Path]], suffixes: Sequence[str], kind: str,
@@ -62,7 +62,7 @@ def expand_paths(args: Sequence[Union[str, Path]], suffixes: Sequence[str], kind
     problems: List[str] = []
     for arg in args:
         path = Path(arg)
-        if path.is_dir():
+        if _is_dir(path):
             files = path.rglob("*") if recursive else path.iterdir()
             inside = sorted(p for p in files if p.is_file() and p.suffix.lower() in suffixes)
             if not inside:
@@ -103,13 +103,29 @@ def _truncation(data: bytes) -> Optional[str]:
 
 
 def _existing_file(path: Path, kind: str) -> str:
-    """The path as shown to users, once it is known to name a file (else InputError)."""
+    """The path as shown to users, once it is known to name a file (else InputError:
+    missing, a folder, a name too long, a looping link)."""
     shown = display_path(path)
-    if not path.exists():
-        raise InputError(f"{shown}: {'file' if kind == 'image' else kind} not found")
-    if path.is_dir():
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"{shown}: {'file' if kind == 'image' else kind} not found") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL in the name
+        raise InputError(f"{shown}: not a possible file name") from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(f"{shown}: is a folder, not {'an' if kind[0] in 'aeiou' else 'a'} {kind}")
     return shown
+
+
+def _is_dir(path: Path) -> bool:
+    # Path.is_dir raises on a name too long for the file system; that path is reported
+    # with the other unreadable files, not as a crash of the whole expansion.
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def read_image(path: Union[str, Path]) -> np.ndarray:
@@ -152,10 +168,47 @@ def _kind_of(mode: int) -> str:
 
 
 def video_file_stat(path: Path) -> os.stat_result:
-    """A video file's size and times, once it is known to be a regular file (else a
-    one-line InputError): a batch checks its files before it opens any."""
-    _regular_file_size(path, _existing_file(path, "video"), "a video")
+    """A video file's size and times, once it is known to be a regular file OpenCV can be
+    given (else a one-line InputError): a batch checks its files before it opens any."""
+    shown = _existing_file(path, "video")
+    _regular_file_size(path, shown, "a video")
+    check_video_file(path, shown)
     return path.stat()
+
+
+# What a video's first bytes never are: text (a list of paths passed without its @, a
+# subtitle file). FFmpeg's tty demuxer would render it as a video of text.
+_SNIFF_BYTES = 4096
+
+
+def openable_name(name: str, shown: str) -> str:
+    """`name` once OpenCV can be given it: a str OpenCV cannot encode as UTF-8 (a file
+    name with bytes that are not UTF-8, or a non-ASCII name under a C locale) crashes
+    the process inside cv2.VideoCapture and cv2.VideoWriter, so it is refused here."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{shown}: the name is not valid UTF-8, which OpenCV cannot open; "
+                         "rename it (or run under a UTF-8 locale)") from None
+    return name
+
+
+def check_video_file(path: Path, shown: str) -> None:
+    """Refuse, in one line, a file OpenCV must not be given as a video: a name it cannot
+    encode, or text."""
+    openable_name(str(path), shown)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:  # binary, or text cut inside a character at the end
+        text = head[:exc.start].decode("utf-8") if exc.start >= len(head) - 3 else None
+    if text and all(c.isprintable() or c in "\t\r\n\ufeff" for c in text):
+        raise InputError(f"{shown}: a text file, not a video" +
+                         (" (a list of videos? write --video_file @" + shown + ")" if "." in text else ""))
 
 
 def _regular_file_size(path: Path, shown: str, kind: str) -> int:
@@ -260,13 +313,14 @@ def _source_target(source: str) -> Tuple[Union[int, str], str, str, bool]:
         return index, f"camera {index}", f"camera{index}", True
     if "://" in source:
         tail = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.split("://", 1)[1].rstrip("/").split("/")[-1])
-        return source, source, Path(tail).stem or "stream", True
+        return openable_name(source, printable(source)), printable(source), Path(tail).stem or "stream", True
     path = Path(source)
     if _V4L_DEVICE.fullmatch(str(path)) and path.exists():  # a camera by its device node
         return str(path), str(path), path.name, True
     shown = _existing_file(path, "video")
     if _regular_file_size(path, shown, "a video") == 0:
         raise InputError(f"{shown}: empty file (0 bytes)")
+    check_video_file(path, shown)
     return str(path), shown, path.stem, False
 
 

@@ -21,7 +21,7 @@ from pose.app.batch.manifest import Manifest, already_done, run_identity
 from pose.app.batch.worker import WorkerSettings
 from pose.app.video import VideoOptions
 from pose.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, InputError, PoseError
-from pose.core.paths import display_path
+from pose.core.paths import display_path, printable
 from pose.core.signals import stop_on_signals
 from pose.io.writers import ensure_output_dir
 
@@ -87,10 +87,10 @@ class BatchRun:
             tqdm.write(text, file=sys.stdout)
 
     def error(self, text: str) -> None:
-        tqdm.write(f"error: {text}", file=sys.stderr)
+        tqdm.write(f"error: {printable(text)}", file=sys.stderr)
 
     def warn(self, text: str) -> None:
-        tqdm.write(f"warning: {text}", file=sys.stderr)
+        tqdm.write(f"warning: {printable(text)}", file=sys.stderr)
 
     # ------------------------------------------------------------ planning
 

@@ -91,15 +91,19 @@ def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode
     problems: List[str] = []
     claimed: Dict[object, str] = {}
     sources: set = set()
+    # An output folder inside a --recursive input folder: its videos are this tool's own
+    # (skeleton videos), not inputs, or every run would go one level deeper.
+    root = os.path.realpath(out_root) + os.sep
+    found = [(p, f) for p, f in found if not os.path.realpath(p).startswith(root)]
     inputs = [(f"the input {display_path(p)}", p) for p, _ in found]
     for path, folder in found:
         name = display_path(path)
-        if path.resolve() in sources:  # the same file named twice (a folder and a list, say)
-            continue
         try:
             st = video_file_stat(path)
-        except (InputError, OSError) as exc:  # missing, a folder, a FIFO, unreadable
+        except (InputError, OSError) as exc:  # missing, a folder, a FIFO, a looping link, unreadable
             problems.append(str(exc))
+            continue
+        if path.resolve() in sources:  # the same file named twice (a folder and a list, say)
             continue
         sub = path.parent.relative_to(folder) if folder is not None else Path()
         out_dir = (out_root / sub).resolve()
