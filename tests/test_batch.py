@@ -86,7 +86,7 @@ def test_sources_files_folders_globs_and_lists(tmp_path, clips):
     found, problems = expand_video_args([str(clips)], recursive=True)
     assert [(p.relative_to(clips).as_posix(), f == clips) for p, f in found] == [
         ("a.mp4", True), ("b.mp4", True), ("broken.mp4", True), ("sub/c.mp4", True)]
-    assert expand_video_args([f"@{tmp_path / 'none.txt'}"])[1][0].endswith("cannot read the list (No such file or directory)")
+    assert expand_video_args([f"@{tmp_path / 'none.txt'}"])[1][0].endswith("cannot read (No such file or directory)")
 
 
 # ---------------------------------------------------------------- one run

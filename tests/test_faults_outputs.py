@@ -249,3 +249,60 @@ def test_an_output_folder_inside_a_recursive_input_folder_is_not_taken_as_input(
     assert again.returncode == 0, again.stderr
     assert "1 of 1 videos processed" in again.stdout
     assert not list((tmp_path / "out").rglob("*_skeleton_COCO_skeleton_COCO.mp4"))
+
+
+# ================================================================ 6, 9. lists, manifests, workers
+
+@posix_only
+def test_lists_that_never_end_are_refused_and_the_good_video_beside_them_runs(tmp_path, coco):
+    """The issue's cases: `--video_file @fifo` hung, `@/dev/zero` grew to 3.4 GB."""
+    fifo = tmp_path / "list.fifo"
+    os.mkfifo(fifo)
+    good = make_video(tmp_path / "good.mp4", frames=2)
+    r = run_tool("video", "--video_file", f"@{fifo}", "@/dev/zero", good, "--output_dir", tmp_path / "out",
+                 "--quiet", *FAST, *coco, timeout=60)
+    assert r.returncode == 1
+    errors = r.stderr.strip().splitlines()
+    assert len(errors) == 2 and "named pipe" in errors[0] and "character device" in errors[1], r.stderr
+    assert (tmp_path / "out" / "videos" / "COCO" / "good_COCO.jsonl").is_file()
+
+
+def test_a_list_with_a_byte_order_mark_and_crlf_reads_every_entry(tmp_path, coco):
+    make_video(tmp_path / "a.mp4", frames=2)
+    make_video(tmp_path / "b.mp4", frames=2)
+    listed = tmp_path / "videos.txt"
+    listed.write_bytes(b"\xef\xbb\xbfa.mp4\r\nb.mp4\r\n")
+    r = run_tool("video", "--video_file", f"@{listed}", "--output_dir", tmp_path / "out", "--quiet", *FAST, *coco)
+    assert r.returncode == 0, r.stderr
+    assert "2 of 2 videos processed" in r.stdout
+
+
+@posix_only
+def test_a_manifest_that_is_a_fifo_is_refused_and_a_bad_line_costs_only_its_video(tmp_path, coco):
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        make_video(tmp_path / "in" / f"{name}.mp4", frames=2)
+    out = tmp_path / "out"
+    manifest = out / "videos" / "COCO" / "manifest.jsonl"
+    manifest.parent.mkdir(parents=True)
+    os.mkfifo(manifest)
+    args = ["--video_file", tmp_path / "in", "--output_dir", out, "--quiet", *FAST, *coco]
+    assert_one_line_error(run_tool("video", *args, timeout=60), 1, "manifest.jsonl", "named pipe")
+    manifest.unlink()
+    assert run_tool("video", *args).returncode == 0
+    lines = manifest.read_bytes().splitlines()
+    manifest.write_bytes(b"\n".join([lines[0], b"\xff\xfe not UTF-8", lines[1]]) + b"\n")
+    again = run_tool("video", *args)
+    assert again.returncode == 0, again.stderr
+    assert "2 skipped" in again.stdout and "1 unreadable line(s) ignored" in again.stderr
+
+
+def test_workers_are_never_more_than_the_videos(tmp_path, coco):
+    """The issue's case: --workers 16 for 2 videos started 17 processes (2.7 GB, 19.7 s)."""
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        make_video(tmp_path / "in" / f"{name}.mp4", frames=2)
+    r = run_tool("video", "--video_file", tmp_path / "in", "--workers", 16, "--output_dir", tmp_path / "out",
+                 *FAST, *coco)
+    assert r.returncode == 0, r.stderr
+    assert "to run on 2 workers" in r.stdout, r.stdout

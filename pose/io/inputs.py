@@ -224,12 +224,17 @@ def _regular_file_size(path: Path, shown: str, kind: str) -> int:
 
 
 def _read_bounded(path: Path, shown: str) -> bytes:
-    """An image file's bytes: a regular file of at most MAX_IMAGE_BYTES (also when it
-    grows while being read)."""
-    size = _regular_file_size(path, shown, "an image")
-    too_big = InputError(f"{shown}: too large for an image ({size / 2**20:.0f} MiB; at most "
-                         f"{MAX_IMAGE_BYTES >> 20} MiB)")
-    if size > MAX_IMAGE_BYTES:
+    """An image file's bytes: a regular file of at most MAX_IMAGE_BYTES."""
+    return read_regular_file(path, shown, "an image", MAX_IMAGE_BYTES)
+
+
+def read_regular_file(path: Path, shown: str, kind: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (also when it grows while being
+    read), else a one-line InputError: a FIFO would block the read forever, /dev/zero
+    never ends. `kind` names what it should be ("an image", "a list of videos")."""
+    size = _regular_file_size(path, shown, kind)
+    too_big = InputError(f"{shown}: too large for {kind} ({size / 2**20:.0f} MiB; at most {limit >> 20} MiB)")
+    if size > limit:
         raise too_big
     try:
         # O_NONBLOCK: if the path was swapped for a FIFO since the check, open() returns
@@ -237,11 +242,11 @@ def _read_bounded(path: Path, shown: str) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise InputError(f"{shown}: {_kind_of(os.fstat(f.fileno()).st_mode)}, not an image file")
-            data = f.read(MAX_IMAGE_BYTES + 1)
+                raise InputError(f"{shown}: {_kind_of(os.fstat(f.fileno()).st_mode)}, not {kind} file")
+            data = f.read(limit + 1)
     except OSError as exc:
         raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_IMAGE_BYTES:
+    if len(data) > limit:
         raise too_big
     return data
 

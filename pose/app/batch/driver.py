@@ -134,13 +134,13 @@ class BatchRun:
                              json_dir=a.json_dir, keypoint_scale=a.keypoint_scale)
         return WorkerSettings(self.make_estimator, a.mode, video, a.start_frame, not a.no_timeline)
 
-    def run(self, pool_factory: Callable[[WorkerSettings], "LocalPool"]) -> int:
+    def run(self, pool_factory: Callable[[WorkerSettings, int], "LocalPool"]) -> int:
         todo = self.plan()
         if not todo:
             self.tally.wall_s = 0.0
             print(self.tally.line(self.manifest.path), flush=True)
             return EXIT_FAILED if self.tally.errors else EXIT_OK
-        pool = pool_factory(self.settings())
+        pool = pool_factory(self.settings(), len(todo))
         self.tally.workers = pool.size
         self.say(f"batch: {len(todo)} video{'s' if len(todo) > 1 else ''} to run on {pool.label}")
         stop = threading.Event()

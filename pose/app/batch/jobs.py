@@ -13,13 +13,14 @@ import cv2
 
 from pose.app.video import output_paths
 from pose.core.errors import InputError
-from pose.core.paths import display_path
+from pose.core.paths import display_path, printable
 from pose.core.quiet import native_stderr_silenced
-from pose.io.inputs import VIDEO_SUFFIXES, expand_paths, is_glob, is_live_source, video_file_stat
+from pose.io.inputs import VIDEO_SUFFIXES, expand_paths, is_glob, is_live_source, read_regular_file, video_file_stat
 from pose.io.writers import first_clash
 
 LIST_PREFIX = "@"  # --video_file @list.txt
 RAY_LOCAL = "local"  # --ray without an address: a new Ray on this machine
+MAX_LIST_BYTES = 64 << 20  # an @list: about half a million paths
 
 @dataclass(frozen=True)
 class Job:
@@ -38,11 +39,13 @@ def _read_list(arg: str) -> Tuple[List[str], List[str]]:
     """The paths in an @list file (blank lines and # comments skipped), relative to it."""
     path = Path(arg[len(LIST_PREFIX):])
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        return [], [f"{arg}: cannot read the list ({exc.strerror or exc})"]
+        # a regular file of bounded size (an @fifo hung, @/dev/zero grew to 3.4 GB); a
+        # byte-order mark and CRLF line ends, as Windows editors write, are fine
+        lines = read_regular_file(path, display_path(path), "a list of videos", MAX_LIST_BYTES).decode("utf-8-sig").splitlines()
+    except InputError as exc:
+        return [], [f"{LIST_PREFIX}{exc}"]
     except UnicodeDecodeError:
-        return [], [f"{arg}: not a text file of paths"]
+        return [], [f"{printable(arg)}: not a text file of paths"]
     entries = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     if not entries:
         return [], [f"{arg}: the list names no videos"]

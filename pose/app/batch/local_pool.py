@@ -154,8 +154,12 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def local_pool(workers: int) -> Callable[[WorkerSettings], LocalPool]:
+def local_pool(workers: int) -> Callable[[WorkerSettings, int], LocalPool]:
     """Local workers sharing this machine's cores for inference (cores // workers threads
-    each: one process's threads are better spent on the next video than on contention)."""
-    threads = max(1, cpu_cores() // workers)
-    return lambda settings: LocalPool(settings, workers, threads)
+    each: one process's threads are better spent on the next video than on contention),
+    never more workers than videos (each loads its own model: --workers 16 for 2 videos
+    started 17 processes)."""
+    def make(settings: WorkerSettings, videos: int) -> LocalPool:
+        size = max(1, min(workers, videos))
+        return LocalPool(settings, size, max(1, cpu_cores() // size))
+    return make

@@ -117,19 +117,23 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     return address == RAY_LOCAL
 
 
-def plan_actors(resources: Dict[str, float], workers: Optional[int], device: str) -> Tuple[int, float, float, Optional[str]]:
+def plan_actors(resources: Dict[str, float], workers: Optional[int], device: str,
+                videos: Optional[int] = None) -> Tuple[int, float, float, Optional[str]]:
     """(actors, CPUs each, GPUs each, device for the estimator) on a cluster with these
-    resources. GPU actors when the cluster has GPUs and --device asks for one (gpu or
-    auto): a pip OpenCV has no CUDA, so --device cpu, the default, keeps GPUs free."""
+    resources, never more actors than `videos`. GPU actors when the cluster has GPUs and
+    --device asks for one (gpu or auto): a pip OpenCV has no CUDA, so --device cpu, the
+    default, keeps GPUs free."""
     cpus, gpus = int(resources.get("CPU", 0)), resources.get("GPU", 0)
     if gpus and device in ("gpu", "auto"):
-        actors = workers or int(gpus)
+        actors = max(1, workers or int(gpus))  # a fraction of one GPU still runs one actor
+        actors = min(actors, videos or actors)
         return actors, 1, min(1.0, gpus / actors), "gpu"
     if cpus < 1:
         raise UsageError("the Ray cluster has no CPUs to run on")
     if workers and workers > cpus:
         raise UsageError(f"--workers {workers}: the Ray cluster has {cpus} CPUs, so at most {cpus} actors can run")
     actors = workers or max(1, cpus // CPUS_PER_ACTOR)
+    actors = min(actors, videos or actors)
     return actors, max(1, cpus // actors), 0.0, None
 
 
@@ -138,9 +142,10 @@ class RayPool:
 
     prints_warnings = False
 
-    def __init__(self, ray, settings: WorkerSettings, workers: Optional[int], device: str, started_here: bool):
+    def __init__(self, ray, settings: WorkerSettings, workers: Optional[int], device: str, started_here: bool,
+                 videos: Optional[int] = None):
         self.ray, self.started_here = ray, started_here
-        self.size, self.cpus, gpus, actor_device = plan_actors(ray.cluster_resources(), workers, device)
+        self.size, self.cpus, gpus, actor_device = plan_actors(ray.cluster_resources(), workers, device, videos)
         kind = f"{gpus:g} GPU" if gpus else f"{self.cpus} CPU{'s' if self.cpus > 1 else ''}"
         self.label = f"{self.size} Ray actor{'s' if self.size > 1 else ''}, {kind} each"
         remote = ray.remote(num_cpus=self.cpus, num_gpus=gpus, max_concurrency=ACTOR_CONCURRENCY)(PoseActor)
@@ -225,16 +230,17 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def ray_pool(address: str, workers: Optional[int], device: str, say: Callable[[str], None]) -> Callable[[WorkerSettings], RayPool]:
+def ray_pool(address: str, workers: Optional[int], device: str,
+             say: Callable[[str], None]) -> Callable[[WorkerSettings, int], RayPool]:
     """The batch's pool factory for --ray: checks that Ray is installed now (a one-line
     error before any work), connects when the pool is made (after resume has decided
     there is work to do)."""
     ray = import_ray()
 
-    def make(settings: WorkerSettings) -> RayPool:
+    def make(settings: WorkerSettings, videos: int) -> RayPool:
         started = _connect(ray, address, say)
         try:
-            return RayPool(ray, settings, workers, device, started)
+            return RayPool(ray, settings, workers, device, started, videos)
         except BaseException:
             if started:
                 ray.shutdown()
