@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pose.app.batch.manifest import run_identity
@@ -306,3 +308,24 @@ def test_workers_are_never_more_than_the_videos(tmp_path, coco):
                  *FAST, *coco)
     assert r.returncode == 0, r.stderr
     assert "to run on 2 workers" in r.stdout, r.stdout
+
+
+def test_time_in_a_variable_frame_rate_video_comes_from_the_container(tmp_path, coco):
+    """The issue's case: time_s was index / fps, so a 2.7 s phone clip read as 0.37 s."""
+    av = pytest.importorskip("av")
+    times_ms = [0, 100, 200, 300, 1300, 2300, 2700]
+    clip = tmp_path / "vfr.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("mpeg4", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = Fraction(1, 1000)
+        for k, t in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 30 * k, np.uint8), format="bgr24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    out = tmp_path / "out"
+    r = run_tool("video", "--video_file", clip, "--output_dir", out, "--quiet", *FAST, *coco)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in (out / "videos" / "COCO" / "vfr_COCO.jsonl").read_text().splitlines()]
+    assert [d["time_s"] for d in lines] == [t / 1000 for t in times_ms]

@@ -272,6 +272,7 @@ class VideoSource:
     frame_count: Optional[int]  # None when unknown (cameras, streams)
     start_frame: int
     is_live: bool  # a camera or a stream: no seeking, no frame count
+    first_time_s: Optional[float] = None  # the first frame's time in the container (see frame_time_s)
     # Held while a frame is read: `release` must not free the capture under a read that
     # is stuck in a stalled stream (FFmpeg would use the freed context).
     _reading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -294,6 +295,12 @@ class VideoSource:
                     self.capture.release()
             finally:
                 self._reading.release()
+
+    def frame_time_s(self) -> Optional[float]:
+        """The time of the frame read last, from the container's timestamps: with a
+        variable frame rate (phones) index / fps is wrong by seconds. None for cameras and
+        streams, and where the container gives none."""
+        return None if self.is_live or self._released else container_time_s(self.capture)
 
     @property
     def size(self) -> Tuple[int, int]:
@@ -353,7 +360,14 @@ def open_video(source: Union[str, int], start_frame: int = 0, timeout: float = O
                                                  f"{name}: no frame within {timeout:g} s (the source stalled)"))
     fps = cap.get(cv2.CAP_PROP_FPS)
     fps = float(fps) if fps and np.isfinite(fps) and 0 < fps < 1000 else 0.0
-    return VideoSource(cap, to_bgr(frame), name, stem, fps, frame_count, start_frame, live)
+    return VideoSource(cap, to_bgr(frame), name, stem, fps, frame_count, start_frame, live,
+                       None if live else container_time_s(cap))
+
+
+def container_time_s(capture: cv2.VideoCapture) -> Optional[float]:
+    """CAP_PROP_POS_MSEC after a read: the presentation time of the frame just read."""
+    ms = capture.get(cv2.CAP_PROP_POS_MSEC)
+    return float(ms) / 1000 if ms is not None and np.isfinite(ms) and ms >= 0 else None
 
 
 def _open_capture(target: Union[int, str], name: str, start_frame: int, live: bool,
