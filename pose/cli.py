@@ -258,7 +258,18 @@ def parse_args(tool: str, argv: Optional[Sequence[str]] = None) -> argparse.Name
     fam = get_family(family)
     args = parser.parse_args(_attach_negative_values(list(argv), fam.NEGATIVE_OPTIONS))
     fam.check_options(parser, args)
+    _refuse_empty_values(parser, args)
     return args
+
+
+def _refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """An option given an empty value (`--write_json ""`, an unset shell variable) was
+    silently ignored, or `--image_file ""` read the current folder: a usage error."""
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, list) else [value]
+        if action.option_strings and any(isinstance(v, str) and not v.strip() for v in values):
+            parser.error(f"{action.option_strings[0]}: an empty value; give one or leave the option out")
 
 
 # ---------------------------------------------------------------- wiring

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from pose.cli import parse_args
 from pose.families.openpose.spec import MODELS
 from tests.support.cli_tools import (
     FAST,
+    ROOT,
     assert_one_line_error,
     leftovers,
     load_json,
@@ -329,3 +332,46 @@ def test_time_in_a_variable_frame_rate_video_comes_from_the_container(tmp_path, 
     assert r.returncode == 0, r.stderr
     lines = [json.loads(line) for line in (out / "videos" / "COCO" / "vfr_COCO.jsonl").read_text().splitlines()]
     assert [d["time_s"] for d in lines] == [t / 1000 for t in times_ms]
+
+
+# ================================================================ 10. environment and option values
+
+@pytest.mark.parametrize("home, why", [("~nosuchuser24/x", "no such user's home folder"),
+                                       ("FILE", "a file, not the folder for the model weights")])
+def test_a_models_home_that_cannot_be_one_is_one_line_for_the_tools_and_getmodels(tmp_path, home, why):
+    """The issue's cases: `unexpected RuntimeError`; "weights not found" then "Not a directory"."""
+    if home == "FILE":
+        home = str(tmp_path / "file")
+        Path(home).write_text("x")
+    env = {"OPENCV_HPE_HOME": home}
+    r = run_tool("image", "--image_file", make_image(tmp_path / "x.png"), "--output_dir", tmp_path / "out", env=env)
+    assert_one_line_error(r, 2, "OPENCV_HPE_HOME", why)
+    r = subprocess.run([sys.executable, "-m", "pose.download.cli", "coco"], capture_output=True, text=True,
+                       cwd=ROOT, env={**os.environ, **env}, timeout=60)
+    assert_one_line_error(r, 2, "OPENCV_HPE_HOME", why)
+
+
+@posix_only
+@pytest.mark.parametrize("kind", ["folder", "fifo", "/dev/zero", "binary proto"])
+def test_model_files_that_exist_but_are_not_files_are_named_for_what_they_are(tmp_path, coco, kind):
+    """The issue's cases: "weights not found" for a path that exists; 2 KB of binary and a
+    libprotobuf line for a binary --proto."""
+    proto, weights = coco[1], coco[3]
+    if kind == "folder":
+        weights, why = tmp_path, "a folder, not a weights file"
+    elif kind == "fifo":
+        weights, why = tmp_path / "w.fifo", "a named pipe (FIFO), not a weights file"
+        os.mkfifo(weights)
+    elif kind == "/dev/zero":
+        weights, why = "/dev/zero", "a character device, not a weights file"
+    else:
+        proto, why = weights, "is not a Caffe .prototxt"
+    r = run_tool("image", "--image_file", make_image(tmp_path / "x.png"), "--output_dir", tmp_path / "out",
+                 "--proto", proto, "--weights", weights, *FAST, timeout=60)
+    assert_one_line_error(r, 2, why)
+
+
+def test_an_empty_option_value_is_a_usage_error():
+    """The issue's case: `--write_json ""` was silently ignored."""
+    for tool, option in (("video", "--write_json"), ("image", "--write_coco_json"), ("image", "--image_file")):
+        assert_one_line_error(run_tool(tool, option, ""), 2, f"{option}: an empty value")

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Union
 
+from pose.core.errors import UsageError
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # pose/, this file being pose/core/paths.py
 PROJECT_DIR = PACKAGE_DIR.parent
 HOME_ENV = "OPENCV_HPE_HOME"
@@ -33,7 +35,13 @@ def models_dir() -> Path:
     or the user cache (installed)."""
     home = os.environ.get(HOME_ENV)
     if home:
-        return Path(home).expanduser()
+        try:
+            folder = Path(home).expanduser()
+        except RuntimeError:  # ~name of no such user
+            raise UsageError(f"{HOME_ENV}={printable(home)}: no such user's home folder") from None
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise UsageError(f"{HOME_ENV}={printable(home)}: a file, not the folder for the model weights")
+        return folder
     return PACKAGE_DIR if is_checkout() else user_cache()
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import List, Mapping, Optional, Sequence, Set
 
 from pose.core.arguments import OneLineParser, argument_type, parse_float, parse_int
-from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from pose.core.paths import models_dir
 from pose.core.signals import exit_code_of, sigterm_raises, word_for
 from pose.download.fetch import (
     _MISSING,
@@ -57,7 +59,7 @@ and then finds its file."""
 
 def _parser(downloads: Mapping[str, Weights]) -> argparse.ArgumentParser:
     choices = list(downloads)
-    files = ", ".join(w.path.name for w in downloads.values())
+    files = ", ".join(Path(w.relpath).name for w in downloads.values())
     p = OneLineParser(
         prog="getModels.sh",
         description="Download the OpenPose weights, resuming and verifying them (size and\n"
@@ -139,7 +141,8 @@ def main(argv: Optional[Sequence[str]] = None,
             for mirror in mirrors:
                 _as_url(mirror)
             _check_file_mirrors(mirrors, [downloads[n] for n in names])
-        except ValueError as e:
+            models_dir()  # $OPENCV_HPE_HOME naming a file or ~nouser: one line now, not "Not a directory" later
+        except (ValueError, UsageError) as e:
             parser.error(str(e))
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else EXIT_USAGE

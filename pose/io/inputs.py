@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from pose.core.errors import InputError
+from pose.core.files import kind_of
 from pose.core.image import to_bgr
 from pose.core.paths import display_path, printable
 from pose.core.quiet import native_stderr_silenced
@@ -158,15 +159,6 @@ MAX_IMAGE_BYTES = 1 << 30
 MAX_IMAGE_PIXELS = 250_000_000
 
 
-def _kind_of(mode: int) -> str:
-    """What a path that is not a regular file is, in words."""
-    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def video_file_stat(path: Path) -> os.stat_result:
     """A video file's size and times, once it is known to be a regular file OpenCV can be
     given (else a one-line InputError): a batch checks its files before it opens any."""
@@ -219,7 +211,7 @@ def _regular_file_size(path: Path, shown: str, kind: str) -> int:
     except OSError as exc:
         raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{shown}: {_kind_of(st.st_mode)}, not {kind} file")
+        raise InputError(f"{shown}: {kind_of(st.st_mode)}, not {kind} file")
     return st.st_size
 
 
@@ -242,7 +234,7 @@ def read_regular_file(path: Path, shown: str, kind: str, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise InputError(f"{shown}: {_kind_of(os.fstat(f.fileno()).st_mode)}, not {kind} file")
+                raise InputError(f"{shown}: {kind_of(os.fstat(f.fileno()).st_mode)}, not {kind} file")
             data = f.read(limit + 1)
     except OSError as exc:
         raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
