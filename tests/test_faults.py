@@ -263,16 +263,18 @@ def test_only_this_outputs_stale_temporaries_are_removed(tmp_path):
 # ================================================================ 3. signals
 
 @posix_only
-def test_sigterm_mid_video_closes_shorter_valid_outputs_and_exits_143(tmp_path, coco):
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (getattr(signal, "SIGHUP", signal.SIGTERM), 129)])
+def test_sigterm_mid_video_closes_shorter_valid_outputs_and_exits_143(tmp_path, coco, sig, code):
+    """SIGHUP too (issue 24: it killed the run at once, temporaries left)."""
     clip = make_video(tmp_path / "clip.mp4", frames=400, size=(64, 48))
     out = tmp_path / "out"
     video, jsonl = _video_outputs(out)
     run = start_tool("video", "--video_file", clip, "--output_dir", out, "--quiet", *FAST, *coco)
     assert wait_until(lambda: _lines_written(out) >= 3 or run.poll() is not None)
     assert run.poll() is None, "the run ended before it could be terminated"
-    run.send_signal(signal.SIGTERM)
+    run.send_signal(sig)
     stdout, stderr = run.communicate(timeout=60)
-    assert run.returncode == 143, stderr
+    assert run.returncode == code, stderr
     assert "Traceback" not in stderr and stdout.startswith("interrupted: ")
     lines = read_jsonl(jsonl)
     assert 3 <= len(lines) < 400 and video_facts(video)[0] == len(lines)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -375,3 +377,32 @@ def test_an_empty_option_value_is_a_usage_error():
     """The issue's case: `--write_json ""` was silently ignored."""
     for tool, option in (("video", "--write_json"), ("image", "--write_coco_json"), ("image", "--image_file")):
         assert_one_line_error(run_tool(tool, option, ""), 2, f"{option}: an empty value")
+
+
+# ================================================================ 8. signals
+
+@posix_only
+def test_a_second_ctrl_c_with_workers_leaves_no_temporaries(tmp_path, coco):
+    """The issue's case: a second Ctrl-C with --workers 2 left 2-4 temporaries."""
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        make_video(tmp_path / "in" / f"{name}.mp4", frames=100, size=(640, 480))  # slow frames: stopped mid-frame
+    out = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, str(ROOT / "get_hpe_video.py"), "--video_file", str(tmp_path / "in"),
+                            "--workers", "2", "--output_dir", str(out), "--quiet", *coco], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stems = lambda: {p.name.split(".")[0].split("_")[0] for p in out.rglob("*.tmp-*.jsonl")}  # noqa: E731
+        assert wait_until(lambda: stems() == {"a", "b"} or run.poll() is not None, timeout=120)
+        assert run.poll() is None, run.communicate()
+        os.killpg(run.pid, signal.SIGINT)  # a terminal's Ctrl-C: the driver and its workers
+        time.sleep(0.02)
+        os.killpg(run.pid, signal.SIGINT)  # and again before the workers' next frame: quit at once
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.communicate()
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert leftovers(out) == []
