@@ -449,6 +449,7 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
     """The error boundary: every known failure becomes one line and an exit code."""
     quiet_native_logs()
     _route_warnings()
+    sys.stdout = _Stdout(sys.stdout)
     try:
         with sigterm_raises():  # SIGTERM cleans up as Ctrl-C does, and exits 143
             return tool(argv)
@@ -465,8 +466,40 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
             raise
         code = EXIT_FAILED
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)"
+    finally:
+        if isinstance(sys.stdout, _Stdout):
+            failed, sys.stdout = sys.stdout.failed, sys.stdout.stream
+            if failed:  # Python's flush at exit would fail again, with a traceback
+                _stdout_closed()
     print(f"{prog}: error: {printable(message)}", file=sys.stderr, flush=True)
     return code
+
+
+class _Stdout:
+    """Standard output during a run: a write it refuses (a full device) is an OutputError
+    naming it, not `unexpected OSError`; the outputs are written, only the report is lost.
+    A closed pipe stays BrokenPipeError (exit 141, quietly)."""
+
+    def __init__(self, stream):
+        self.stream, self.failed = stream, False
+
+    def _guard(self, method: str, *args):
+        try:
+            return getattr(self.stream, method)(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            self.failed = True
+            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+    def write(self, text: str) -> int:
+        return self._guard("write", text)
+
+    def flush(self) -> None:
+        self._guard("flush")
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
 
 
 def _stdout_closed() -> int:

@@ -406,3 +406,23 @@ def test_a_second_ctrl_c_with_workers_leaves_no_temporaries(tmp_path, coco):
     assert run.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert leftovers(out) == []
+
+
+def test_standard_streams_on_a_full_device_lose_only_the_report(tmp_path, small_disk, coco):
+    """The issue's cases: stdout on a full device was `unexpected OSError` (now one line:
+    the run stops at its first report line, nothing half-written); stderr on one left the
+    mp4 and JSONL temporaries (the progress bar was made outside the clean-up)."""
+    (small_disk / "filler").write_bytes(b"\0" * (64 << 10))  # the small disk is full now
+    clip = make_video(tmp_path / "clip.mp4", frames=3)
+    out = tmp_path / "out"
+    with open(small_disk / "stdout.txt", "w") as stdout:
+        r = subprocess.run([sys.executable, str(ROOT / "get_hpe_video.py"), "--video_file", str(clip),
+                            "--output_dir", str(out), *FAST, *coco], cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+    assert_one_line_error(r, 1, "cannot write to standard output", "No space left on device")
+    assert leftovers(out) == []
+    with open(small_disk / "stderr.txt", "w") as stderr:
+        r = subprocess.run([sys.executable, str(ROOT / "get_hpe_video.py"), "--video_file", str(clip),
+                            "--output_dir", str(tmp_path / "out2"), *FAST, *coco], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=120)
+    assert leftovers(tmp_path / "out2") == []
