@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -426,3 +427,53 @@ def test_standard_streams_on_a_full_device_lose_only_the_report(tmp_path, small_
                             "--output_dir", str(tmp_path / "out2"), *FAST, *coco], cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=120)
     assert leftovers(tmp_path / "out2") == []
+
+
+# ================================================================ 7. Ray
+
+@pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1"])
+def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path, coco, address):
+    """The issue's case: `--ray 127.0.0.1:1` never ended and ignored SIGINT and SIGTERM."""
+    pytest.importorskip("ray", reason="Ray is optional")
+    clip = make_video(tmp_path / "clip.mp4", frames=2)
+    t0 = time.monotonic()
+    r = run_tool("video", "--video_file", clip, "--ray", address, "--output_dir", tmp_path / "out", *FAST, *coco,
+                 timeout=90)
+    assert_one_line_error(r, 1, f"cannot reach the Ray cluster at {address}", "Connection refused")
+    assert time.monotonic() - t0 < 60
+
+
+def _processes_mentioning(text: str) -> list:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_ctrl_c_while_a_local_ray_starts_stops_the_batch_and_ray(tmp_path, coco):
+    """The issue's case: the Ctrl-C was lost (SIGINT ignored around ray.init) and the batch exited 0."""
+    pytest.importorskip("ray", reason="Ray is optional")
+    import tempfile
+
+    ray_tmp = Path(tempfile.mkdtemp(prefix="faults-ray-", dir="/tmp"))  # Ray's socket paths must stay short
+    clip = make_video(tmp_path / "clip.mp4", frames=2)
+    run = subprocess.Popen([sys.executable, str(ROOT / "get_hpe_video.py"), "--video_file", str(clip), "--ray",
+                            "--output_dir", str(tmp_path / "out"), *FAST, *coco], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env={**os.environ, "RAY_TMPDIR": str(ray_tmp)})
+    try:
+        assert wait_until(lambda: any(ray_tmp.rglob("session_*")) or run.poll() is not None, timeout=120)
+        run.send_signal(signal.SIGINT)
+        stdout, stderr = run.communicate(timeout=120)
+        assert run.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        assert wait_until(lambda: not _processes_mentioning(str(ray_tmp)), timeout=30), "Ray's processes outlived the run"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+        shutil.rmtree(ray_tmp, ignore_errors=True)

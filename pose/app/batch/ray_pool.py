@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 from pose.app.batch.events import FRAME_REPORT_S, SHUTDOWN_WAIT_S, Died, Done, Event, Fatal, Frames, Ready
 from pose.app.batch.jobs import RAY_LOCAL, Job
@@ -88,27 +90,60 @@ class PoseActor:
         self._stop.set()
 
 
+# How long a cluster's address may take to accept a TCP connection: ray.init retries an
+# unreachable address for minutes, deaf to Ctrl-C.
+REACH_TIMEOUT_S = 5.0
+
+
+def _check_reachable(address: str, where: str) -> None:
+    """One line now when nothing listens at `address` (host:port or ray://host:port)."""
+    if address in (RAY_LOCAL, "auto"):
+        return
+    hostport = address.split("://", 1)[1] if "://" in address else address
+    parts = urlsplit("//" + hostport.split("/", 1)[0])
+    try:
+        port = parts.port or (10001 if address.startswith("ray://") else 6379)
+    except ValueError:
+        raise PoseError(f"cannot reach {where}: not a host:port address") from None
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=REACH_TIMEOUT_S).close()
+    except OSError as exc:
+        raise PoseError(f"cannot reach {where}: {exc.strerror or exc}") from None
+
+
 def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     """Join the cluster at `address` (RAY_LOCAL: start one here); True if this process
     started Ray and so must stop it."""
     if ray.is_initialized():  # a program (or a test) that already holds a Ray session
         return False
     quiet = dict(logging_level=logging.ERROR, log_to_driver=False)
-    # Ray's own processes inherit an ignored SIGINT, so the driver's Ctrl-C reaches only
-    # the driver, which stops the actors itself.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() else None
+    where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
+    _check_reachable(address, where)
+    # Ray's own processes inherit a blocked SIGINT, so the driver's Ctrl-C reaches only the
+    # driver, which stops the actors itself. Blocked, not ignored: a Ctrl-C pressed while
+    # Ray starts waits here and is acted on once ray.init returns (ignored, it was lost and
+    # the batch exited 0).
+    block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if block:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         if address == RAY_LOCAL:
             ray.init(include_dashboard=False, **quiet)
         else:
             ray.init(address=address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PoseError(f"cannot start or reach {where}: {first}") from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        if block:
+            pressed = signal.SIGINT in signal.sigpending()
+            if pressed:
+                signal.sigwait({signal.SIGINT})  # taken here, so it is not raised at a random later line
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            if pressed:
+                if address == RAY_LOCAL and ray.is_initialized():
+                    ray.shutdown()  # nothing of the Ray this run started is left running
+                raise KeyboardInterrupt()
     resources = ray.cluster_resources()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     gpus = f", {resources['GPU']:g} GPUs" if resources.get("GPU") else ""
