@@ -58,3 +58,12 @@ def small_disk(tmp_path):
         pytest.skip(f"cannot mount a small tmpfs here: {r.stderr.strip()}")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def coco(model_dir):
+    """--proto/--weights of a narrow random COCO net (tests that need no accuracy)."""
+    from pose.families.openpose.spec import MODELS
+    from tests.support.cli_tools import model_args
+    from tests.support.nets import write_model
+    return model_args(*write_model(model_dir, MODELS["COCO"]))

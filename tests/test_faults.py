@@ -38,7 +38,6 @@ from tests.support.cli_tools import (
     load_json,
     make_image,
     make_video,
-    model_args,
     read_jsonl,
     run_tool,
     start_tool,
@@ -49,11 +48,6 @@ from tests.support.nets import write_model
 from tests.support.streams import StallingVideoServer
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals, FIFOs and flock")
-
-
-@pytest.fixture(scope="module")
-def coco(model_dir):
-    return model_args(*write_model(model_dir, MODELS["COCO"]))
 
 
 def _video_outputs(out: Path, stem: str = "clip"):

@@ -20,7 +20,6 @@ import pytest
 
 from pose.app.batch.manifest import run_identity
 from pose.cli import parse_args
-from pose.families.openpose.spec import MODELS
 from tests.support.cli_tools import (
     FAST,
     ROOT,
@@ -29,19 +28,12 @@ from tests.support.cli_tools import (
     load_json,
     make_image,
     make_video,
-    model_args,
     run_tool,
     start_tool,
     wait_until,
 )
-from tests.support.nets import write_model
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX flock")
-
-
-@pytest.fixture(scope="module")
-def coco(model_dir):
-    return model_args(*write_model(model_dir, MODELS["COCO"]))
 
 
 def _files(folder: Path) -> list:

@@ -57,14 +57,18 @@ def write_bytes(path: PathLike, data: bytes) -> Path:
         raise OutputError(f"cannot write {display_path(path)}: {_reason(exc)}") from None
 
 
-def write_image(path: PathLike, image: np.ndarray) -> Path:
-    """Encode by the extension of `path` (JPEG at quality 95) and write atomically."""
-    path = Path(path)
+def _encoded(path: Path, image: np.ndarray) -> bytes:
+    """The image encoded by the extension of `path` (JPEG at quality 95)."""
     params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if path.suffix.lower() in (".jpg", ".jpeg") else []
     ok, buf = cv2.imencode(path.suffix, image, params)
     if not ok:
         raise OutputError(f"cannot encode {display_path(path)} as {path.suffix}")
-    return write_bytes(path, buf.tobytes())
+    return buf.tobytes()
+
+
+def write_image(path: PathLike, image: np.ndarray) -> Path:
+    """Encode by the extension of `path` and write atomically."""
+    return write_bytes(path, _encoded(Path(path), image))
 
 
 def dumps(obj: object) -> str:
@@ -358,12 +362,7 @@ class StagedFile(_Committed):
 
 def stage_image(path: PathLike, image: np.ndarray) -> StagedFile:
     """`write_image`'s encoding, staged for `commit_together`."""
-    path = Path(path)
-    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if path.suffix.lower() in (".jpg", ".jpeg") else []
-    ok, buf = cv2.imencode(path.suffix, image, params)
-    if not ok:
-        raise OutputError(f"cannot encode {display_path(path)} as {path.suffix}")
-    return StagedFile(path, buf.tobytes())
+    return StagedFile(path, _encoded(Path(path), image))
 
 
 def _refuse_folder(path: Path) -> None:
@@ -387,7 +386,55 @@ def commit_together(writers: Sequence) -> List[Path]:
     return [writer.publish() for writer in writers]
 
 
-class JsonFolderWriter:
+class _StagedSet:
+    """Several StagedFiles that are one member of a run's set of outputs (see
+    commit_together): prepared, published and discarded together."""
+
+    def __init__(self, result: Path):
+        self.result = result  # what commit() returns
+        self.staged: List[StagedFile] = []
+        self.done = False
+
+    def _stage(self) -> None:
+        """Stage what is still held in memory; called first by prepare()."""
+
+    def _finished(self) -> None:
+        """Called once, when the set is published or discarded."""
+
+    def prepare(self) -> None:
+        if self.done:
+            return
+        try:
+            self._stage()
+            for staged in self.staged:
+                staged.prepare()
+        except BaseException:
+            self.discard()
+            raise
+
+    def publish(self) -> Path:
+        if not self.done:
+            self.prepare()
+            self.done = True
+            try:
+                for staged in self.staged:
+                    staged.publish()
+            finally:
+                self._finished()
+        return self.result
+
+    def commit(self) -> Path:
+        return commit_together([self])[0]
+
+    def discard(self) -> None:
+        if not self.done:
+            self.done = True
+            for staged in self.staged:
+                staged.discard()
+            self._finished()
+
+
+class JsonFolderWriter(_StagedSet):
     """One JSON file per frame in a folder (OpenPose's --write_json DIR). Each is written
     whole under a temporary name as its frame is done, and all take their final names at
     commit, with the run's other outputs: an abandoned or failed run leaves none, and a
@@ -396,9 +443,8 @@ class JsonFolderWriter:
     temporaries a killed run left are removed."""
 
     def __init__(self, folder: PathLike, stem: Optional[str] = None):
+        super().__init__(Path(folder))
         self.folder = Path(folder)
-        self.staged: List[StagedFile] = []
-        self.done = False
         self.lock: Optional[FileLock] = None
         if stem is not None:
             self.lock = claim_outputs([self.folder / f"{stem}_keypoints.json"])
@@ -417,35 +463,7 @@ class JsonFolderWriter:
         staged.prepare()  # on disk now: a long video's frames are not held in memory
         return self.folder / name
 
-    def prepare(self) -> None:
-        try:
-            for staged in self.staged:
-                staged.prepare()
-        except BaseException:
-            self.discard()
-            raise
-
-    def publish(self) -> Path:
-        if not self.done:
-            self.done = True
-            try:
-                for staged in self.staged:
-                    staged.publish()
-            finally:
-                self._unlock()
-        return self.folder
-
-    def commit(self) -> Path:
-        return commit_together([self])[0]
-
-    def discard(self) -> None:
-        if not self.done:
-            self.done = True
-            for staged in self.staged:
-                staged.discard()
-            self._unlock()
-
-    def _unlock(self) -> None:
+    def _finished(self) -> None:
         if self.lock is not None:
             self.lock.release()
             self.lock = None
@@ -459,50 +477,27 @@ def coco_mapping_path(path: PathLike) -> Path:
     return path.with_name(f"{stem}.image_ids.json")
 
 
-class CocoResultsWriter:
-    """COCO keypoint results of a whole run, kept in memory and written at `commit()`,
-    atomically, with the mapping from image_id to input (coco_mapping_path) beside it.
-    `discard()` writes nothing."""
+class CocoResultsWriter(_StagedSet):
+    """COCO keypoint results of a whole run, kept in memory and written when the run's
+    outputs commit, with the mapping from image_id to input (coco_mapping_path) beside
+    it. `discard()` writes nothing."""
 
     def __init__(self, path: PathLike, about: Optional[Dict[str, object]] = None):
+        super().__init__(Path(path))
         self.path = Path(path)
         self.mapping_path = coco_mapping_path(self.path)
         self.results: List[dict] = []
         self.images: List[dict] = []
         self.about = dict(about or {})
-        self.done = False
-        self.staged: List[StagedFile] = []
 
     def add(self, results: List[dict], image: Dict[str, object]) -> None:
         """One image's or frame's results and its entry in the mapping ("id" first)."""
         self.results += results
         self.images.append(image)
 
-    def prepare(self) -> None:
-        if self.done or self.staged:
-            return
-        self.staged = [StagedFile(self.path, (json.dumps(self.results, separators=(",", ":")) + "\n").encode())]
-        mapping = {**self.about, "images": self.images}
-        try:
+    def _stage(self) -> None:
+        if not self.staged:
+            mapping = {**self.about, "images": self.images}
+            # one at a time: if the second cannot be made, the first is in self.staged to discard
+            self.staged.append(StagedFile(self.path, (json.dumps(self.results, separators=(",", ":")) + "\n").encode()))
             self.staged.append(StagedFile(self.mapping_path, (json.dumps(mapping, indent=1) + "\n").encode()))
-            for staged in self.staged:
-                staged.prepare()
-        except BaseException:
-            self.discard()
-            raise
-
-    def publish(self) -> Path:
-        if not self.done:
-            self.prepare()
-            self.done = True
-            for staged in self.staged:
-                staged.publish()
-        return self.path
-
-    def commit(self) -> Path:
-        return commit_together([self])[0]
-
-    def discard(self) -> None:
-        self.done = True
-        for staged in self.staged:
-            staged.discard()
