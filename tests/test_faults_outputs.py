@@ -469,3 +469,13 @@ def test_ctrl_c_while_a_local_ray_starts_stops_the_batch_and_ray(tmp_path, coco)
             run.kill()
             run.communicate()
         shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+@posix_only
+def test_an_output_folder_whose_name_is_not_utf8_is_one_line(tmp_path, coco):
+    """Found beside the issue's case: cv2.VideoWriter crashed on such a folder as VideoCapture did."""
+    clip = make_video(tmp_path / "clip.mp4", frames=2)
+    out = os.fsdecode(os.fsencode(str(tmp_path)) + b"/out\xff")
+    r = run_tool("video", "--video_file", clip, "--output_dir", out, "--quiet", *FAST, *coco)
+    assert_one_line_error(r, 1, "not valid UTF-8")
+    assert leftovers(tmp_path) == []

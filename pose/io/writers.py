@@ -18,10 +18,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from pose.core.errors import OutputError
+from pose.core.errors import InputError, OutputError
 from pose.core.files import Busy, FileLock, remove, remove_stale_temps, temp_path, write_atomic
 from pose.core.paths import display_path
-from pose.io.inputs import native_stderr_silenced
+from pose.io.inputs import native_stderr_silenced, openable_name
 
 JPEG_QUALITY = 95
 # MPEG-4 Part 2: the codec every pip build of OpenCV can write into .mp4.
@@ -211,6 +211,11 @@ class VideoFileWriter(_Committed):
     def __init__(self, path: PathLike, fps: float, size: Tuple[int, int]):
         super().__init__(path)
         self.size = (int(size[0]), int(size[1]))
+        try:  # an output folder whose name OpenCV cannot encode crashed cv2.VideoWriter
+            openable_name(str(self.tmp), display_path(self.path))
+        except InputError as exc:
+            remove(self.tmp)
+            raise OutputError(str(exc)) from None
         self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*VIDEO_FOURCC),
                                        float(fps), self.size)
         if not self._writer.isOpened():
