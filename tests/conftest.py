@@ -45,19 +45,27 @@ def pose_warnings(caplog):
     return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("pose")]
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 64 KiB tmpfs: a disk that fills up. Needs root (or CAP_SYS_ADMIN); else skipped."""
-    mount = tmp_path / "small"
+def _tmpfs(mount, options: str):
     mount.mkdir()
     if sys.platform != "linux" or shutil.which("mount") is None:
         pytest.skip("needs Linux mount")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-                       capture_output=True, text=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], capture_output=True, text=True)
     if r.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {r.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs: a disk that fills up. Needs root (or CAP_SYS_ADMIN); else skipped."""
+    yield from _tmpfs(tmp_path / "small", "size=64k")
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A read-only tmpfs (root ignores a folder's permission bits, not a read-only mount)."""
+    yield from _tmpfs(tmp_path / "ro", "ro,size=64k")
 
 
 @pytest.fixture(scope="session")

@@ -479,3 +479,12 @@ def test_an_output_folder_whose_name_is_not_utf8_is_one_line(tmp_path, coco):
     r = run_tool("video", "--video_file", clip, "--output_dir", out, "--quiet", *FAST, *coco)
     assert_one_line_error(r, 1, "not valid UTF-8")
     assert leftovers(tmp_path) == []
+
+
+def test_a_read_only_tmpdir_for_a_local_ray_is_one_line(tmp_path, read_only_dir, coco):
+    """The issue's case: `unexpected OSError`."""
+    pytest.importorskip("ray", reason="Ray is optional")
+    clip = make_video(tmp_path / "clip.mp4", frames=2)
+    r = run_tool("video", "--video_file", clip, "--ray", "--output_dir", tmp_path / "out", *FAST, *coco,
+                 env={"TMPDIR": str(read_only_dir), "RAY_TMPDIR": str(read_only_dir)}, timeout=120)
+    assert_one_line_error(r, 1, "cannot start or reach a new local Ray", "Read-only file system")

@@ -131,8 +131,9 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
             ray.init(include_dashboard=False, **quiet)
         else:
             ray.init(address=address, **quiet)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except (OSError, RuntimeError, ValueError) as exc:  # OSError: a read-only TMPDIR, among others
+        text = str(getattr(exc, "strerror", None) and f"{exc.strerror}: {exc.filename}" or exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
         raise PoseError(f"cannot start or reach {where}: {first}") from None
     finally:
         if block:
