@@ -488,3 +488,13 @@ def test_a_read_only_tmpdir_for_a_local_ray_is_one_line(tmp_path, read_only_dir,
     r = run_tool("video", "--video_file", clip, "--ray", "--output_dir", tmp_path / "out", *FAST, *coco,
                  env={"TMPDIR": str(read_only_dir), "RAY_TMPDIR": str(read_only_dir)}, timeout=120)
     assert_one_line_error(r, 1, "cannot start or reach a new local Ray", "Read-only file system")
+
+
+def test_numbered_output_names_never_take_another_inputs_name():
+    """Found beside class 2: two `x.png` numbered `x_png_1`, `x_png_2` while `x_png_1.png`
+    was an input too, so two images wrote one set of files."""
+    from pose.app.images import output_stems
+
+    stems = output_stems([Path("a/x.png"), Path("b/x.png"), Path("x_png_1.png")])
+    assert len(set(stems)) == 3 and stems[2] == "x_png_1"
+    assert output_stems([Path("a/x.png"), Path("b/x.png")]) == ["x_png_1", "x_png_2"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -75,23 +76,23 @@ def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
 def output_stems(paths: Sequence[Path]) -> List[str]:
     """A distinct output name for every input: its stem, or, where stems collide
     (a.jpg and a.png, or x.png in two folders), the stem plus its extension and then a
-    number, so no run silently overwrites another image's results."""
-    def repeated(names: List[str]) -> set:
-        counts: Dict[str, int] = {}
-        for name in names:
-            counts[name] = counts.get(name, 0) + 1
-        return {name for name, n in counts.items() if n > 1}
-
+    number, so no run silently overwrites another image's results. A number never gives
+    a name another input has (`x_png_1.png` beside two `x.png`)."""
     stems = [p.stem for p in paths]
-    clash = repeated(stems)
-    stems = [f"{p.stem}_{p.suffix.lstrip('.')}" if s in clash else s for p, s in zip(paths, stems)]
-    clash, seen = repeated(stems), {}
+    counts = Counter(stems)
+    stems = [f"{p.stem}_{p.suffix.lstrip('.')}" if counts[s] > 1 else s for p, s in zip(paths, stems)]
+    counts = Counter(stems)
+    used: set = set()
     out = []
     for stem in stems:
-        if stem in clash:
-            seen[stem] = seen.get(stem, 0) + 1
-            stem = f"{stem}_{seen[stem]}"
-        out.append(stem)
+        name = stem
+        if counts[stem] > 1:
+            k = 1
+            while f"{stem}_{k}" in used or f"{stem}_{k}" in counts:
+                k += 1
+            name = f"{stem}_{k}"
+        used.add(name)
+        out.append(name)
     return out
 
 
