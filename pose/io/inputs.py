@@ -269,13 +269,17 @@ class VideoSource:
     # is stuck in a stalled stream (FFmpeg would use the freed context).
     _reading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _released: bool = field(default=False, repr=False, compare=False)
+    _time_s: Optional[float] = field(default=None, repr=False, compare=False)
 
     def read(self) -> Tuple[bool, Optional[np.ndarray]]:
         """The next frame, as capture.read() returns it; (False, None) once released."""
         with self._reading:
             if self._released:
                 return False, None
-            return self.capture.read()
+            ok, frame = self.capture.read()
+            # under the lock: release() must not free the capture between the two calls
+            self._time_s = None if self.is_live or not ok else container_time_s(self.capture)
+            return ok, frame
 
     def release(self) -> None:
         """Release the capture, unless a read is still stuck in it (a stalled stream): the
@@ -292,7 +296,7 @@ class VideoSource:
         """The time of the frame read last, from the container's timestamps: with a
         variable frame rate (phones) index / fps is wrong by seconds. None for cameras and
         streams, and where the container gives none."""
-        return None if self.is_live or self._released else container_time_s(self.capture)
+        return self._time_s
 
     @property
     def size(self) -> Tuple[int, int]:
