@@ -26,7 +26,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 from pose.app.batch.driver import run_batch
 from pose.app.batch.jobs import RAY_LOCAL, is_batch
 from pose.app.images import ImageOptions, run_images
-from pose.app.timeline import write_video_timeline
+from pose.app.timeline import video_timeline
 from pose.app.video import VideoOptions, run_video
 from pose.app.video import output_paths as video_output_paths
 from pose.core.arguments import MAX_COUNT, OneLineParser, argument_type, parse_int
@@ -42,13 +42,13 @@ from pose.core.errors import (
 )
 from pose.core.estimator import Estimator
 from pose.core.layout import layout_of
-from pose.core.paths import PROJECT_DIR
+from pose.core.paths import PROJECT_DIR, display_path, models_dir, printable
 from pose.core.quiet import quiet_native_logs
 from pose.core.signals import exit_code_of, sigterm_raises, stop_on_signals, word_for
 from pose.families import DEFAULT_FAMILY, FAMILIES, family_of_model, get_family
 from pose.io.formats import KEYPOINT_SCALES, parse_keypoint_scale
 from pose.io.inputs import expand_image_args, open_video
-from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir
+from pose.io.writers import claim_outputs, coco_mapping_path, ensure_output_dir, first_clash
 from pose.runtime import DEVICES, ENGINES, PRECISIONS, parse_device, parse_engine, parse_precision
 
 DEFAULT_IMAGE = PROJECT_DIR / "Input" / "example_image1.png"
@@ -504,6 +504,7 @@ def parse_args(tool: str, argv: Optional[Sequence[str]] = None, prog: Optional[s
     fam = get_family(family)
     args = parser.parse_args(attach_negative_values(list(argv), fam.NEGATIVE_OPTIONS))
     fam.check_options(parser, args)
+    _refuse_empty_values(parser, args)
     source, default = ("image_file", DEFAULT_IMAGE) if tool == "image" else ("video_file", DEFAULT_VIDEO)
     if getattr(args, source) is None:
         if not default.exists():  # an installed command: the checkout's example is not there
@@ -518,13 +519,23 @@ class NothingToDo(Exception):
     """Called with no input where the default example is absent: say how to start, exit 0."""
 
 
+def _refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """An option given an empty value (`--write_json ""`, an unset shell variable) was
+    silently ignored, or `--image_file ""` read the current folder: a usage error."""
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, list) else [value]
+        if action.option_strings and any(isinstance(v, str) and not v.strip() for v in values):
+            parser.error(f"{action.option_strings[0]}: an empty value; give one or leave the option out")
+
+
 # ---------------------------------------------------------------- wiring
 
 class _WarningLine(logging.Handler):
     """The "pose" logger's warnings as the tools print them: `warning: ...`, one line."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        print(f"warning: {record.getMessage()}", file=sys.stderr, flush=True)
+        print(f"warning: {printable(record.getMessage())}", file=sys.stderr, flush=True)
 
 
 def _route_warnings() -> None:
@@ -581,6 +592,40 @@ def _extra_outputs(args: argparse.Namespace):
     return json_dir, coco_json
 
 
+# Options whose values are this run's outputs; every other option naming a file names
+# something the run reads (an input, a model file) and must not replace.
+_OUTPUT_OPTIONS = ("output_dir", "json_dir", "coco_json")
+
+
+def _read_files(args: argparse.Namespace, inputs: Sequence[Path]) -> List[tuple]:
+    """(what, path) of every file the run reads: its inputs and the files other options
+    name (--proto, --weights, a family's model files)."""
+    named = [(f"the input {display_path(p)}", p) for p in inputs]
+    for option, value in vars(args).items():
+        if option not in _OUTPUT_OPTIONS and isinstance(value, str) and value and os.path.isfile(value):
+            named.append((f"the file --{option} names", value))
+    return named
+
+
+def _check_outputs(outputs: Sequence[tuple], reads: Sequence[tuple]) -> None:
+    """Refuse, before any work, a run whose outputs land on what it reads, on the model
+    folder's files or on each other (--write_coco_json naming the input video, say)."""
+    problem = first_clash([(what, p) for what, p in outputs if p is not None], reads)
+    if problem is None:
+        models = os.path.realpath(models_dir())
+        for what, path in outputs:
+            if path is not None and os.path.isfile(path) and os.path.realpath(path).startswith(models + os.sep):
+                problem = f"{what} {display_path(path)} would replace a file in the model folder; write it elsewhere"
+                break
+    if problem is not None:
+        raise UsageError(problem)
+
+
+def _run_outputs(coco_json: Optional[Path]) -> List[tuple]:
+    return [("--write_coco_json", coco_json), ("the COCO image-id mapping", coco_mapping_path(coco_json))] \
+        if coco_json is not None else []
+
+
 def _output_options(args: argparse.Namespace, out_dir: Path, json_dir: Optional[Path],
                     coco_json: Optional[Path]) -> dict:
     """The OutputOptions fields both tools take from their command line."""
@@ -590,7 +635,7 @@ def _output_options(args: argparse.Namespace, out_dir: Path, json_dir: Optional[
 
 
 def _error_line(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr, flush=True)
+    print(f"error: {printable(message)}", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -627,6 +672,7 @@ def _image_run(args: argparse.Namespace) -> int:
     if not paths:
         raise InputError("no images to process")
     json_dir, coco_json = _extra_outputs(args)
+    _check_outputs(_run_outputs(coco_json), _read_files(args, paths))
     out_dir = ensure_output_dir(Path(args.output_dir) / "images" / args.mode)
     options = ImageOptions(**_output_options(args, out_dir, json_dir, coco_json))
     single = len(paths) == 1 and not problems
@@ -661,6 +707,10 @@ def _video_run(args: argparse.Namespace) -> int:
     source = open_video(args.video_file[0], args.start_frame)
     try:
         out_dir = ensure_output_dir(Path(args.output_dir) / "videos" / args.mode)
+        named = video_output_paths(out_dir, source.stem, args.mode)
+        written = [name for name, off in (("video", False), ("jsonl", args.no_json), ("timeline", args.no_timeline)) if not off]
+        _check_outputs(_run_outputs(coco_json) + [(f"the {name} output", named[name]) for name in written],
+                       _read_files(args, [Path(args.video_file[0])] if os.path.isfile(args.video_file[0]) else []))
         # Refused here, before the network loads, when another run writes these outputs
         # (run_video holds them for the run itself).
         claim_outputs(list(video_output_paths(out_dir, source.stem, args.mode).values())).release()
@@ -668,13 +718,12 @@ def _video_run(args: argparse.Namespace) -> int:
                                                  and not args.display)
         estimator = make_estimator(args, say, throughput)
         options = VideoOptions(**_output_options(args, out_dir, json_dir, coco_json), max_frames=args.max_frames,
-                               every=args.every, progress=not args.quiet)
+                               every=args.every, progress=not args.quiet,
+                               timeline=None if args.no_timeline or args.no_render else video_timeline)
         stop = threading.Event()
         # SIGTERM as Ctrl-C: finish the frame, close shorter valid files, then exit 143.
         with stop_on_signals(stop) as signalled:
             summary = run_video(source, estimator, options, stop)
-        if not args.no_timeline and not args.no_render:
-            summary.files.append(write_video_timeline(summary, source.name, source.stem, out_dir, args.mode))
     finally:
         source.release()
     for line in timeline_lines(summary):
@@ -701,6 +750,7 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
     """The error boundary: every known failure becomes one line and an exit code."""
     quiet_native_logs()
     _route_warnings()
+    sys.stdout = _Stdout(sys.stdout)
     try:
         with sigterm_raises():  # SIGTERM cleans up as Ctrl-C does, and exits 143
             return tool(argv)
@@ -720,8 +770,40 @@ def _run(tool: Callable[[Optional[Sequence[str]]], int], prog: str,
             raise
         code = EXIT_FAILED
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)"
-    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    finally:
+        if isinstance(sys.stdout, _Stdout):
+            failed, sys.stdout = sys.stdout.failed, sys.stdout.stream
+            if failed:  # Python's flush at exit would fail again, with a traceback
+                _stdout_closed()
+    print(f"{prog}: error: {printable(message)}", file=sys.stderr, flush=True)
     return code
+
+
+class _Stdout:
+    """Standard output during a run: a write it refuses (a full device) is an OutputError
+    naming it, not `unexpected OSError`; the outputs are written, only the report is lost.
+    A closed pipe stays BrokenPipeError (exit 141, quietly)."""
+
+    def __init__(self, stream):
+        self.stream, self.failed = stream, False
+
+    def _guard(self, method: str, *args):
+        try:
+            return getattr(self.stream, method)(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            self.failed = True
+            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+    def write(self, text: str) -> int:
+        return self._guard("write", text)
+
+    def flush(self) -> None:
+        self._guard("flush")
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
 
 
 def _stdout_closed() -> int:

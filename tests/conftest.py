@@ -1,5 +1,8 @@
 import functools
 import logging
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,35 @@ def blazepose_models() -> Path:
     except weights.WeightsError as exc:
         pytest.skip(f"BlazePose weights unavailable (pip could not fetch the mediapipe wheel): {exc}")
     return files["detector"].parent
+
+
+def _tmpfs(mount, options: str):
+    mount.mkdir()
+    if sys.platform != "linux" or shutil.which("mount") is None:
+        pytest.skip("needs Linux mount")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs: a disk that fills up. Needs root (or CAP_SYS_ADMIN); else skipped."""
+    yield from _tmpfs(tmp_path / "small", "size=64k")
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A read-only tmpfs (root ignores a folder's permission bits, not a read-only mount)."""
+    yield from _tmpfs(tmp_path / "ro", "ro,size=64k")
+
+
+@pytest.fixture(scope="session")
+def coco(model_dir):
+    """--proto/--weights of a narrow random COCO net (tests that need no accuracy)."""
+    from pose.families.openpose.spec import MODELS
+    from tests.support.cli_tools import model_args
+    from tests.support.nets import write_model
+    return model_args(*write_model(model_dir, MODELS["COCO"]))

@@ -207,7 +207,7 @@ def test_empty_video_file(tmp_path, coco):
 def test_video_that_cannot_be_opened(tmp_path, coco):
     (tmp_path / "notes.mp4").write_text("this is not a video\n" * 20)
     r = run_tool("video", "--video_file", tmp_path / "notes.mp4", "--output_dir", tmp_path, *coco)
-    assert_one_line_error(r, 1, "cannot open", "notes.mp4", "not a video")
+    assert_one_line_error(r, 1, "notes.mp4", "a text file, not a video")
     assert leftovers(tmp_path) == [] and not (tmp_path / "videos").exists()
 
 

@@ -231,7 +231,8 @@ def test_ctrl_c_keeps_whole_frame_files_and_writes_the_coco_file(tmp_path, model
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if frames.is_dir() and len(list(frames.glob("*_keypoints.json"))) >= 3:
+        # the frames' files wait under temporary names until the run commits its outputs
+        if frames.is_dir() and len(list(frames.glob("*_keypoints.tmp-*.json"))) >= 3:
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before it could be interrupted"

@@ -106,20 +106,22 @@ def test_coco_image_ids_from_names_else_positions():
     assert coco_image_ids([]) == []
 
 
-def test_json_folder_writer_writes_each_file_whole_and_discards_its_own(tmp_path):
-    old = tmp_path / "earlier.json"
-    old.write_text("{}")
+def test_json_folder_writer_keeps_files_temporary_until_commit_and_discards_only_its_own(tmp_path):
+    old = tmp_path / "a_keypoints.json"
+    old.write_text("{}")  # another run's file of the same name
     folder = writers.JsonFolderWriter(tmp_path)
     a = folder.write("a_keypoints.json", {"people": []})
     folder.write("b_keypoints.json", {"people": []})
-    assert json.loads(a.read_text()) == {"people": []} and not leftovers(tmp_path)
+    assert old.read_text() == "{}" and len(leftovers(tmp_path)) == 2  # whole, under temporary names
     folder.discard()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_keypoints.json"] and old.read_text() == "{}"
     kept = writers.JsonFolderWriter(tmp_path)
+    kept.write("a_keypoints.json", {"people": []})
     kept.write("c_keypoints.json", {})
     assert kept.commit() == tmp_path
     kept.discard()  # after commit: nothing happens
-    assert (tmp_path / "c_keypoints.json").exists()
+    assert json.loads(a.read_text()) == {"people": []} and (tmp_path / "c_keypoints.json").exists()
+    assert not leftovers(tmp_path)
 
 
 def test_coco_writer_writes_only_at_commit(tmp_path):

@@ -47,6 +47,7 @@ class MirrorServer:
     html      200 text/html error page        htmlbin   HTML body, octet-stream, no length
     wrongsize Content-Length != file size     corrupt   right size, one byte flipped
     flaky     503 twice, then good            stall     headers, then silence
+    endless   no length, never ends           huge      claims 10^12 bytes
     """
 
     def __init__(self) -> None:
@@ -156,6 +157,17 @@ class MirrorServer:
             h.send_error(503)
             return
         self.send(h, PAYLOAD)
+
+    def serve_endless(self, h) -> None:
+        """A weights-looking stream with no length that never ends (until the client leaves)."""
+        h.send_response(200)
+        h.send_header("Content-Type", "application/octet-stream")
+        h.end_headers()
+        while True:
+            h.wfile.write(PAYLOAD[:SERVE_CHUNK])
+
+    def serve_huge(self, h) -> None:
+        self.send(h, PAYLOAD, honour_range=False, length=10 ** 12)
 
     def serve_stall(self, h) -> None:
         h.send_response(200)
@@ -425,14 +437,20 @@ def run_cli(weights: Weights, url: str, *args: str) -> subprocess.Popen:
 
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
 def test_ctrl_c_keeps_the_part_and_the_next_run_resumes(server, weights):
-    server.delay = 0.02  # 2 MiB in 32 KiB chunks: about 1.3 s in all
+    # The server holds the stream after GATE_AT bytes until the signal has been handled:
+    # the download cannot finish first, however loaded the machine.
+    server.gate = threading.Event()
     process = run_cli(weights, server.url("good"))
     part = part_path(weights)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < 256 * 1024):
         time.sleep(0.01)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=10)
+    try:
+        out, err = process.communicate(timeout=10)
+    finally:
+        server.gate.set()
+        server.gate = None
     assert process.returncode == 130
     kept = part.stat().st_size
     assert 0 < kept < SIZE and not weights.path.exists()
@@ -440,7 +458,6 @@ def test_ctrl_c_keeps_the_part_and_the_next_run_resumes(server, weights):
     assert err.count("interrupted:") == 1
     assert f"interrupted: {kept} of {SIZE} bytes kept in {part}; run the same command again to resume" in err
 
-    server.delay = 0
     process = run_cli(weights, server.url("good"))
     out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
@@ -592,6 +609,25 @@ def test_sizeless_instructions_and_cli(server, sizeless, capsys):
     assert main(["--quiet"], downloads={"TEST": good}) == 0
     assert WEIGHTS_LICENCE in capsys.readouterr().out
     assert main(["--verify"], downloads={"TEST": good}) == 0 and installed(sizeless)
+
+
+def test_a_mirror_that_streams_forever_or_claims_a_terabyte_is_stopped_in_one_line(server, sizeless, monkeypatch):
+    """Issue 24's cases: the stream filled the disk and ended in three chained tracebacks."""
+    monkeypatch.setattr(models, "MAX_DOWNLOAD_BYTES", 4 * SIZE)
+    outcome = download(sizeless, [server.url("endless"), server.url("huge")], policy=FAST)
+    assert not outcome.ok and not part_path(sizeless).exists()
+    assert outcome.tried[0][1] == f"sent more than {4 * SIZE} bytes without saying how many; stopped"
+    assert outcome.tried[1][1] == f"announced {10 ** 12} bytes, more than a model file can be (at most {4 * SIZE})"
+
+
+def test_a_download_stops_before_the_disk_is_full(server, sizeless, monkeypatch):
+    """Half the file's size left above the reserve: the endless stream stops there."""
+    st = os.statvfs(sizeless.path.parent.parent)
+    monkeypatch.setattr(models, "DISK_RESERVE_BYTES", st.f_bavail * st.f_frsize - SIZE // 2)
+    outcome = download(sizeless, [server.url("endless")], policy=FAST)
+    assert not outcome.ok and "\n" not in outcome.detail
+    assert outcome.detail.startswith(f"stopped downloading {NAME}: ") and "nearly full" in outcome.detail
+    assert not part_path(sizeless).exists()
 
 
 # --------------------------------------------------------------------------- faults (issue 13)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -75,54 +76,70 @@ def output_paths(out_dir: Path, stem: str, mode: str) -> dict:
 def output_stems(paths: Sequence[Path]) -> List[str]:
     """A distinct output name for every input: its stem, or, where stems collide
     (a.jpg and a.png, or x.png in two folders), the stem plus its extension and then a
-    number, so no run silently overwrites another image's results."""
-    def repeated(names: List[str]) -> set:
-        counts: Dict[str, int] = {}
-        for name in names:
-            counts[name] = counts.get(name, 0) + 1
-        return {name for name, n in counts.items() if n > 1}
-
+    number, so no run silently overwrites another image's results. A number never gives
+    a name another input has (`x_png_1.png` beside two `x.png`)."""
     stems = [p.stem for p in paths]
-    clash = repeated(stems)
-    stems = [f"{p.stem}_{p.suffix.lstrip('.')}" if s in clash else s for p, s in zip(paths, stems)]
-    clash, seen = repeated(stems), {}
+    counts = Counter(stems)
+    stems = [f"{p.stem}_{p.suffix.lstrip('.')}" if counts[s] > 1 else s for p, s in zip(paths, stems)]
+    counts = Counter(stems)
+    used: set = set()
     out = []
     for stem in stems:
-        if stem in clash:
-            seen[stem] = seen.get(stem, 0) + 1
-            stem = f"{stem}_{seen[stem]}"
-        out.append(stem)
+        name = stem
+        if counts[stem] > 1:
+            k = 1
+            while f"{stem}_{k}" in used or f"{stem}_{k}" in counts:
+                k += 1
+            name = f"{stem}_{k}"
+        used.add(name)
+        out.append(name)
+    return out
+
+
+def _outputs_of(stem: str, options: ImageOptions) -> List[Tuple[str, Path]]:
+    mode = options.out_dir.name  # out_dir is the mode's folder, OUT/images/<MODE>
+    named = output_paths(options.out_dir, stem, mode)
+    out = [(f"its {what} output", named[what]) for what in ("keypoints", "skeleton")]
+    if options.write_json:
+        out.append(("its JSON output", named["json"]))
+    if options.json_dir is not None:
+        out.append(("its --write_json file", options.json_dir / openpose_frame_name(stem)))
     return out
 
 
 def write_results(image: np.ndarray, people: list, spec, path: Path, options: ImageOptions,
                   keep_views: bool = False, stem: Optional[str] = None,
                   info: Optional[dict] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
-    """Write the keypoint view, the skeleton view and the JSON of one image; returns the
-    files written and, if `keep_views`, the two views (drawing reuses `image`)."""
+    """Write one image's outputs as one set (none takes its final name unless all could):
+    the keypoint view, the skeleton view, the JSON and, with --write_json DIR, OpenPose's
+    `<stem>_keypoints.json` there. Returns the files written and, if `keep_views`, the two
+    views (drawing reuses `image`)."""
     h, w = image.shape[:2]
-    files = output_paths(options.out_dir, stem or path.stem, spec.name)
-    written: List[Path] = []
+    stem = stem or path.stem
+    files = output_paths(options.out_dir, stem, spec.name)
+    staged: List[output.StagedFile] = []
     views: Dict[str, np.ndarray] = {}
-    if options.render:  # else JSON only (--no_render): nothing drawn or encoded
-        if (info or {}).get("network"):  # --demo: said on both pictures
-            draw_caption(image, info["network"])
-        keypoints = keypoints_view(image.copy(), people)
-        written.append(output.write_image(files["keypoints"], keypoints))
-        views = {"Keypoints": keypoints} if keep_views else {}
-        del keypoints  # a large input: one rendered copy at a time
-        views["Skeleton"] = skeleton_view(image, people, spec)
-        written.append(output.write_image(files["skeleton"], views["Skeleton"]))
-    if options.write_json:
-        written.append(output.write_json(files["json"], result_json(
-            people, spec, (w, h), keypoint_scale=options.keypoint_scale, **(info or {}), image=path.name)))
-    return written, views if keep_views else {}
-
-
-def write_openpose_json(people: list, image_size: Tuple[int, int], stem: str, options: ImageOptions) -> Path:
-    """OpenPose's `<stem>_keypoints.json` in --write_json DIR, written atomically."""
-    return output.write_json(options.json_dir / openpose_frame_name(stem),
-                             openpose_frame_json(people, image_size, keypoint_scale=options.keypoint_scale))
+    try:
+        if options.render:  # else JSON only (--no_render): nothing drawn or encoded
+            if (info or {}).get("network"):  # --demo: said on both pictures
+                draw_caption(image, info["network"])
+            keypoints = keypoints_view(image.copy(), people)
+            staged.append(output.stage_image(files["keypoints"], keypoints))
+            views = {"Keypoints": keypoints} if keep_views else {}
+            del keypoints  # a large input: one rendered copy at a time
+            views["Skeleton"] = skeleton_view(image, people, spec)
+            staged.append(output.stage_image(files["skeleton"], views["Skeleton"]))
+        if options.write_json:
+            staged.append(output.StagedFile(files["json"], (output.dumps(result_json(
+                people, spec, (w, h), keypoint_scale=options.keypoint_scale, **(info or {}), image=path.name)) + "\n").encode()))
+        if options.json_dir is not None:
+            staged.append(output.StagedFile(options.json_dir / openpose_frame_name(stem), (output.dumps(
+                openpose_frame_json(people, (w, h), keypoint_scale=options.keypoint_scale)) + "\n").encode()))
+    except BaseException:
+        for file in staged:
+            file.discard()
+        raise
+    return output.commit_together(staged), views if keep_views else {}
 
 
 def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], options: ImageOptions,
@@ -138,11 +155,19 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], op
     viewer = display.Viewer(options.display)
     coco = output.CocoResultsWriter(options.coco_json, {"source": "images"}) if options.coco_json else None
     image_ids = coco_image_ids([p.name for p in paths])
+    # An image whose outputs would land on another input (`a.jpg` beside last run's
+    # `a-Keypoints-COCO.jpg`, both given) or on the COCO results is refused alone.
+    ours = [(f"the input {display_path(p)}", p) for p in paths]
+    if options.coco_json is not None:
+        ours += [("--write_coco_json", options.coco_json), ("the COCO image-id mapping", coco.mapping_path)]
     for path, stem, image_id in zip(paths, output_stems(paths), image_ids):
         if stop is not None and stop.is_set():
             summary.interrupted = True
             break
         try:
+            clash = output.first_clash(_outputs_of(stem, options), ours)
+            if clash is not None:
+                raise InputError(f"{display_path(path)}: {clash}")
             image = read_image(path)
         except InputError as exc:
             summary.failed.append(str(exc))
@@ -162,9 +187,9 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], op
             h, w = image.shape[:2]  # before drawing: the views reuse `image`
             written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
                                            info=run_info(estimator), stem=stem)
-        elsewhere = []  # files outside the mode's folder
+        elsewhere = []  # --write_json's file, written last
         if options.json_dir is not None:
-            elsewhere.append(write_openpose_json(people, (w, h), stem, options))
+            written, elsewhere = written[:-1], written[-1:]
             summary.json_files += 1
         if coco is not None:
             coco.add(coco_results(people, spec, image_id),

@@ -9,7 +9,6 @@ has: a plotting library would add a large dependency for a few rectangles and la
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import cv2
@@ -17,8 +16,7 @@ import numpy as np
 
 from pose.analysis.classify import GESTURES, POSTURES
 from pose.analysis.track import TrackRuns
-from pose.app.video import VideoSummary, output_paths
-from pose.io.writers import write_image
+from pose.app.video import VideoSummary
 
 # Tableau-like colours, BGR. "none" (no gesture) and "unknown" stay quiet so the
 # labels that say something stand out.
@@ -154,10 +152,11 @@ def draw_timeline(runs: Sequence[TrackRuns], span_s: Tuple[float, float], title:
     return c.result()
 
 
-def write_video_timeline(summary: VideoSummary, name: str, stem: str, out_dir: Path, mode: str) -> Path:
-    """Draw a finished video's picture and write it atomically beside its other outputs;
-    `name` is the video as the user knows it (the heading)."""
+def video_timeline(summary: VideoSummary, name: str, mode: str) -> np.ndarray:
+    """A finished video's picture; `name` is the video as the user knows it (the heading).
+    run_video takes it as VideoOptions.timeline and commits it with the other outputs."""
     people = len(summary.runs)
     seconds = summary.span_s[1] - summary.span_s[0]
     title = f"{name}   {mode}   {seconds:.1f} s   {people} {'person' if people == 1 else 'people'}"
-    return write_image(output_paths(out_dir, stem, mode)["timeline"], draw_timeline(summary.runs, summary.span_s, title))
+    return draw_timeline(summary.runs, summary.span_s, title)
+

@@ -11,6 +11,7 @@ done), and the run reports `interrupted`. A run that fails leaves none of them.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sys
@@ -19,7 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 from tqdm import tqdm
@@ -50,6 +51,9 @@ class VideoOptions(output.OutputOptions):
     progress: bool = True
     pipelined: bool = True  # False: read, infer and write one after the other (benchmarks)
     on_frame: Optional[Callable[[], None]] = None  # called per frame read (batch progress bars)
+    # (summary, video name, mode) -> the <stem>_timeline_<MODE>.png picture (pose.app.timeline),
+    # committed with the other outputs; picklable (batch workers get it)
+    timeline: Optional[Callable[["VideoSummary", str, str], np.ndarray]] = None
 
 
 @dataclass
@@ -205,17 +209,23 @@ class Inline:
 
 # ---------------------------------------------------------------- the loop
 
-def read_frames(source: VideoSource, limit: Optional[int]) -> Iterator[Tuple[int, np.ndarray]]:
-    """(index in the source, BGR frame), from the start frame, at most `limit`."""
-    index, frame = source.start_frame, source.first_frame
+def read_frames(source: VideoSource, limit: Optional[int],
+                times: Optional[Dict[int, float]] = None) -> Iterator[Tuple[int, np.ndarray]]:
+    """(index in the source, BGR frame), from the start frame, at most `limit`. `times`
+    gets each frame's time in the container, where it has one (read here, in the reader
+    thread, right after the frame)."""
+    index, frame, t = source.start_frame, source.first_frame, source.first_time_s
     count = 0
     while frame is not None and (limit is None or count < limit):
+        if times is not None and t is not None:
+            times[index] = t
         yield index, frame
         count += 1
         if limit is not None and count >= limit:
             return
         ok, frame = source.read()
         frame = to_bgr(frame) if ok and frame is not None and frame.size else None
+        t = source.frame_time_s()
         index += 1
 
 
@@ -235,20 +245,26 @@ class _FrameFinisher:
         self.video, self.jsonl, self.fps, self.total = video, jsonl, fps, total
         self.frames_json, self.coco, self.stem, self.keypoint_scale = frames_json, coco, stem, keypoint_scale
         self.latest: Optional[np.ndarray] = None
+        # frame index -> its time in the container (read_frames fills it ahead of us);
+        # index / fps where the container has none
+        self.times: Dict[int, float] = {}
+        self.span_s: Optional[Tuple[float, float]] = None  # first frame's time, last frame's
         self.people: List[Person] = []  # the last inferred frame's, reused by --every
         self.people_total = 0
         self.most_people = 0
 
     def __call__(self, item: Tuple[int, np.ndarray, Optional[list], Optional[float]]) -> None:
         index, frame, outputs, seconds = item
+        t = self.times.pop(index, index / self.fps)
+        self.span_s = (t if self.span_s is None else self.span_s[0], t)
         if outputs is not None:
             # The frame too: hands and faces (when on) are found on crops of it.
-            self.people = self.tracker.update(self.estimator.people_from(outputs, frame), index / self.fps)
+            self.people = self.tracker.update(self.estimator.people_from(outputs, frame), t)
         people = self.people
         self.people_total += len(people)
         self.most_people = max(self.most_people, len(people))
         h, w = frame.shape[:2]
-        time_s = round(index / self.fps, 3)
+        time_s = round(t, 3)
         if self.jsonl is not None:
             self.jsonl.write(result_json(people, self.spec, (w, h), tracked=True, keypoint_scale=self.keypoint_scale,
                                          **self.info, frame=index, time_s=time_s, inferred=outputs is not None))
@@ -306,7 +322,7 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
     try:
         video = keep(output.VideoFileWriter(paths["video"], fps, source.size)) if options.render else None
         jsonl = keep(output.JsonLinesWriter(paths["jsonl"])) if options.write_json else None
-        frames_json = keep(output.JsonFolderWriter(options.json_dir)) if options.json_dir is not None else None
+        frames_json = keep(output.JsonFolderWriter(options.json_dir, source.stem)) if options.json_dir is not None else None
         about = {"source": "video", "video": source.name, "model": spec.name, "fps": fps}
         coco = keep(output.CocoResultsWriter(options.coco_json, about)) if options.coco_json is not None else None
     except BaseException:
@@ -314,20 +330,22 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
             writer.discard()
         claim.release()
         raise
-    # Committed in this order when the run ends, discarded all together when it fails.
+    # Committed together when the run ends (none takes its final name unless all could),
+    # discarded all together when it fails.
     writers = [w for w in (video, jsonl, frames_json, coco) if w is not None]
     finisher = _FrameFinisher(estimator, tracker, video, jsonl, fps, shown_total, frames_json=frames_json,
                               coco=coco, stem=source.stem, keypoint_scale=options.keypoint_scale)
     viewer = display.Viewer(options.display)
     reader_stop = threading.Event()
-    frames = Prefetch(read_frames(source, limit), QUEUE_DEPTH, reader_stop, interrupt=stop) \
-        if options.pipelined else read_frames(source, limit)
-    sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
-    bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
-               dynamic_ncols=True, leave=False)
-    queue_ = _InOrder(estimator, sink, summary)
+    frames = sink = bar = queue_ = None
     t_start = time.perf_counter()
-    try:
+    try:  # from the threads and the bar on (a bar on a full stderr fails): the writers are discarded on failure
+        frames = Prefetch(read_frames(source, limit, finisher.times), QUEUE_DEPTH, reader_stop, interrupt=stop) \
+            if options.pipelined else read_frames(source, limit, finisher.times)
+        sink = (Drain if options.pipelined else Inline)(finisher, QUEUE_DEPTH)
+        bar = tqdm(total=total, unit="frame", file=sys.stderr, disable=not options.progress or total is None,
+                   dynamic_ncols=True, leave=False)
+        queue_ = _InOrder(estimator, sink, summary)
         for k, (index, frame) in enumerate(frames):
             queue_.add(k, index, frame, infer=k % options.every == 0)
             summary.frames += 1
@@ -343,27 +361,33 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
         summary.interrupted = summary.interrupted or stop.is_set()  # stopped while waiting for a frame
         _close(frames)
         sink.close()
-        for writer in writers:
-            summary.files.append(writer.commit())
+        summary.wall_s = time.perf_counter() - t_start
+        summary.people, summary.most_people = finisher.people_total, finisher.most_people
+        summary.timeline = tracker.timeline()
+        summary.runs = tracker.runs()
+        first, last = finisher.span_s or (source.start_frame / fps, source.start_frame / fps - 1 / fps)
+        summary.span_s = (first, last + 1 / fps)  # to the end of the last frame
+        if options.timeline is not None:
+            writers.append(keep(output.stage_image(paths["timeline"], options.timeline(summary, source.name, spec.name))))
+        summary.files += output.commit_together(writers)
     except BaseException:
         try:
             _close(frames)
-            sink.abort()
-            queue_.discard()  # the estimator may serve another video next (batches)
+            if sink is not None:
+                sink.abort()
+            if queue_ is not None:
+                queue_.discard()  # the estimator may serve another video next (batches)
         finally:  # whatever else fails, no temporary output is left behind
-            for writer in writers:
+            for writer in opened:
                 writer.discard()
         raise
     finally:
-        bar.close()
+        if bar is not None:
+            with contextlib.suppress(OSError):  # stderr on a full device: the outputs matter more
+                bar.close()
         viewer.close()
         source.release()
         claim.release()
-    summary.wall_s = time.perf_counter() - t_start
-    summary.people, summary.most_people = finisher.people_total, finisher.most_people
-    summary.timeline = tracker.timeline()
-    summary.runs = tracker.runs()
-    summary.span_s = (source.start_frame / fps, (source.start_frame + summary.frames) / fps)
     return summary
 
 

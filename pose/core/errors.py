@@ -13,6 +13,7 @@ EXIT_FAILED = 1  # an input or output problem (other inputs may have been proces
 EXIT_USAGE = 2  # a bad option value, missing or unusable model files
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), what shells report for it
 EXIT_TERMINATED = 143  # SIGTERM (kill, systemd, Docker, CI)
+EXIT_HANGUP = 129  # SIGHUP (the terminal closed), stopped as SIGTERM stops
 EXIT_BROKEN_PIPE = 141  # stdout closed (`tool | head`), as for a tool killed by SIGPIPE
 
 

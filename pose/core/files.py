@@ -10,6 +10,7 @@ import errno
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +68,16 @@ def write_atomic(path: PathLike, data: bytes) -> Path:
             remove(tmp)
         raise
     return path
+
+
+def kind_of(mode: int) -> str:
+    """What a path that is not a regular file is, in words (from its st_mode)."""
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def sha256_of(path: PathLike) -> str:

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Union
 
+from pose.core.errors import UsageError
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # pose/, this file being pose/core/paths.py
 PROJECT_DIR = PACKAGE_DIR.parent
 HOME_ENV = "OPENCV_HPE_HOME"
@@ -33,16 +35,29 @@ def models_dir() -> Path:
     or the user cache (installed)."""
     home = os.environ.get(HOME_ENV)
     if home:
-        return Path(home).expanduser()
+        try:
+            folder = Path(home).expanduser()
+        except RuntimeError:  # ~name of no such user
+            raise UsageError(f"{HOME_ENV}={printable(home)}: no such user's home folder") from None
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise UsageError(f"{HOME_ENV}={printable(home)}: a file, not the folder for the model weights")
+        return folder
     return PACKAGE_DIR if is_checkout() else user_cache()
 
 
+def printable(text: str) -> str:
+    """`text` with what would break a one-line message escaped as Python writes it: a
+    newline in a file name, a byte that is not UTF-8 (`\\udcff`), other control characters."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def display_path(path: os.PathLike) -> str:
-    """A path as the user should see it: relative to the project when inside it."""
+    """A path as the user should see it: relative to the project when inside it, and on
+    one printable line."""
     try:
-        return str(Path(path).resolve().relative_to(PROJECT_DIR))
-    except ValueError:
-        return str(path)
+        return printable(str(Path(path).resolve().relative_to(PROJECT_DIR)))
+    except (ValueError, OSError, RuntimeError):  # elsewhere; a name too long; a looping link
+        return printable(str(path))
 
 
 def models_command() -> str:

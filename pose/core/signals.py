@@ -1,4 +1,4 @@
-"""SIGTERM handled as Ctrl-C is: what `kill`, systemd, Docker and CI send to stop a run.
+"""SIGTERM (and SIGHUP) handled as Ctrl-C is: what `kill`, systemd, Docker and CI send to stop a run.
 
 Python turns SIGINT into KeyboardInterrupt, so every cleanup written for Ctrl-C (temporary
 files removed, a download's .part kept, a video closed short) runs. SIGTERM's default
@@ -12,13 +12,24 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
 
-from pose.core.errors import EXIT_INTERRUPTED, EXIT_TERMINATED
+from pose.core.errors import EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived (raised in the main thread, as Ctrl-C raises KeyboardInterrupt)."""
 
     exit_code = EXIT_TERMINATED
+
+
+class HungUp(Terminated):
+    """SIGHUP arrived: the terminal closed (an ssh session dropped). Its default killed the
+    run on the spot with its temporaries; it stops as SIGTERM does, exit 129."""
+
+    exit_code = EXIT_HANGUP
+
+
+# The signals that stop a run, each with what it raises (SIGHUP where the platform has it).
+_STOPS = {signal.SIGTERM: Terminated, **({signal.SIGHUP: HungUp} if hasattr(signal, "SIGHUP") else {})}
 
 
 def exit_code_of(interrupt: BaseException) -> int:
@@ -28,11 +39,13 @@ def exit_code_of(interrupt: BaseException) -> int:
 
 def word_for(interrupt: BaseException) -> str:
     """How the tools name the stop in their last line."""
+    if isinstance(interrupt, HungUp):
+        return "hung up"
     return "terminated" if isinstance(interrupt, Terminated) else "interrupted"
 
 
 def _raise_terminated(signum, frame) -> None:
-    raise Terminated()
+    raise _STOPS.get(signum, Terminated)()
 
 
 def _in_main_thread() -> bool:
@@ -46,11 +59,12 @@ def sigterm_raises() -> Iterator[None]:
     if not _in_main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = {sig: signal.signal(sig, _raise_terminated) for sig in _STOPS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @contextmanager
@@ -65,12 +79,13 @@ def stop_on_signals(stop: threading.Event) -> Iterator[Callable[[], Optional[int
         return
 
     def handler(signum, frame) -> None:
+        raises = _STOPS.get(signum, KeyboardInterrupt)
         if received:  # the second signal: give up on finishing cleanly
-            raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-        received.append(EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED)
+            raise raises()
+        received.append(getattr(raises, "exit_code", EXIT_INTERRUPTED))
         stop.set()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, *_STOPS)}
     try:
         yield lambda: received[0] if received else None
     finally:

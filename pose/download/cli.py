@@ -11,7 +11,8 @@ import sys
 from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from pose.core.arguments import OneLineParser, argument_type, parse_float, parse_int
-from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from pose.core.paths import models_dir
 from pose.core.signals import exit_code_of, sigterm_raises, word_for
 from pose.core.weights import WeightsSet
 from pose.download.fetch import (
@@ -163,7 +164,11 @@ def main(argv: Optional[Sequence[str]] = None,
          downloads: Optional[Mapping[str, Entry]] = None, prog: str = "getModels.sh") -> int:
     """The getModels.sh command (or get-hpe-models: `prog`); returns the exit status.
     `downloads` maps names to weights (a file, or a WeightsSet); default: all_downloads()."""
-    downloads = all_downloads() if downloads is None else downloads
+    try:  # BlazePose's folder is named from $OPENCV_HPE_HOME, which may name no folder
+        downloads = all_downloads() if downloads is None else downloads
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if _MISSING:
         print(f"{prog} needs the Python package {_MISSING!r}: "
               "pip install -r requirements.txt", file=sys.stderr)
@@ -177,7 +182,8 @@ def main(argv: Optional[Sequence[str]] = None,
             for mirror in mirrors:
                 _as_url(mirror)
             _check_file_mirrors(mirrors, [w for n in names for w in _files(downloads[n])])
-        except ValueError as e:
+            models_dir()  # $OPENCV_HPE_HOME naming a file or ~nouser: one line now, not "Not a directory" later
+        except (ValueError, UsageError) as e:
             parser.error(str(e))
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else EXIT_USAGE

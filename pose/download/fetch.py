@@ -49,6 +49,12 @@ MAX_PAUSE_S = 300.0
 # A TLS-intercepting proxy (or a missing CA bundle) makes every HTTPS mirror fail alike.
 CERTIFICATE_ERROR = ("certificate not trusted (a TLS-intercepting proxy?): set REQUESTS_CA_BUNDLE=/path/to/its-ca.pem, "
                      "or download the file elsewhere and use --mirror DIR")
+# The most a download may be when the weights' size is not published: every model file is
+# under 1 GB. A mirror that claims more, or streams on without saying how much, is stopped
+# there instead of filling the disk.
+MAX_DOWNLOAD_BYTES = 2 << 30
+# Left free on the disk: a download that would eat into it stops with one line.
+DISK_RESERVE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -425,6 +431,7 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
         expected = weights.size if weights.size is not None else source.total
         if source.start:
             _hash_prefix(part, source.start, hashers)
+        limit, too_much = _limit(part, expected, weights)
         # "wb" only now that the first bytes look right: a bad answer never costs the .part.
         with _open_part(part, append=source.start > 0) as out, _bar(weights, source.start, policy, expected) as bar:
             received = source.start
@@ -435,6 +442,10 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
                     out.close()
                     _remove(part)
                     raise _MirrorFailed(f"sent more than the expected {expected} bytes")
+                if received > limit:
+                    out.close()
+                    _remove(part)
+                    raise too_much
                 _update(hashers, chunk)
                 _write(out, chunk, part)
                 bar.update(len(chunk))
@@ -455,6 +466,27 @@ def _fetch_once(url: str, weights: Weights, policy: Policy, session: requests.Se
         raise _MirrorFailed(f"checksum mismatch: got {wrong[0]} {wrong[1]}")
 
 
+def _limit(part: Path, expected: Optional[int], weights: Weights) -> Tuple[int, Exception]:
+    """(most bytes the .part may reach, the error when it would pass it): the published or
+    announced size, never over MAX_DOWNLOAD_BYTES unless published, never over what the disk
+    has free. A claim past either fails now, before a byte is written."""
+    cap = weights.size if weights.size is not None else MAX_DOWNLOAD_BYTES
+    if expected is not None and expected > cap:
+        raise _MirrorFailed(f"announced {expected} bytes, more than a model file can be (at most {cap})")
+    try:
+        st = os.statvfs(part.parent)
+        room = _part_size(part) + st.f_bavail * st.f_frsize - DISK_RESERVE_BYTES
+    except (OSError, AttributeError):  # no statvfs (Windows): a full disk is still a one-line write error
+        room = cap
+    if expected is not None and expected > room:
+        raise _DiskError(f"not enough free space in {part.parent} for {weights.path.name} ({expected} bytes; "
+                         f"{max(room, 0)} free beyond a {DISK_RESERVE_BYTES >> 20} MiB reserve)")
+    if room < cap:
+        return room, _DiskError(f"stopped downloading {weights.path.name}: {part.parent} is nearly full "
+                                f"({DISK_RESERVE_BYTES >> 20} MiB left free)")
+    return cap, _MirrorFailed(f"sent more than {cap} bytes without saying how many; stopped")
+
+
 def _hash_prefix(part: Path, length: int, hashers: Mapping[str, "hashlib._Hash"]) -> None:
     try:
         with open(part, "rb") as f:
@@ -470,8 +502,8 @@ def _hash_prefix(part: Path, length: int, hashers: Mapping[str, "hashlib._Hash"]
 
 
 def _open_part(part: Path, append: bool) -> BinaryIO:
-    try:
-        return open(part, "ab" if append else "wb")
+    try:  # unbuffered: a full disk fails in _write, never again in close() as the with-block unwinds
+        return open(part, "ab" if append else "wb", buffering=0)
     except OSError as e:
         raise _DiskError(f"cannot write {part}: {e.strerror or e}")
 

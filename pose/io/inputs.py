@@ -21,8 +21,9 @@ import cv2
 import numpy as np
 
 from pose.core.errors import InputError
+from pose.core.files import kind_of
 from pose.core.image import to_bgr
-from pose.core.paths import display_path
+from pose.core.paths import display_path, printable
 from pose.core.quiet import native_stderr_silenced
 from pose.io.headers import declared_size
 
@@ -46,7 +47,7 @@ _SIGNATURES = {  # file type -> magic bytes it starts with
 
 def is_glob(arg: Union[str, Path]) -> bool:
     """A pattern for glob: wildcards, and no file of that very name."""
-    return bool(_GLOB_CHARS.search(str(arg))) and not Path(arg).exists()
+    return bool(_GLOB_CHARS.search(str(arg))) and not os.path.lexists(arg)
 
 
 def expand_paths(args: Sequence[Union[str, Path]], suffixes: Sequence[str], kind: str,
@@ -62,7 +63,7 @@ def expand_paths(args: Sequence[Union[str, Path]], suffixes: Sequence[str], kind
     problems: List[str] = []
     for arg in args:
         path = Path(arg)
-        if path.is_dir():
+        if _is_dir(path):
             files = path.rglob("*") if recursive else path.iterdir()
             inside = sorted(p for p in files if p.is_file() and p.suffix.lower() in suffixes)
             if not inside:
@@ -103,13 +104,29 @@ def _truncation(data: bytes) -> Optional[str]:
 
 
 def _existing_file(path: Path, kind: str) -> str:
-    """The path as shown to users, once it is known to name a file (else InputError)."""
+    """The path as shown to users, once it is known to name a file (else InputError:
+    missing, a folder, a name too long, a looping link)."""
     shown = display_path(path)
-    if not path.exists():
-        raise InputError(f"{shown}: {'file' if kind == 'image' else kind} not found")
-    if path.is_dir():
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"{shown}: {'file' if kind == 'image' else kind} not found") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL in the name
+        raise InputError(f"{shown}: not a possible file name") from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(f"{shown}: is a folder, not {'an' if kind[0] in 'aeiou' else 'a'} {kind}")
     return shown
+
+
+def _is_dir(path: Path) -> bool:
+    # Path.is_dir raises on a name too long for the file system; that path is reported
+    # with the other unreadable files, not as a crash of the whole expansion.
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def read_image(path: Union[str, Path]) -> np.ndarray:
@@ -142,20 +159,48 @@ MAX_IMAGE_BYTES = 1 << 30
 MAX_IMAGE_PIXELS = 250_000_000
 
 
-def _kind_of(mode: int) -> str:
-    """What a path that is not a regular file is, in words."""
-    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def video_file_stat(path: Path) -> os.stat_result:
-    """A video file's size and times, once it is known to be a regular file (else a
-    one-line InputError): a batch checks its files before it opens any."""
-    _regular_file_size(path, _existing_file(path, "video"), "a video")
+    """A video file's size and times, once it is known to be a regular file OpenCV can be
+    given (else a one-line InputError): a batch checks its files before it opens any."""
+    shown = _existing_file(path, "video")
+    _regular_file_size(path, shown, "a video")
+    check_video_file(path, shown)
     return path.stat()
+
+
+# What a video's first bytes never are: text (a list of paths passed without its @, a
+# subtitle file). FFmpeg's tty demuxer would render it as a video of text.
+_SNIFF_BYTES = 4096
+
+
+def openable_name(name: str, shown: str) -> str:
+    """`name` once OpenCV can be given it: a str OpenCV cannot encode as UTF-8 (a file
+    name with bytes that are not UTF-8, or a non-ASCII name under a C locale) crashes
+    the process inside cv2.VideoCapture and cv2.VideoWriter, so it is refused here."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{shown}: the name is not valid UTF-8, which OpenCV cannot open; "
+                         "rename it (or run under a UTF-8 locale)") from None
+    return name
+
+
+def check_video_file(path: Path, shown: str) -> None:
+    """Refuse, in one line, a file OpenCV must not be given as a video: a name it cannot
+    encode, or text."""
+    openable_name(str(path), shown)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:  # binary, or text cut inside a character at the end
+        text = head[:exc.start].decode("utf-8") if exc.start >= len(head) - 3 else None
+    if text and all(c.isprintable() or c in "\t\r\n\ufeff" for c in text):
+        raise InputError(f"{shown}: a text file, not a video" +
+                         (" (a list of videos? write --video_file @" + shown + ")" if "." in text else ""))
 
 
 def _regular_file_size(path: Path, shown: str, kind: str) -> int:
@@ -166,17 +211,22 @@ def _regular_file_size(path: Path, shown: str, kind: str) -> int:
     except OSError as exc:
         raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{shown}: {_kind_of(st.st_mode)}, not {kind} file")
+        raise InputError(f"{shown}: {kind_of(st.st_mode)}, not {kind} file")
     return st.st_size
 
 
 def _read_bounded(path: Path, shown: str) -> bytes:
-    """An image file's bytes: a regular file of at most MAX_IMAGE_BYTES (also when it
-    grows while being read)."""
-    size = _regular_file_size(path, shown, "an image")
-    too_big = InputError(f"{shown}: too large for an image ({size / 2**20:.0f} MiB; at most "
-                         f"{MAX_IMAGE_BYTES >> 20} MiB)")
-    if size > MAX_IMAGE_BYTES:
+    """An image file's bytes: a regular file of at most MAX_IMAGE_BYTES."""
+    return read_regular_file(path, shown, "an image", MAX_IMAGE_BYTES)
+
+
+def read_regular_file(path: Path, shown: str, kind: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (also when it grows while being
+    read), else a one-line InputError: a FIFO would block the read forever, /dev/zero
+    never ends. `kind` names what it should be ("an image", "a list of videos")."""
+    size = _regular_file_size(path, shown, kind)
+    too_big = InputError(f"{shown}: too large for {kind} ({size / 2**20:.0f} MiB; at most {limit >> 20} MiB)")
+    if size > limit:
         raise too_big
     try:
         # O_NONBLOCK: if the path was swapped for a FIFO since the check, open() returns
@@ -184,11 +234,11 @@ def _read_bounded(path: Path, shown: str) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise InputError(f"{shown}: {_kind_of(os.fstat(f.fileno()).st_mode)}, not an image file")
-            data = f.read(MAX_IMAGE_BYTES + 1)
+                raise InputError(f"{shown}: {kind_of(os.fstat(f.fileno()).st_mode)}, not {kind} file")
+            data = f.read(limit + 1)
     except OSError as exc:
         raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_IMAGE_BYTES:
+    if len(data) > limit:
         raise too_big
     return data
 
@@ -214,17 +264,22 @@ class VideoSource:
     frame_count: Optional[int]  # None when unknown (cameras, streams)
     start_frame: int
     is_live: bool  # a camera or a stream: no seeking, no frame count
+    first_time_s: Optional[float] = None  # the first frame's time in the container (see frame_time_s)
     # Held while a frame is read: `release` must not free the capture under a read that
     # is stuck in a stalled stream (FFmpeg would use the freed context).
     _reading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _released: bool = field(default=False, repr=False, compare=False)
+    _time_s: Optional[float] = field(default=None, repr=False, compare=False)
 
     def read(self) -> Tuple[bool, Optional[np.ndarray]]:
         """The next frame, as capture.read() returns it; (False, None) once released."""
         with self._reading:
             if self._released:
                 return False, None
-            return self.capture.read()
+            ok, frame = self.capture.read()
+            # under the lock: release() must not free the capture between the two calls
+            self._time_s = None if self.is_live or not ok else container_time_s(self.capture)
+            return ok, frame
 
     def release(self) -> None:
         """Release the capture, unless a read is still stuck in it (a stalled stream): the
@@ -236,6 +291,12 @@ class VideoSource:
                     self.capture.release()
             finally:
                 self._reading.release()
+
+    def frame_time_s(self) -> Optional[float]:
+        """The time of the frame read last, from the container's timestamps: with a
+        variable frame rate (phones) index / fps is wrong by seconds. None for cameras and
+        streams, and where the container gives none."""
+        return self._time_s
 
     @property
     def size(self) -> Tuple[int, int]:
@@ -260,13 +321,14 @@ def _source_target(source: str) -> Tuple[Union[int, str], str, str, bool]:
         return index, f"camera {index}", f"camera{index}", True
     if "://" in source:
         tail = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.split("://", 1)[1].rstrip("/").split("/")[-1])
-        return source, source, Path(tail).stem or "stream", True
+        return openable_name(source, printable(source)), printable(source), Path(tail).stem or "stream", True
     path = Path(source)
     if _V4L_DEVICE.fullmatch(str(path)) and path.exists():  # a camera by its device node
         return str(path), str(path), path.name, True
     shown = _existing_file(path, "video")
     if _regular_file_size(path, shown, "a video") == 0:
         raise InputError(f"{shown}: empty file (0 bytes)")
+    check_video_file(path, shown)
     return str(path), shown, path.stem, False
 
 
@@ -294,7 +356,14 @@ def open_video(source: Union[str, int], start_frame: int = 0, timeout: float = O
                                                  f"{name}: no frame within {timeout:g} s (the source stalled)"))
     fps = cap.get(cv2.CAP_PROP_FPS)
     fps = float(fps) if fps and np.isfinite(fps) and 0 < fps < 1000 else 0.0
-    return VideoSource(cap, to_bgr(frame), name, stem, fps, frame_count, start_frame, live)
+    return VideoSource(cap, to_bgr(frame), name, stem, fps, frame_count, start_frame, live,
+                       None if live else container_time_s(cap))
+
+
+def container_time_s(capture: cv2.VideoCapture) -> Optional[float]:
+    """CAP_PROP_POS_MSEC after a read: the presentation time of the frame just read."""
+    ms = capture.get(cv2.CAP_PROP_POS_MSEC)
+    return float(ms) / 1000 if ms is not None and np.isfinite(ms) and ms >= 0 else None
 
 
 def _open_capture(target: Union[int, str], name: str, start_frame: int, live: bool,

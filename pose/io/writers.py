@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +18,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from pose.core.errors import OutputError
+from pose.core.errors import InputError, OutputError
 from pose.core.files import Busy, FileLock, remove, remove_stale_temps, temp_path, write_atomic
 from pose.core.paths import display_path
-from pose.io.inputs import native_stderr_silenced
+from pose.io.inputs import native_stderr_silenced, openable_name
 
 JPEG_QUALITY = 95
 # MPEG-4 Part 2: the codec every pip build of OpenCV can write into .mp4.
@@ -56,14 +57,18 @@ def write_bytes(path: PathLike, data: bytes) -> Path:
         raise OutputError(f"cannot write {display_path(path)}: {_reason(exc)}") from None
 
 
-def write_image(path: PathLike, image: np.ndarray) -> Path:
-    """Encode by the extension of `path` (JPEG at quality 95) and write atomically."""
-    path = Path(path)
+def _encoded(path: Path, image: np.ndarray) -> bytes:
+    """The image encoded by the extension of `path` (JPEG at quality 95)."""
     params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if path.suffix.lower() in (".jpg", ".jpeg") else []
     ok, buf = cv2.imencode(path.suffix, image, params)
     if not ok:
         raise OutputError(f"cannot encode {display_path(path)} as {path.suffix}")
-    return write_bytes(path, buf.tobytes())
+    return buf.tobytes()
+
+
+def write_image(path: PathLike, image: np.ndarray) -> Path:
+    """Encode by the extension of `path` and write atomically."""
+    return write_bytes(path, _encoded(Path(path), image))
 
 
 def dumps(obj: object) -> str:
@@ -101,6 +106,7 @@ class _Committed:
         except OSError as exc:
             raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
         self.done = False
+        self._prepared = False
 
     def _close(self) -> None:
         raise NotImplementedError
@@ -108,15 +114,25 @@ class _Committed:
     def _check(self) -> None:
         """Raise OutputError when what reached the disk is not what was written."""
 
-    def commit(self) -> Path:
+    def prepare(self) -> None:
+        """Close and check the temporary file; the first phase of `commit_together`.
+        Failing, nothing is left (the temporary is removed)."""
+        if self.done or self._prepared:
+            return
+        try:
+            self._close()
+            self._check()
+            _refuse_folder(self.path)
+        except BaseException:  # nothing unchecked takes the final name
+            self.done = True
+            remove(self.tmp)
+            raise
+        self._prepared = True
+
+    def publish(self) -> Path:
+        """Rename the prepared temporary to the final name."""
         if not self.done:
-            try:
-                self._close()
-                self._check()
-            except BaseException:  # nothing unchecked takes the final name
-                self.done = True
-                remove(self.tmp)
-                raise
+            self.prepare()
             try:
                 os.replace(self.tmp, self.path)
             except OSError as exc:
@@ -126,10 +142,16 @@ class _Committed:
                 self.done = True
         return self.path
 
+    def commit(self) -> Path:
+        return commit_together([self])[0]
+
     def discard(self) -> None:
         if not self.done:
             self.done = True
-            self._close()
+            try:
+                self._close()
+            except OutputError:  # discarding: what the disk said no longer matters
+                pass
             remove(self.tmp)
 
     def __enter__(self):
@@ -190,6 +212,11 @@ class VideoFileWriter(_Committed):
     def __init__(self, path: PathLike, fps: float, size: Tuple[int, int]):
         super().__init__(path)
         self.size = (int(size[0]), int(size[1]))
+        try:  # an output folder whose name OpenCV cannot encode crashed cv2.VideoWriter
+            openable_name(str(self.tmp), display_path(self.path))
+        except InputError as exc:
+            remove(self.tmp)
+            raise OutputError(str(exc)) from None
         self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*VIDEO_FOURCC),
                                        float(fps), self.size)
         if not self._writer.isOpened():
@@ -263,6 +290,31 @@ def _write_failed(path: Path, problem: str, what: str = "") -> OutputError:
     return OutputError(f"cannot write {what}{display_path(path)}: {why}")
 
 
+# ---------------------------------------------------------------- outputs that are not ours
+
+def file_identity(path: PathLike) -> tuple:
+    """What a path names: an existing file's device and inode (so links and other
+    spellings of it agree), else its absolute path with links resolved."""
+    try:
+        st = os.stat(path)
+        return st.st_dev, st.st_ino
+    except (OSError, ValueError):
+        return (os.path.realpath(path),)  # never raises, also on a looping link
+
+
+def first_clash(outputs: Sequence[Tuple[str, PathLike]], protected: Sequence[Tuple[str, PathLike]]) -> Optional[str]:
+    """The one-line problem when an output lands on a protected file (an input, a model
+    file) or on another output of the same run; None when none does. Each item is
+    (what it is in words, its path)."""
+    seen = {file_identity(path): what for what, path in protected}
+    for what, path in outputs:
+        key = file_identity(path)
+        if key in seen:
+            return f"{what} {display_path(path)} would replace {seen[key]}; write it elsewhere"
+        seen[key] = what
+    return None
+
+
 # ---------------------------------------------------------------- one run per output
 
 class OutputBusy(OutputError):
@@ -291,31 +343,136 @@ def claim_outputs(paths: Sequence[PathLike], wait: Optional[float] = 0.0) -> Fil
     return lock
 
 
-class JsonFolderWriter:
-    """One JSON file per frame in a folder (OpenPose's --write_json DIR), each written
-    atomically when its frame is done. `commit()` keeps them and returns the folder;
-    `discard()` (a failed run) removes the files this writer wrote, as the other writers
-    drop their temporary files."""
+class StagedFile(_Committed):
+    """Bytes that belong to a set of outputs (the COCO results and their mapping, a
+    video's picture, a frame's JSON): written under the temporary name when the set
+    prepares (or at once by `prepare()`), given the final name when it commits."""
 
-    def __init__(self, folder: PathLike):
-        self.folder = Path(folder)
-        self.written: List[Path] = []
+    def __init__(self, path: PathLike, data: bytes):
+        super().__init__(path)
+        self._data: Optional[bytes] = data
+
+    def _close(self) -> None:
+        data, self._data = self._data, None
+        if data is not None:
+            try:
+                with open(self.tmp, "wb") as f:
+                    f.write(data)
+            except OSError as exc:
+                raise OutputError(f"cannot write {display_path(self.path)}: {_reason(exc)}") from None
+
+    def discard(self) -> None:
+        self._data = None  # nothing to write any more
+        super().discard()
+
+
+def stage_image(path: PathLike, image: np.ndarray) -> StagedFile:
+    """`write_image`'s encoding, staged for `commit_together`."""
+    return StagedFile(path, _encoded(Path(path), image))
+
+
+def _refuse_folder(path: Path) -> None:
+    # os.replace onto a folder fails only at the rename, after other files of the set
+    # took their names: found here, in the first phase, nothing is committed.
+    if path.is_dir():
+        raise OutputError(f"cannot write {display_path(path)}: a folder of that name exists")
+
+
+def commit_together(writers: Sequence) -> List[Path]:
+    """Commit a run's outputs as one set: every writer is closed and checked first (a
+    failure discards them all, so no part of the set takes a final name), then every
+    temporary is renamed. Returns what each writer's commit returns."""
+    try:
+        for writer in writers:
+            writer.prepare()
+    except BaseException:
+        for writer in writers:
+            writer.discard()
+        raise
+    return [writer.publish() for writer in writers]
+
+
+class _StagedSet:
+    """Several StagedFiles that are one member of a run's set of outputs (see
+    commit_together): prepared, published and discarded together."""
+
+    def __init__(self, result: Path):
+        self.result = result  # what commit() returns
+        self.staged: List[StagedFile] = []
         self.done = False
 
-    def write(self, name: str, obj: object) -> Path:
-        path = write_json(self.folder / name, obj)
-        self.written.append(path)
-        return path
+    def _stage(self) -> None:
+        """Stage what is still held in memory; called first by prepare()."""
+
+    def _finished(self) -> None:
+        """Called once, when the set is published or discarded."""
+
+    def prepare(self) -> None:
+        if self.done:
+            return
+        try:
+            self._stage()
+            for staged in self.staged:
+                staged.prepare()
+        except BaseException:
+            self.discard()
+            raise
+
+    def publish(self) -> Path:
+        if not self.done:
+            self.prepare()
+            self.done = True
+            try:
+                for staged in self.staged:
+                    staged.publish()
+            finally:
+                self._finished()
+        return self.result
 
     def commit(self) -> Path:
-        self.done = True
-        return self.folder
+        return commit_together([self])[0]
 
     def discard(self) -> None:
         if not self.done:
             self.done = True
-            for path in self.written:
-                remove(path)
+            for staged in self.staged:
+                staged.discard()
+            self._finished()
+
+
+class JsonFolderWriter(_StagedSet):
+    """One JSON file per frame in a folder (OpenPose's --write_json DIR). Each is written
+    whole under a temporary name as its frame is done, and all take their final names at
+    commit, with the run's other outputs: an abandoned or failed run leaves none, and a
+    failed run never deletes a file another run wrote. The folder's `<stem>` names are
+    held by a lock (two runs on videos of the same stem would mix their frames), and
+    temporaries a killed run left are removed."""
+
+    def __init__(self, folder: PathLike, stem: Optional[str] = None):
+        super().__init__(Path(folder))
+        self.folder = Path(folder)
+        self.lock: Optional[FileLock] = None
+        if stem is not None:
+            self.lock = claim_outputs([self.folder / f"{stem}_keypoints.json"])
+            stale = re.compile(re.escape(stem) + r"_\d{12}_keypoints\.tmp-[A-Za-z0-9_]{8}\.json")
+            try:
+                names = [entry.name for entry in os.scandir(self.folder)]
+            except OSError:
+                names = []
+            for name in names:
+                if stale.fullmatch(name):
+                    remove(self.folder / name)
+
+    def write(self, name: str, obj: object) -> Path:
+        staged = StagedFile(self.folder / name, (dumps(obj) + "\n").encode())
+        self.staged.append(staged)
+        staged.prepare()  # on disk now: a long video's frames are not held in memory
+        return self.folder / name
+
+    def _finished(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
 
 def coco_mapping_path(path: PathLike) -> Path:
@@ -326,33 +483,27 @@ def coco_mapping_path(path: PathLike) -> Path:
     return path.with_name(f"{stem}.image_ids.json")
 
 
-class CocoResultsWriter:
-    """COCO keypoint results of a whole run, kept in memory and written at `commit()`,
-    atomically, with the mapping from image_id to input (coco_mapping_path) beside it.
-    `discard()` writes nothing."""
+class CocoResultsWriter(_StagedSet):
+    """COCO keypoint results of a whole run, kept in memory and written when the run's
+    outputs commit, with the mapping from image_id to input (coco_mapping_path) beside
+    it. `discard()` writes nothing."""
 
     def __init__(self, path: PathLike, about: Optional[Dict[str, object]] = None):
+        super().__init__(Path(path))
         self.path = Path(path)
         self.mapping_path = coco_mapping_path(self.path)
         self.results: List[dict] = []
         self.images: List[dict] = []
         self.about = dict(about or {})
-        self.done = False
 
     def add(self, results: List[dict], image: Dict[str, object]) -> None:
         """One image's or frame's results and its entry in the mapping ("id" first)."""
         self.results += results
         self.images.append(image)
 
-    def commit(self) -> Path:
-        if not self.done:
-            self.done = True
-            write_bytes(self.path, (json.dumps(self.results, separators=(",", ":")) + "\n").encode())
+    def _stage(self) -> None:
+        if not self.staged:
             mapping = {**self.about, "images": self.images}
-            write_bytes(self.mapping_path, (json.dumps(mapping, indent=1) + "\n").encode())
-        return self.path
-
-    def discard(self) -> None:
-        self.done = True
-
-
+            # one at a time: if the second cannot be made, the first is in self.staged to discard
+            self.staged.append(StagedFile(self.path, (json.dumps(self.results, separators=(",", ":")) + "\n").encode()))
+            self.staged.append(StagedFile(self.mapping_path, (json.dumps(mapping, indent=1) + "\n").encode()))

@@ -3,10 +3,13 @@ right kind, or a NetworkError with the one-line fix."""
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from pathlib import Path
 from typing import Optional
 
 from pose.core.errors import EXIT_USAGE, NetworkError
+from pose.core.files import kind_of
 from pose.core.paths import display_path
 from pose.runtime.caffemodel import looks_like_caffemodel
 
@@ -37,9 +40,7 @@ def check_weights(weights: Path, hint: Optional[str] = None) -> None:
     `hint` is the command that fetches the file (for the official weights), if any.
     """
     weights = Path(weights)
-    if not weights.is_file():
-        fix = f" (run {hint} to download them)" if hint else ""
-        raise NetworkError(f"weights not found: {display_path(weights)}{fix}", EXIT_USAGE)
+    _regular(weights, "weights", "a weights file", f" (run {hint} to download them)" if hint else "")
     try:
         looks_right = weights.stat().st_size > 0 and looks_like_caffemodel(weights)
     except OSError as exc:
@@ -50,6 +51,29 @@ def check_weights(weights: Path, hint: Optional[str] = None) -> None:
                            f"broken download?){fix}", EXIT_USAGE)
 
 
+def _regular(path: Path, what: str, kind: str, fix: str = "") -> None:
+    """NetworkError (usage) unless `path` is a regular file: a folder, a FIFO or /dev/zero
+    exists but is no model file (reading a FIFO would block, /dev/zero never ends)."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NetworkError(f"{what} not found: {display_path(path)}{fix}", EXIT_USAGE) from None
+    except (OSError, ValueError) as exc:
+        raise NetworkError(f"cannot read {display_path(path)}: {getattr(exc, 'strerror', None) or exc}", EXIT_USAGE) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise NetworkError(f"{display_path(path)}: {kind_of(st.st_mode)}, not {kind}", EXIT_USAGE)
+
+
 def check_prototxt(prototxt: Path) -> None:
-    if not Path(prototxt).is_file():
-        raise NetworkError(f"network definition not found: {display_path(prototxt)}", EXIT_USAGE)
+    """A network definition: a regular text file (a binary file as --proto printed 2 KB
+    of it and a libprotobuf line)."""
+    prototxt = Path(prototxt)
+    _regular(prototxt, "network definition", "a .prototxt file")
+    try:
+        with open(prototxt, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        raise NetworkError(f"cannot read {display_path(prototxt)}: {exc.strerror or exc}", EXIT_USAGE) from None
+    if b"\0" in head:
+        raise NetworkError(f"{display_path(prototxt)} is not a Caffe .prototxt (a text file); is it the "
+                           ".caffemodel? (--weights takes that)", EXIT_USAGE)

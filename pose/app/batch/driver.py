@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import stat
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ from pose.app.batch.manifest import Manifest, already_done, run_identity
 from pose.app.batch.worker import WorkerSettings
 from pose.app.video import VideoOptions
 from pose.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, InputError, PoseError
-from pose.core.paths import display_path
+from pose.core.paths import display_path, printable
 from pose.core.signals import stop_on_signals
 from pose.io.writers import ensure_output_dir
 
@@ -86,10 +87,10 @@ class BatchRun:
             tqdm.write(text, file=sys.stdout)
 
     def error(self, text: str) -> None:
-        tqdm.write(f"error: {text}", file=sys.stderr)
+        tqdm.write(f"error: {printable(text)}", file=sys.stderr)
 
     def warn(self, text: str) -> None:
-        tqdm.write(f"warning: {text}", file=sys.stderr)
+        tqdm.write(f"warning: {printable(text)}", file=sys.stderr)
 
     # ------------------------------------------------------------ planning
 
@@ -97,7 +98,7 @@ class BatchRun:
         """The jobs to run, longest first; reports problems and skips."""
         args = self.args
         found, problems = expand_video_args(args.video_file, args.recursive)
-        jobs, more = make_jobs(found, self.out_root, args.mode)
+        jobs, more = make_jobs(found, self.out_root, args.mode, args.json_dir)
         problems += more
         if not jobs and len(problems) == 1:
             raise InputError(problems[0])
@@ -133,13 +134,13 @@ class BatchRun:
                              json_dir=a.json_dir, keypoint_scale=a.keypoint_scale)
         return WorkerSettings(self.make_estimator, a.mode, video, a.start_frame, not a.no_timeline and not a.no_render)
 
-    def run(self, pool_factory: Callable[[WorkerSettings], "LocalPool"]) -> int:
+    def run(self, pool_factory: Callable[[WorkerSettings, int], "LocalPool"]) -> int:
         todo = self.plan()
         if not todo:
             self.tally.wall_s = 0.0
             print(self.tally.line(self.manifest.path), flush=True)
             return EXIT_FAILED if self.tally.errors else EXIT_OK
-        pool = pool_factory(self.settings())
+        pool = pool_factory(self.settings(), len(todo))
         self.tally.workers = pool.size
         self.say(f"batch: {len(todo)} video{'s' if len(todo) > 1 else ''} to run on {pool.label}")
         stop = threading.Event()
@@ -241,10 +242,14 @@ class BatchRun:
         for name in result.get("files") or []:
             path = Path(name)
             try:
-                size = path.stat().st_size
+                st = path.stat()
             except OSError:
                 continue
-            outputs.append({"file": path.relative_to(self.out_root).as_posix(), "bytes": size})
+            if not stat.S_ISREG(st.st_mode):  # --write_json's folder: its size says nothing of its files
+                continue
+            # relative where it can be (the output folder may move); --write_json elsewhere is absolute
+            where = path.relative_to(self.out_root) if path.is_relative_to(self.out_root) else path
+            outputs.append({"file": where.as_posix(), "bytes": st.st_size})
         record = {"source": str(job.source), "source_bytes": job.bytes, "source_mtime_ns": job.mtime_ns,
                   "status": result["status"], "error": result.get("error"), "outputs": outputs}
         for name in ("frames", "inferred", "people", "detections", "most_people", "seconds", "inference_s"):

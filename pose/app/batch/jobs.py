@@ -13,12 +13,14 @@ import cv2
 
 from pose.app.video import output_paths
 from pose.core.errors import InputError
-from pose.core.paths import display_path
+from pose.core.paths import display_path, printable
 from pose.core.quiet import native_stderr_silenced
-from pose.io.inputs import VIDEO_SUFFIXES, expand_paths, is_glob, is_live_source, video_file_stat
+from pose.io.inputs import VIDEO_SUFFIXES, expand_paths, is_glob, is_live_source, read_regular_file, video_file_stat
+from pose.io.writers import first_clash
 
 LIST_PREFIX = "@"  # --video_file @list.txt
 RAY_LOCAL = "local"  # --ray without an address: a new Ray on this machine
+MAX_LIST_BYTES = 64 << 20  # an @list: about half a million paths
 
 @dataclass(frozen=True)
 class Job:
@@ -37,11 +39,13 @@ def _read_list(arg: str) -> Tuple[List[str], List[str]]:
     """The paths in an @list file (blank lines and # comments skipped), relative to it."""
     path = Path(arg[len(LIST_PREFIX):])
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        return [], [f"{arg}: cannot read the list ({exc.strerror or exc})"]
+        # a regular file of bounded size (an @fifo hung, @/dev/zero grew to 3.4 GB); a
+        # byte-order mark and CRLF line ends, as Windows editors write, are fine
+        lines = read_regular_file(path, display_path(path), "a list of videos", MAX_LIST_BYTES).decode("utf-8-sig").splitlines()
+    except InputError as exc:
+        return [], [f"{LIST_PREFIX}{exc}"]
     except UnicodeDecodeError:
-        return [], [f"{arg}: not a text file of paths"]
+        return [], [f"{printable(arg)}: not a text file of paths"]
     entries = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     if not entries:
         return [], [f"{arg}: the list names no videos"]
@@ -80,31 +84,44 @@ def frames_to_run(path: Path, start_frame: int, max_frames: Optional[int]) -> in
     return min(left, max_frames) if max_frames else left
 
 
-def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode: str) -> Tuple[List[Job], List[str]]:
+def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode: str,
+              json_dir: Optional[Path] = None) -> Tuple[List[Job], List[str]]:
     """Jobs for the expanded paths. A video found in a subfolder of a folder argument
     writes to the same subfolder below `out_root`; two videos that would write the same
-    outputs are a problem (the second is not run)."""
+    outputs (also the same per-frame names in --write_json's one folder) are a problem
+    (the second is not run), and so is a video whose outputs would replace an input."""
     jobs: List[Job] = []
     problems: List[str] = []
-    claimed: Dict[Path, str] = {}
+    claimed: Dict[object, str] = {}
     sources: set = set()
+    # An output folder inside a --recursive input folder: its videos are this tool's own
+    # (skeleton videos), not inputs, or every run would go one level deeper.
+    root = os.path.realpath(out_root) + os.sep
+    found = [(p, f) for p, f in found if not os.path.realpath(p).startswith(root)]
+    inputs = [(f"the input {display_path(p)}", p) for p, _ in found]
     for path, folder in found:
         name = display_path(path)
-        if path.resolve() in sources:  # the same file named twice (a folder and a list, say)
-            continue
         try:
             st = video_file_stat(path)
-        except (InputError, OSError) as exc:  # missing, a folder, a FIFO, unreadable
+        except (InputError, OSError) as exc:  # missing, a folder, a FIFO, a looping link, unreadable
             problems.append(str(exc))
+            continue
+        if path.resolve() in sources:  # the same file named twice (a folder and a list, say)
             continue
         sub = path.parent.relative_to(folder) if folder is not None else Path()
         out_dir = (out_root / sub).resolve()
-        first_output = output_paths(out_dir, path.stem, mode)["video"]
-        if first_output in claimed:
-            problems.append(f"{name}: its outputs would replace those of {claimed[first_output]} (same file name); "
+        outputs = output_paths(out_dir, path.stem, mode)
+        keys = [outputs["video"]] + ([("json", path.stem)] if json_dir is not None else [])
+        other = next((claimed[k] for k in keys if k in claimed), None)
+        if other is not None:
+            problems.append(f"{name}: its outputs would replace those of {other} (same file name); "
                             "rename one or run them separately")
             continue
-        claimed[first_output] = name
+        clash = first_clash([(f"its {what} output", p) for what, p in outputs.items()], inputs)
+        if clash is not None:
+            problems.append(f"{name}: {clash}")
+            continue
+        claimed.update((k, name) for k in keys)
         sources.add(path.resolve())
         jobs.append(Job(path.resolve(), name, out_dir, path.stem, st.st_size, st.st_mtime_ns))
     return jobs, problems

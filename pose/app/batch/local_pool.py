@@ -14,6 +14,7 @@ from pose.app.batch.events import SHUTDOWN_WAIT_S, Died, Done, Event, Exited, Fa
 from pose.app.batch.jobs import Job
 from pose.app.batch.worker import Abandoned, FrameCounter, VideoWorker, WorkerSettings
 from pose.core.errors import EXIT_FAILED, PoseError
+from pose.core.signals import sigterm_raises
 from pose.runtime import cpu_cores
 
 
@@ -53,11 +54,19 @@ def serve(index: int, settings: WorkerSettings, threads: Optional[int], tasks, e
 
 def _process_main(index: int, settings: WorkerSettings, threads: int, tasks, events, stop,
                   parent_pid: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells us
     logger = logging.getLogger("pose")
     logger.setLevel(logging.WARNING)
     logger.propagate = False  # warnings travel in the records; the driver prints them
-    serve(index, settings, threads, tasks, events, stop, parent_pid)
+    try:
+        # abandon()'s SIGTERM (a second Ctrl-C) raises, so run_video discards the video in
+        # hand's temporaries instead of dying with them on disk
+        with sigterm_raises():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells us
+            if hasattr(signal, "SIGHUP"):  # and a closed terminal's SIGHUP
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            serve(index, settings, threads, tasks, events, stop, parent_pid)
+    except KeyboardInterrupt:  # Terminated: the outputs were discarded on the way out
+        pass
 
 
 # ---------------------------------------------------------------- local workers
@@ -130,12 +139,16 @@ class LocalPool:
         self._stop.set()
 
     def abandon(self) -> None:
-        """Stop, and end the processes now rather than at their next frame (a killed
-        worker's temporary files are cleared when its video is redone)."""
+        """Stop, and end the processes now rather than at their next frame; each discards
+        its video's temporaries as it ends (SIGTERM raises in it), waited for here."""
         self._stop.set()
-        for worker in self._workers:
-            if isinstance(worker, multiprocessing.process.BaseProcess) and worker.is_alive():
+        processes = [w for w in self._workers if isinstance(w, multiprocessing.process.BaseProcess)]
+        for worker in processes:
+            if worker.is_alive():
                 worker.terminate()
+        deadline = time.monotonic() + SHUTDOWN_WAIT_S
+        for worker in processes:  # each removes its temporaries as it ends
+            worker.join(timeout=max(0.1, deadline - time.monotonic()))
 
     def close(self) -> None:
         for i, tasks in enumerate(self._tasks):
@@ -154,8 +167,12 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def local_pool(workers: int) -> Callable[[WorkerSettings], LocalPool]:
+def local_pool(workers: int) -> Callable[[WorkerSettings, int], LocalPool]:
     """Local workers sharing this machine's cores for inference (cores // workers threads
-    each: one process's threads are better spent on the next video than on contention)."""
-    threads = max(1, cpu_cores() // workers)
-    return lambda settings: LocalPool(settings, workers, threads)
+    each: one process's threads are better spent on the next video than on contention),
+    never more workers than videos (each loads its own model: --workers 16 for 2 videos
+    started 17 processes)."""
+    def make(settings: WorkerSettings, videos: int) -> LocalPool:
+        size = max(1, min(workers, videos))
+        return LocalPool(settings, size, max(1, cpu_cores() // size))
+    return make

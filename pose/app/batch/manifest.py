@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from pose.app.batch.jobs import Job
-from pose.core.errors import OutputError
+from pose.core.errors import InputError, OutputError
 from pose.core.files import FileLock, write_atomic
 from pose.core.paths import display_path
 from pose.families import get_family
+from pose.io.inputs import read_regular_file
 
 log = logging.getLogger("pose")
 MANIFEST_NAME = "manifest.jsonl"
+MAX_MANIFEST_BYTES = 1 << 30  # a million videos' records
 
 def run_identity(args: argparse.Namespace) -> Tuple[str, dict, dict]:
     """(key, model, options): what makes two runs' outputs the same. The key hashes the
@@ -66,17 +68,18 @@ class Manifest:
         self._lines = {}
         if self._seen is None:
             return
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise OutputError(f"cannot read {display_path(self.path)}: {getattr(exc, 'strerror', None) or exc}") from None
+        try:  # a FIFO or a device under the manifest's name hung the batch
+            data = read_regular_file(self.path, display_path(self.path), "a manifest", MAX_MANIFEST_BYTES)
+        except InputError as exc:
+            raise OutputError(str(exc)) from None
         bad = 0
-        for line in text.splitlines():
-            try:
+        for raw in data.splitlines():
+            try:  # line by line: one line that is not UTF-8 costs its video, not the folder's batches
+                line = raw.decode("utf-8")
                 record = json.loads(line)
                 self._lines[record["source"]] = line
-            except (ValueError, KeyError, TypeError):
-                bad += bool(line.strip())
+            except (ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
+                bad += bool(raw.strip())
         if bad:
             log.warning(f"{display_path(self.path)}: {bad} unreadable line(s) ignored; those videos will be redone")
         self._lines.update(self._mine)

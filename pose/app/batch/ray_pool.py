@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 from pose.app.batch.events import FRAME_REPORT_S, SHUTDOWN_WAIT_S, Died, Done, Event, Fatal, Frames, Ready
 from pose.app.batch.jobs import RAY_LOCAL, Job
@@ -88,15 +90,42 @@ class PoseActor:
         self._stop.set()
 
 
+# How long a cluster's address may take to accept a TCP connection: ray.init retries an
+# unreachable address for minutes, deaf to Ctrl-C.
+REACH_TIMEOUT_S = 5.0
+
+
+def _check_reachable(address: str, where: str) -> None:
+    """One line now when nothing listens at `address` (host:port or ray://host:port)."""
+    if address in (RAY_LOCAL, "auto"):
+        return
+    hostport = address.split("://", 1)[1] if "://" in address else address
+    parts = urlsplit("//" + hostport.split("/", 1)[0])
+    try:
+        port = parts.port or (10001 if address.startswith("ray://") else 6379)
+    except ValueError:
+        raise PoseError(f"cannot reach {where}: not a host:port address") from None
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=REACH_TIMEOUT_S).close()
+    except OSError as exc:
+        raise PoseError(f"cannot reach {where}: {exc.strerror or exc}") from None
+
+
 def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     """Join the cluster at `address` (RAY_LOCAL: start one here); True if this process
     started Ray and so must stop it."""
     if ray.is_initialized():  # a program (or a test) that already holds a Ray session
         return False
     quiet = dict(logging_level=logging.ERROR, log_to_driver=False)
-    # Ray's own processes inherit an ignored SIGINT, so the driver's Ctrl-C reaches only
-    # the driver, which stops the actors itself.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() else None
+    where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
+    _check_reachable(address, where)
+    # Ray's own processes inherit a blocked SIGINT, so the driver's Ctrl-C reaches only the
+    # driver, which stops the actors itself. Blocked, not ignored: a Ctrl-C pressed while
+    # Ray starts waits here and is acted on once ray.init returns (ignored, it was lost and
+    # the batch exited 0).
+    block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if block:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         if address == RAY_LOCAL:
             ray.init(include_dashboard=False, **quiet)
@@ -105,13 +134,20 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     except ConnectionError if address == "auto" else ():  # Ray's advice names flags the tool does not have
         raise PoseError("--ray auto found no running Ray cluster here: start one (ray start --head), give its "
                         "address (--ray ray://host:10001 or --ray host:6379), or use --ray alone for a new local Ray") from None
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except (OSError, RuntimeError, ValueError) as exc:  # OSError: a read-only TMPDIR, among others
+        text = str(getattr(exc, "strerror", None) and f"{exc.strerror}: {exc.filename}" or exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
         raise PoseError(f"cannot start or reach {where}: {first}") from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        if block:
+            pressed = signal.SIGINT in signal.sigpending()
+            if pressed:
+                signal.sigwait({signal.SIGINT})  # taken here, so it is not raised at a random later line
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            if pressed:
+                if address == RAY_LOCAL and ray.is_initialized():
+                    ray.shutdown()  # nothing of the Ray this run started is left running
+                raise KeyboardInterrupt()
     resources = ray.cluster_resources()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     gpus = f", {resources['GPU']:g} GPUs" if resources.get("GPU") else ""
@@ -120,19 +156,23 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     return address == RAY_LOCAL
 
 
-def plan_actors(resources: Dict[str, float], workers: Optional[int], device: str) -> Tuple[int, float, float, Optional[str]]:
+def plan_actors(resources: Dict[str, float], workers: Optional[int], device: str,
+                videos: Optional[int] = None) -> Tuple[int, float, float, Optional[str]]:
     """(actors, CPUs each, GPUs each, device for the estimator) on a cluster with these
-    resources. GPU actors when the cluster has GPUs and --device asks for one (gpu or
-    auto): a pip OpenCV has no CUDA, so --device cpu, the default, keeps GPUs free."""
+    resources, never more actors than `videos`. GPU actors when the cluster has GPUs and
+    --device asks for one (gpu or auto): a pip OpenCV has no CUDA, so --device cpu, the
+    default, keeps GPUs free."""
     cpus, gpus = int(resources.get("CPU", 0)), resources.get("GPU", 0)
     if gpus and device in ("gpu", "auto"):
-        actors = workers or int(gpus)
+        actors = max(1, workers or int(gpus))  # a fraction of one GPU still runs one actor
+        actors = min(actors, videos or actors)
         return actors, 1, min(1.0, gpus / actors), "gpu"
     if cpus < 1:
         raise UsageError("the Ray cluster has no CPUs to run on")
     if workers and workers > cpus:
         raise UsageError(f"--workers {workers}: the Ray cluster has {cpus} CPUs, so at most {cpus} actors can run")
     actors = workers or max(1, cpus // CPUS_PER_ACTOR)
+    actors = min(actors, videos or actors)
     return actors, max(1, cpus // actors), 0.0, None
 
 
@@ -141,9 +181,10 @@ class RayPool:
 
     prints_warnings = False
 
-    def __init__(self, ray, settings: WorkerSettings, workers: Optional[int], device: str, started_here: bool):
+    def __init__(self, ray, settings: WorkerSettings, workers: Optional[int], device: str, started_here: bool,
+                 videos: Optional[int] = None):
         self.ray, self.started_here = ray, started_here
-        self.size, self.cpus, gpus, actor_device = plan_actors(ray.cluster_resources(), workers, device)
+        self.size, self.cpus, gpus, actor_device = plan_actors(ray.cluster_resources(), workers, device, videos)
         kind = f"{gpus:g} GPU" if gpus else f"{self.cpus} CPU{'s' if self.cpus > 1 else ''}"
         self.label = f"{self.size} Ray actor{'s' if self.size > 1 else ''}, {kind} each"
         remote = ray.remote(num_cpus=self.cpus, num_gpus=gpus, max_concurrency=ACTOR_CONCURRENCY)(PoseActor)
@@ -228,16 +269,17 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def ray_pool(address: str, workers: Optional[int], device: str, say: Callable[[str], None]) -> Callable[[WorkerSettings], RayPool]:
+def ray_pool(address: str, workers: Optional[int], device: str,
+             say: Callable[[str], None]) -> Callable[[WorkerSettings, int], RayPool]:
     """The batch's pool factory for --ray: checks that Ray is installed now (a one-line
     error before any work), connects when the pool is made (after resume has decided
     there is work to do)."""
     ray = import_ray()
 
-    def make(settings: WorkerSettings) -> RayPool:
+    def make(settings: WorkerSettings, videos: int) -> RayPool:
         started = _connect(ray, address, say)
         try:
-            return RayPool(ray, settings, workers, device, started)
+            return RayPool(ray, settings, workers, device, started, videos)
         except BaseException:
             if started:
                 ray.shutdown()

@@ -12,7 +12,7 @@ from typing import Callable, Iterator, List, Optional
 
 from pose.app.batch.events import FRAME_REPORT_S
 from pose.app.batch.jobs import Job
-from pose.app.timeline import write_video_timeline
+from pose.app.timeline import video_timeline
 from pose.app.video import VideoOptions, VideoSummary, output_paths, run_video
 from pose.core.errors import PoseError
 from pose.core.estimator import Estimator
@@ -103,13 +103,11 @@ class VideoWorker:
         claim_outputs(list(output_paths(job.out_dir, job.stem, s.mode).values())).release()
         source = open_video(str(job.source), s.start_frame)
         try:
-            options = replace(s.video, out_dir=job.out_dir, on_frame=on_frame, progress=False)
-            summary = run_video(source, self.estimator, options)
+            options = replace(s.video, out_dir=job.out_dir, on_frame=on_frame, progress=False,
+                              timeline=video_timeline if s.timeline else None)
+            return run_video(source, self.estimator, options)
         finally:
             source.release()
-        if s.timeline:
-            summary.files.append(write_video_timeline(summary, job.name, job.stem, job.out_dir, s.mode))
-        return summary
 
 
 class FrameCounter:

@@ -28,6 +28,10 @@ from pose.families.openpose.spec import FACE_BOX, HAND_BOX, FaceBoxRule, HandBox
 # body input's grey padding.
 OUTSIDE_BGR = (0, 0, 0)
 LEFT, RIGHT = 0, 1  # hand order in hand_boxes, OpenPose's: the left hand is mirrored
+# The largest crop side: 1024 is 2.8x OpenPose's 368 and about 0.7 GB of network memory per
+# crop; 4096 took 10 GB and 36 s for one image, and a hand or face is rarely over a few
+# hundred pixels, so larger crops only upsample.
+MAX_CROP_SIDE = 1024
 
 
 def parse_crop_resolution(text: str) -> int:
@@ -43,6 +47,9 @@ def parse_crop_resolution(text: str) -> int:
     if res.width != res.height:
         raise ValueError(f"bad crop resolution {text!r}: the hand and face nets take square crops, "
                          "e.g. 368x368 or 256x256")
+    if res.width > MAX_CROP_SIDE:
+        raise ValueError(f"bad crop resolution {text!r}: at most {MAX_CROP_SIDE}x{MAX_CROP_SIDE} (each crop "
+                         "is resampled to it; larger ones only cost memory and time)")
     return res.width
 
 

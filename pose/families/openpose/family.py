@@ -14,7 +14,7 @@ from pose.families.openpose.estimator import PoseEstimator
 from pose.families.openpose.net.architecture import check_stages
 from pose.families.openpose.people import DecodeOptions
 from pose.families.openpose.preprocess import DEFAULT_NET_RESOLUTION, check_net_size, parse_net_resolution, parse_scales
-from pose.families.openpose.spec import FULL_STAGES, MODELS, get_spec
+from pose.families.openpose.spec import FULL_STAGES, MODELS, PARTS, get_spec
 
 DEFAULT_MODEL = "COCO"
 MODEL_HELP = ("keypoint model, case-insensitive: COCO (18 parts), MPI (15), MPI_4 (MPI cut after 4 stages: "
@@ -141,4 +141,12 @@ def identity(args: argparse.Namespace) -> Tuple[Dict[str, object], Dict[str, obj
              "weights": str(weights.resolve()), "weights_sha256": digest(weights)}
     options = {"net_resolution": args.net_resolution, "scales": list(args.scales), "threshold": args.threshold,
                "single_person": args.single_person, "max_people": args.max_people}
+    # Hands and faces change every output: each part that is on brings its crop size and
+    # its weights (by content) into the identity, so a batch redone with --hand redoes.
+    for part in ("hand", "face"):
+        on = bool(getattr(args, part, False))
+        options[part] = on
+        if on:
+            options[f"{part}_net_resolution"] = getattr(args, f"{part}_net_resolution")
+            model[f"{part}_weights_sha256"] = digest(PARTS[part.upper()].weights.path)
     return model, options
