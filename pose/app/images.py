@@ -102,7 +102,7 @@ def write_results(image: np.ndarray, people: list, spec, path: Path, options: Im
     files written and, if `keep_views`, the two views (drawing reuses `image`)."""
     h, w = image.shape[:2]
     files = output_paths(options.out_dir, stem or path.stem, spec.name)
-    keypoints = keypoints_view(image.copy(), people)
+    keypoints = keypoints_view(image.copy(), people, spec)
     written = [output.write_image(files["keypoints"], keypoints)]
     views = {"Keypoints": keypoints} if keep_views else {}
     del keypoints  # a large input: one rendered copy at a time

@@ -46,6 +46,11 @@ FAMILIES: Dict[str, FamilyEntry] = {
     "openpose": FamilyEntry("openpose", "pose.families.openpose.family",
                             "OpenPose's body networks (COCO, MPI, MPI_4, BODY_25), with its hand and face networks",
                             ("COCO", "MPI", "MPI_4", "BODY_25")),
+    "rtmpose": FamilyEntry("rtmpose", "pose.families.rtmpose.family",
+                           "MMPose's RTMPose with a person detector (human, rtmpose-t|s|m|l, body_with_feet) "
+                           "and the one-stage RTMO (rtmo-s|m|l): COCO-17 or Halpe-26, ONNX on every engine",
+                           ("human", "rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-l", "rtmpose-m-384x288",
+                            "rtmpose-l-384x288", "rtmo-s", "rtmo-m", "rtmo-l", "body_with_feet")),
 }
 DEFAULT_FAMILY = "openpose"
 
