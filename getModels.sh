@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Download and verify the OpenPose weights: ./getModels.sh [COCO|MPI|BODY_25|hand|face|all] [--force] [--mirror URL]
+# Download and verify the model files: ./getModels.sh [COCO|MPI|BODY_25|hand|face|blazepose|human|rtmpose-s|...|all] [--force] [--mirror URL]
 # All the work is done by pose/download/ (same as `python -m pose.download`); see --help.
 set -euo pipefail
 src="${BASH_SOURCE[0]}"

@@ -1,23 +1,31 @@
-"""Per-frame time of the top-down RTMPose pipeline (YOLOX-tiny detector + RTMPose-s/m,
-exact architectures, random weights) at 640x480 with 1, 3 and 10 people, on every engine
-of this install, beside OpenPose COCO on the same frame (the project's full-size random
-weights, auto engine), with the CPU model and flags.
+"""Frames per second of the RTMPose family at 640x480 with 1, 3 and 10 people, beside
+OpenPose COCO on the same frame, with the CPU model and flags and the load average.
 
-What one frame costs here: the letterbox and detector forward (every frame, or every 5th
-as MMPose's pipeline figures and rtmlib's PoseTracker do), the crops of all people warped
-and normalised in one batch, the pose forward, SimCC decoding and the warp back. The
-detector graph stops before mmdeploy's decode + NMS (cheap next to its convolutions; see
-pose/families/rtmpose/yolox_architecture.py). Timing-based, minutes: not in the test suite.
+What runs: the family's own estimator (pose.families.rtmpose.estimator.RTMPose, its video
+mode `track`: the detector every Nth frame, boxes carried from the last keypoints between,
+all of a frame's crops in one batch, SimCC decoding, the warp back) on the project's
+runtime, with architecture-exact networks and random weights (no real weights can be
+downloaded where this runs): RTMPose-s and -m 256x192 and the YOLOX-nano and YOLOX-tiny
+detectors at 416x416. The random YOLOX graphs stop before mmdeploy's decode and NMS (cheap
+next to their convolutions: pose/families/rtmpose/yolox_architecture.py), so the detector
+here runs its network on the letterboxed frame and hands the estimator the benchmark's
+boxes: N people of 100x220 pixels spread over the frame. Then the video tool itself
+(pose.app.video.run_video: decoding, the estimator, tracking, classification, drawing,
+JSON Lines and the mp4 written) on a 640x480 clip, for the default pipeline. OpenPose COCO:
+its estimator at -1x368 on the auto engine, full-size random weights. RTMO is not timed (no
+architecture-exact RTMO graph is built yet). Timing-based, minutes: not in the test suite.
 
-    python -m benchmarks.rtmpose_speed [--rounds 15] [--no-openpose]
+    python -m benchmarks.rtmpose_speed [--frames 10] [--rounds 5] [--no-openpose] [--quick]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -25,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / ".cache"
 FRAME_HW = (480, 640)
 PEOPLE = (1, 3, 10)
-DETECT_EVERY = 5
+EVERY = (1, 5, 10)
 
 
 def _frame() -> np.ndarray:
@@ -42,103 +50,182 @@ def _boxes(n: int) -> np.ndarray:
     return np.array(out, np.float64)
 
 
-def _median(fn: Callable[[], object], rounds: int) -> float:
-    fn()  # warm-up (first-run allocations, OpenVINO's lazy init)
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+class TimedDetector:
+    """The detector's network on the letterboxed frame (Detector's pre-processing), then
+    the benchmark's boxes: what a detector costs, whatever random weights find."""
+
+    def __init__(self, path: Path, chosen, boxes: np.ndarray, threads: Optional[int] = None):
+        from pose.families.rtmpose.network import open_file, signature
+        self.path, self.signature = path, signature(path)
+        self.input_hw = self.signature.input_hw
+        self.engine = open_file(chosen, path, self.signature, threads)
+        self.boxes, self.scores = boxes, np.full(len(boxes), 0.9)
+
+    def detect(self, frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        from pose.families.rtmpose.detector import letterbox, planar
+        canvas, _ = letterbox(frame, self.input_hw)
+        self.engine.run({self.signature.input: planar(canvas)})
+        return self.boxes.copy(), self.scores.copy()
 
 
-def time_topdown(rounds: int) -> List[Dict]:
+def _estimator(pose_path: Path, det_path: Path, chosen, people: int, every: int):
+    from pose.families.rtmpose.estimator import RTMPose
+    est = RTMPose(pose_path, None, chosen, detect_every=every)
+    est.detector = TimedDetector(det_path, chosen, _boxes(people))
+    return est
+
+
+def routes() -> List[Tuple[str, str]]:
+    """(engine, precision): the auto route, OpenVINO in f32 (what a CPU without AMX runs),
+    onnxruntime and cv2.dnn."""
+    from pose.runtime import available
+    have = available("cpu")
+    out = [("auto", "auto")]
+    out += [(e, "f32") for e in ("openvino", "onnxruntime", "onnx") if e in have]
+    return out
+
+
+def configs(quick: bool) -> List[Dict]:
+    """What is timed: the defaults on every route; the other detector and rhythms on the
+    auto and OpenVINO f32 routes; RTMPose-m (`human`) with the defaults on the auto route."""
+    from pose.families.rtmpose import facts
+    out = []
+    main_routes = routes()[:2]
+    for engine, precision in (main_routes if quick else routes()):
+        for detector in ("yolox-nano", "yolox-tiny"):
+            for every in EVERY:
+                default = detector == facts.DEFAULT_DETECTOR and every == facts.DEFAULT_DETECT_EVERY
+                if (engine, precision) in main_routes or default:
+                    out += [{"model": "s", "engine": engine, "precision": precision, "detector": detector,
+                             "every": every, "people": n} for n in PEOPLE]
+    if not quick:
+        out += [{"model": "m", "engine": "auto", "precision": "auto", "detector": facts.DEFAULT_DETECTOR,
+                 "every": facts.DEFAULT_DETECT_EVERY, "people": n} for n in PEOPLE]
+    return out
+
+
+def time_pipelines(frames: int, rounds: int, quick: bool) -> List[Dict]:
+    """Seconds per frame of video mode for every config: all loaded first, then timed in
+    interleaved rounds (`frames` frames each, a whole number of detector cycles, the order
+    rotating), so that load from other processes hits every config alike; the median round."""
     from pose.families.rtmpose.architecture import cached_model
-    from pose.families.rtmpose.detector import letterbox
-    from pose.families.rtmpose.processing import decode_simcc, keypoints_in_frame, pose_blob, rois_from_boxes
-    from pose.families.rtmpose.runtime import Runner, RuntimeRefused, available_engines
+    from pose.families.rtmpose.network import plan
     from pose.families.rtmpose.yolox_architecture import cached_yolox
 
-    det_path = cached_yolox("yolox-tiny", CACHE)
     frame = _frame()
-    rows = []
-    routes = [(e, "f32") for e in available_engines()]
-    if "openvino" in available_engines():
-        routes.insert(1, ("openvino", "auto"))
-    for size in ("s", "m"):
-        pose_path = cached_model(size, CACHE)
-        for engine, precision in routes:
-            try:
-                det = Runner(det_path, engine, precision=precision)
-                pose = Runner(pose_path, engine, precision=precision)
-            except RuntimeRefused as exc:
-                rows.append({"model": f"rtmpose-{size}", "engine": engine, "refused": str(exc)})
-                continue
-
-            def detect():
-                canvas, _ = letterbox(frame, (416, 416))
-                det.run(np.ascontiguousarray(canvas.astype(np.float32).transpose(2, 0, 1)[None]))
-
-            t_det = _median(detect, rounds)
-            for n in PEOPLE:
-                boxes = _boxes(n)
-
-                def estimate():
-                    rois = rois_from_boxes(boxes, (192, 256))
-                    sx, sy = pose.run(pose_blob(frame, rois, (192, 256)))
-                    locs, scores = decode_simcc(sx, sy)
-                    keypoints_in_frame(locs, scores, rois, (192, 256))
-
-                t_pose = _median(estimate, rounds)
-                rows.append({"model": f"rtmpose-{size}", "engine": f"{engine} {precision}", "people": n,
-                             "detector": t_det, "pose": t_pose, "every": t_det + t_pose,
-                             "every5": t_det / DETECT_EVERY + t_pose})
+    rows = configs(quick)
+    for row in rows:
+        chosen = plan(row["engine"], "cpu", row["precision"])
+        row["est"] = _estimator(cached_model(row["model"], CACHE), cached_yolox(row["detector"], CACHE), chosen,
+                                row["people"], row["every"])
+        row["label"] = row["est"].engine_label
+        row["times"] = []
+        for _ in range(2):
+            row["est"].track(frame)  # warm-up: first-run allocations, OpenVINO's lazy init
+    for k in range(rounds):
+        order = rows[k % len(rows):] + rows[:k % len(rows)]
+        for row in order:
+            est = row["est"]
+            est.track(frame)  # one frame untimed: this config's networks back in the caches
+            est.reset()
+            t = time.perf_counter()
+            for _ in range(frames):
+                est.track(frame)
+            row["times"].append((time.perf_counter() - t) / frames)
+    for row in rows:
+        row["s"] = statistics.median(row.pop("times"))
+        row.pop("est")
     return rows
 
 
+def time_video_tool(pose_path: Path, det_path: Path, chosen, people: int, every: int, frames: int) -> Dict:
+    """The video tool's loop (pose.app.video.run_video) on a 640x480 clip: frames per second of wall time."""
+    import cv2
+
+    from pose.app.video import VideoOptions, run_video
+    from pose.io.inputs import open_video
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "clip.mp4"
+        writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, FRAME_HW[::-1])
+        rng = np.random.default_rng(1)
+        base = rng.integers(0, 256, FRAME_HW + (3,), np.uint8)
+        for k in range(frames):
+            writer.write(np.roll(base, 4 * k, axis=1))
+        writer.release()
+        est = _estimator(pose_path, det_path, chosen, people, every)
+        out = Path(tmp) / "out"
+        out.mkdir()
+        options = VideoOptions(out_dir=out, write_json=True, classify=True, display=False, json_dir=None,
+                               coco_json=None, keypoint_scale=0, progress=False)
+        run_video(open_video(str(clip)), est, options)  # warm-up (and the codec's first start)
+        source = open_video(str(clip))
+        summary = run_video(source, est, options)
+    return {"frames": summary.frames, "fps": summary.frames / summary.wall_s,
+            "inference_ms": summary.inference_per_frame_ms}
+
+
 def time_openpose(rounds: int) -> Dict:
-    from benchmarks.bench_speed import full_size_weights
+    from benchmarks.common import full_size_weights
     from pose.families.openpose.estimator import PoseEstimator
     est = PoseEstimator("COCO", weights=full_size_weights(), net_resolution="-1x368")
     frame = _frame()
-    return {"engine": est.engine_label, "frame": _median(lambda: est(frame), rounds)}
+    est(frame)
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        est(frame)
+        times.append(time.perf_counter() - t)
+    return {"engine": est.engine_label, "frame": statistics.median(times)}
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--frames", type=int, default=10, help="frames per config and round (a multiple of 10)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; the median is reported")
     parser.add_argument("--no-openpose", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="rtmpose-s only, auto and OpenVINO f32 routes only")
     args = parser.parse_args()
-    import os
-
     import cv2
 
-    from benchmarks.bench_speed import machine
+    from benchmarks.common import machine
+    from pose.families.rtmpose import facts
+    from pose.families.rtmpose.architecture import cached_model
+    from pose.families.rtmpose.network import plan
+    from pose.families.rtmpose.yolox_architecture import cached_yolox
     # the cores may be shared: the load beside the figures says how much they were
-    print(f"machine: {machine()}; OpenCV {cv2.__version__}; load average {os.getloadavg()[0]:.2f} at start")
-    openpose = None if args.no_openpose else time_openpose(max(3, args.rounds // 5))
-    rows = time_topdown(args.rounds)
-    print("| model | engine | people | detector ms | pose ms | frame ms, detect every frame | fps | "
-          f"frame ms, detect every {DETECT_EVERY}th | fps |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for r in rows:
-        if "refused" in r:
-            print(f"| {r['model']} | {r['engine']} | refused: {r['refused']} |")
-            continue
-        print(f"| {r['model']} | {r['engine']} | {r['people']} | {r['detector'] * 1e3:.1f} | {r['pose'] * 1e3:.1f} | "
-              f"{r['every'] * 1e3:.1f} | {1 / r['every']:.1f} | {r['every5'] * 1e3:.1f} | {1 / r['every5']:.1f} |")
+    print(f"machine: {machine()}; OpenCV {cv2.__version__}; load average {_load()} at start", flush=True)
+    openpose = None if args.no_openpose else time_openpose(3)
     if openpose:
-        print(f"\nOpenPose COCO, 640x480 frame at -1x368 (net + decode), {openpose['engine']}: "
-              f"{openpose['frame'] * 1e3:.0f} ms, {1 / openpose['frame']:.2f} fps")
-        for key, what in (("every", "detector every frame"), ("every5", f"detector every {DETECT_EVERY}th frame")):
-            best: Dict[int, float] = {}
-            for r in rows:
-                if "refused" not in r and r["model"] == "rtmpose-s":
-                    best[r["people"]] = min(best.get(r["people"], 1e9), r[key])
-            for n, t in sorted(best.items()):
-                print(f"rtmpose-s + YOLOX-tiny, {n} people, fastest engine, {what}: {1 / t:.1f} fps, "
-                      f"{openpose['frame'] / t:.1f}x OpenPose COCO's frames/s")
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+        print(f"OpenPose COCO, 640x480 frame at -1x368 (net + decode), {openpose['engine']}: "
+              f"{openpose['frame'] * 1e3:.0f} ms, {1 / openpose['frame']:.2f} fps", flush=True)
+    rows = time_pipelines(args.frames, args.rounds, args.quick)
+    print("\n| model | route | detector | people | detect every | ms a frame | fps |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| rtmpose-{r['model']} | {r['engine']} {r['precision']} ({r['label']}) | {r['detector']} | "
+              f"{r['people']} | {r['every']} | "
+              f"{r['s'] * 1e3:.1f} | {1 / r['s']:.1f} |")
+    default = [r for r in rows if r["model"] == "s" and r["engine"] == "auto"
+               and r["detector"] == facts.DEFAULT_DETECTOR and r["every"] == facts.DEFAULT_DETECT_EVERY]
+    print(f"\nrtmpose-s + {facts.DEFAULT_DETECTOR}, detector every {facts.DEFAULT_DETECT_EVERY}th frame (the defaults), "
+          "auto engine, estimator alone:")
+    for r in default:
+        ratio = f", {openpose['frame'] / r['s']:.1f}x OpenPose COCO's frames/s" if openpose else ""
+        print(f"  {r['people']} people: {1 / r['s']:.1f} fps{ratio}")
+    print("\nthe video tool's loop (decode, estimator, tracking, classification, drawing, JSONL, mp4), same defaults:")
+    chosen = plan("auto", "cpu", "auto")
+    pose_path, det_path = cached_model("s", CACHE), cached_yolox(facts.DEFAULT_DETECTOR, CACHE)
+    for people in PEOPLE:
+        v = time_video_tool(pose_path, det_path, chosen, people, facts.DEFAULT_DETECT_EVERY, 60)
+        ratio = f", {openpose['frame'] * v['fps']:.1f}x OpenPose COCO's frames/s" if openpose else ""
+        print(f"  {people} people: {v['fps']:.1f} fps over {v['frames']} frames{ratio}", flush=True)
+    print(f"\nload average {_load()} at the end")
     return 0
 
 

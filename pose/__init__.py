@@ -6,6 +6,7 @@
     people = est(image)                       # [pose.Person], best first
     pose.classify_people(people, est.spec)    # Hello / Stop, Sitting / Standing / Lying
     cv2.imwrite("out.jpg", pose.draw_skeleton(image, people, est.spec))
+    est = pose.RTMPose("pose/rtmpose/rtmpose-m.onnx", "pose/rtmpose/yolox-tiny.onnx")   # MMPose's
 
 The package reads in layers, each importing only those before it: core (person, layout,
 estimator protocol, errors, files) and layouts (keypoint layouts as data) -> runtime
@@ -19,6 +20,8 @@ from importlib import import_module
 # entry scripts' import guard in pose.entry) works before cv2 and NumPy are imported.
 _EXPORTS = {
     "PoseEstimator": ("pose.families.openpose.estimator", "PoseEstimator"),
+    "RTMPose": ("pose.families.rtmpose.estimator", "RTMPose"),
+    "RTMO": ("pose.families.rtmpose.rtmo", "RTMO"),
     "HandFaceEstimator": ("pose.families.openpose.handface", "HandFaceEstimator"),
     "draw_hands_and_faces": ("pose.io.render", "draw_hands_and_faces"),
     "Person": ("pose.core.person", "Person"),

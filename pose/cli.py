@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sys
+import textwrap
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,13 +131,13 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY, prog: Optional[str] = 
         raise ValueError(f"unknown tool {tool!r}")
     get_family(family)  # an unknown family fails here, naming the choices
     what = "images" if tool == "image" else "a video"
-    networks = ("the chosen family's networks (OpenVINO, onnxruntime or OpenCV's DNN module)" if family == DEFAULT_FAMILY
-                else "\n" + FAMILIES[family].summary)
+    networks = ("OpenPose's networks through OpenVINO, onnxruntime or OpenCV's DNN module" if family == DEFAULT_FAMILY
+                else f"the {family} family: {FAMILIES[family].summary}")
     p = _Parser(prog=prog or f"get_hpe_{tool}.py",
-                description=f"Find every person's body keypoints in {what} with {networks}; write rendered views and\n"
-                            "OpenPose-format JSON. Exit codes: 0 done, 1 input/output problem,\n"
-                            "2 usage or model files problem, 130 interrupted (Ctrl-C),\n"
-                            "143 terminated (SIGTERM).",
+                description=textwrap.fill(f"Find every person's body keypoints in {what} with {networks}; write "
+                                          "rendered views and OpenPose-format JSON.", 70, break_on_hyphens=False) +
+                            "\nExit codes: 0 done, 1 input/output problem, 2 usage or model files\n"
+                            "problem, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP).",
                 epilog=_OUTPUTS[tool] + "\n" + _EXAMPLES[tool],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_argument_group("input")
@@ -581,8 +582,8 @@ def _extra_outputs(args: argparse.Namespace):
     coco_json = None
     if args.coco_json:
         if layout_of(get_family(args.family).parse_model(args.mode)).coco17 is None:
-            raise UsageError(f"--write_coco_json needs COCO's keypoints: use --mode COCO or BODY_25, "
-                             f"not {args.mode}")
+            raise UsageError(f"--write_coco_json needs COCO's keypoints: use --mode COCO or BODY_25 (or a model "
+                             f"of the rtmpose family), not {args.mode}")
         coco_json = Path(args.coco_json)
         if coco_json.is_dir():
             raise OutputError(f"cannot write COCO results to {coco_json}: it is a folder")

@@ -478,7 +478,8 @@ def test_module_help_and_bad_arguments():
     bad = subprocess.run([str(ROOT / "getModels.sh"), "NOPE"], cwd=ROOT, capture_output=True,
                          text=True, timeout=30, env={**os.environ, "PATH": path})
     assert bad.returncode == 2
-    assert "unknown model 'NOPE': choose COCO, MPI, BODY_25, HAND, FACE, BLAZEPOSE or all" in bad.stderr
+    assert "unknown model 'NOPE': choose COCO, MPI, BODY_25, HAND, FACE, BLAZEPOSE, one of MMPose's (human, " in bad.stderr
+    assert "yolox-tiny" in bad.stderr and bad.stderr.rstrip().endswith("or all (see --help)")
     assert "Traceback" not in bad.stderr
 
 
@@ -541,13 +542,19 @@ def test_md5_only_hand_install_instructions_name_md5_tools(md5_weights):
     assert "SHA-256" not in text and "sha256sum" not in text
 
 
+def _names(asked):
+    """getModels' choice of files for `asked`, by name."""
+    from pose.families.openpose.spec import DOWNLOADS
+    return [name for name, _ in download_cli._select(asked, DOWNLOADS, {}, {})]
+
+
 def test_body25_is_a_download_choice():
     from pose.families.openpose.spec import DOWNLOADS, MODELS
 
     assert list(DOWNLOADS) == ["COCO", "MPI", "BODY_25", "HAND", "FACE"]
     assert DOWNLOADS["BODY_25"] is MODELS["BODY_25"].weights
-    assert download_cli._select(["body_25"], DOWNLOADS) == ["BODY_25"]
-    assert download_cli._select(["all"], DOWNLOADS) == ["COCO", "MPI", "BODY_25", "HAND", "FACE"]
+    assert _names(["body_25"]) == ["BODY_25"]
+    assert _names(["all"]) == ["COCO", "MPI", "BODY_25", "HAND", "FACE"]
 
 
 # --------------------------------------------------------------------------- weights without a size
@@ -561,7 +568,7 @@ def sizeless(tmp_path) -> Weights:
 def test_hand_and_face_are_download_choices_with_openposes_md5():
     from pose.families.openpose.spec import DOWNLOADS, PARTS
 
-    assert download_cli._select(["hand", "Face"], DOWNLOADS) == ["HAND", "FACE"]
+    assert _names(["hand", "Face"]) == ["HAND", "FACE"]
     hand, face = DOWNLOADS["HAND"], DOWNLOADS["FACE"]
     assert hand is PARTS["HAND"].weights and face is PARTS["FACE"].weights
     assert (hand.path.parent.name, hand.path.name) == ("hand", "pose_iter_102000.caffemodel")

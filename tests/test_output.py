@@ -88,7 +88,8 @@ def test_person_json_is_openposes_layout_plus_ours():
 def test_frame_json_defaults_to_untracked_ids():
     people = [Person(np.zeros((15, 3)), 0.3), Person(np.zeros((15, 3)), 0.2)]
     out = frame_json(people, MODELS["MPI"], (640, 480), image="a.png")
-    assert list(out) == ["version", "model", "image_size", "image", "people"]
+    assert list(out) == ["version", "model", "layout", "image_size", "image", "people"]
+    assert out["layout"] == "MPI-15"
     assert out["version"] == 1.3 and out["model"] == "MPI" and out["image_size"] == [640, 480]
     assert [p["person_id"] for p in out["people"]] == [[-1], [-1]]
     assert all("pose_class" not in p for p in out["people"])

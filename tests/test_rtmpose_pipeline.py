@@ -16,39 +16,9 @@ from pose.families.rtmpose.rtmo import RTMO, nms
 from tests.conftest import SHARED
 from tests.support import rtmpose_oracle as oracle
 
-W, H = 192, 256
-SCORE_BY_VISIBILITY = {0: 0.0, 1: 0.8, 2: 0.95}
-
-
-def mmpose_crop_xy(keypoints: np.ndarray, box_xyxy: np.ndarray) -> np.ndarray:
-    """mmpose's own formulas, written out here rather than taken from pose.families.topdown:
-    centre, scale = box centre, size x 1.25 widened/heightened to 0.75; crop = (p - c) / s x size + size / 2."""
-    x1, y1, x2, y2 = box_xyxy
-    c = np.array([(x1 + x2) / 2, (y1 + y2) / 2])
-    s = np.array([x2 - x1, y2 - y1]) * 1.25
-    s = np.array([s[0], s[0] / 0.75]) if s[0] > s[1] * 0.75 else np.array([s[1] * 0.75, s[1]])
-    return (keypoints - c) / s * (W, H) + (W / 2, H / 2)
-
-
-class _Truth:
-    """The few pycocotools.COCO look-ups the tests use, without pycocotools (the OpenCV 5
-    environment lacks it; only the AP needs it)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.data = json.loads(path.read_text())
-
-    def getImgIds(self):
-        return [i["id"] for i in self.data["images"]]
-
-    def loadImgs(self, image_id):
-        return [i for i in self.data["images"] if i["id"] == image_id]
-
-    def getAnnIds(self, imgIds):
-        return [a["id"] for a in self.data["annotations"] if a["image_id"] == imgIds]
-
-    def loadAnns(self, ids):
-        return [a for a in self.data["annotations"] if a["id"] in ids]
+W, H = oracle.W, oracle.H
+SCORE_BY_VISIBILITY = oracle.SCORE_BY_VISIBILITY
+mmpose_crop_xy = oracle.mmpose_crop_xy
 
 
 @pytest.fixture(scope="module")
@@ -57,30 +27,8 @@ def coco(tmp_path_factory):
     root = SHARED / "annotations" / "coco"
     if not root.is_dir():
         pytest.skip("../shared is not present")
-    gt = _Truth(root / "test_coco.json")
     folder = tmp_path_factory.mktemp("rtmpose_oracle")
-    frames, det_rows, rows_x, rows_y, number = {}, [], [], [], 0
-    for i, image_id in enumerate(sorted(gt.getImgIds()), start=1):
-        info = gt.loadImgs(image_id)[0]
-        frame = cv2.imread(str(root / info["file_name"]))
-        oracle.paint_image_number(frame, i)
-        ratio = min(640 / frame.shape[0], 640 / frame.shape[1])
-        boxes = []
-        for ann in gt.loadAnns(gt.getAnnIds(imgIds=image_id)):
-            number += 1
-            x, y, w, h = ann["bbox"]
-            box = np.array([x, y, x + w, y + h])
-            oracle.paint_person_number(frame, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), number)
-            boxes.append(np.r_[box * ratio, 0.9])
-            kp = np.array(ann["keypoints"], np.float64).reshape(17, 3)
-            scores = np.array([SCORE_BY_VISIBILITY[int(v)] for v in kp[:, 2]])
-            sx, sy = oracle.simcc_rows(mmpose_crop_xy(kp[:, :2], box), scores, (W, H))
-            rows_x.append(sx)
-            rows_y.append(sy)
-        frames[image_id] = frame
-        det_rows.append(np.array(boxes))
-    det = oracle.write_detector_oracle(folder / "det_oracle.onnx", det_rows)
-    pose = oracle.write_pose_oracle(folder / "pose_oracle.onnx", np.stack(rows_x), np.stack(rows_y))
+    gt, frames, det, pose = oracle.annotated_set(root, folder)
     return gt, frames, det, pose, folder
 
 
@@ -96,19 +44,9 @@ def _results(estimator, frames):
 def _coco_ap(gt, results, folder):
     """COCOeval's keypoint AP, or None where pycocotools is not installed (the rest of the
     test still runs)."""
-    try:
-        from pycocotools import cocoeval
-        from pycocotools.coco import COCO
-    except ImportError:
-        return None
-    truth = COCO(str(gt.path))
     path = folder / "results.json"
     path.write_text(json.dumps(results))
-    ev = cocoeval.COCOeval(truth, truth.loadRes(str(path)), "keypoints")
-    ev.evaluate()
-    ev.accumulate()
-    ev.summarize()
-    return float(ev.stats[0])
+    return oracle.coco_ap(gt.path, path)
 
 
 def test_oracle_pipeline_recovers_the_annotations(coco):

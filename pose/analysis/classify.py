@@ -27,6 +27,7 @@ from typing import Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
+from pose.core.estimator import keypoint_threshold
 from pose.core.layout import layout_of
 from pose.core.person import Person, PoseClass
 
@@ -455,7 +456,8 @@ def classify(person: Person, spec: object,
              thresholds: ClassifyThresholds = DEFAULT_THRESHOLDS) -> PoseClass:
     """Gesture and posture of one person, each with a confidence in [0, 1]; `spec` is the
     layout (or anything carrying one)."""
-    j = Joints(person, spec, thresholds.min_keypoint_confidence)
+    # A model's own bound for keypoints it places but does not trust (pose.core.estimator).
+    j = Joints(person, spec, max(thresholds.min_keypoint_confidence, keypoint_threshold(spec)))
     g, gc = gesture(j, thresholds)
     rule = None
     if person.hand_left_keypoints is not None or person.hand_right_keypoints is not None:

@@ -123,7 +123,7 @@ def write_results(image: np.ndarray, people: list, spec, path: Path, options: Im
         if options.render:  # else JSON only (--no_render): nothing drawn or encoded
             if (info or {}).get("network"):  # --demo: said on both pictures
                 draw_caption(image, info["network"])
-            keypoints = keypoints_view(image.copy(), people)
+            keypoints = keypoints_view(image.copy(), people, spec)
             staged.append(output.stage_image(files["keypoints"], keypoints))
             views = {"Keypoints": keypoints} if keep_views else {}
             del keypoints  # a large input: one rendered copy at a time

@@ -312,6 +312,9 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
     claim = output.claim_outputs([paths["video"], paths["jsonl"]])
     # The tracker classifies (and smooths the labels per person) unless told not to.
     tracker = Tracker(spec, classify_people=options.classify)
+    reset = getattr(estimator, "reset", None)  # state from frame to frame (pose.core.estimator)
+    if callable(reset):
+        reset()
     summary = VideoSummary()
     opened: list = []  # so that a writer failing to open takes the ones before it along
 

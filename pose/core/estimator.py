@@ -16,6 +16,10 @@ a video's first frame; the protocol does not require it.
 `outputs` are the family's own (OpenPose: the network's maps at every scale); only
 `people_from` reads them, so a family may decode off the inference thread. A family
 without asynchronous inference runs each frame in `submit` (see pose.runtime.Engine).
+
+An estimator that carries state from one frame to the next (a top-down tracker: RTMPose
+takes a frame's boxes from the frame before) also has `reset()`: the video run calls it
+before a video's first frame, so that one video's people never seed the next one's.
 """
 from __future__ import annotations
 
@@ -35,6 +39,15 @@ class ModelInfo(Protocol):
 
     name: str
     layout: Layout
+
+
+def keypoint_threshold(spec: object) -> float:
+    """The score under which a model's keypoints are placed but not to be trusted: drawing
+    and classification leave them out, the outputs (JSON, COCO results) keep them with their
+    score. A model spec may say so in `keypoint_threshold` (RTMPose places every keypoint
+    and scores it); 0 for the others (OpenPose marks a keypoint it did not find with
+    confidence 0)."""
+    return float(getattr(spec, "keypoint_threshold", 0.0) or 0.0)
 
 
 @dataclass(frozen=True)

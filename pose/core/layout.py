@@ -2,7 +2,9 @@
 network finds them.
 
 A `Layout` names its keypoints, the bones drawn between them, a colour per keypoint (a
-bone takes its second keypoint's colour, as OpenPose draws), where each COCO-17 keypoint
+bone takes its second keypoint's colour, as OpenPose draws, unless the layout gives each
+bone its own, as MMPose's do), COCO's OKS sigmas where the dataset defines them (how
+far a keypoint may stray for a given similarity, per keypoint), where each COCO-17 keypoint
 sits in it (for COCO results; None where the layout cannot say), and which of its
 keypoints are the semantic joints that classification, tracking and drawing look up
 (`JOINTS`: "right_elbow", "neck", ...), so those layers work for any layout. The layouts
@@ -35,7 +37,9 @@ COCO17_NAMES = (
 @dataclass(frozen=True)
 class Layout:
     """One keypoint layout. `aliases`: (semantic joint, keypoint name) for the joints whose
-    keypoint is named otherwise (OpenPose's "RElbow" is "right_elbow")."""
+    keypoint is named otherwise (OpenPose's "RElbow" is "right_elbow"). `bone_colors_rgb`:
+    one colour per bone, None where each bone takes its second keypoint's. `sigmas`: the
+    OKS sigma per keypoint (COCO's keypoint evaluation), None where none is defined."""
 
     name: str
     keypoints: Tuple[str, ...]
@@ -43,6 +47,8 @@ class Layout:
     colors_rgb: Tuple[RGB, ...]
     aliases: Tuple[Tuple[str, str], ...] = ()
     coco17: Optional[Tuple[int, ...]] = None
+    bone_colors_rgb: Optional[Tuple[RGB, ...]] = None
+    sigmas: Optional[Tuple[float, ...]] = None
     joints: Dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +59,10 @@ class Layout:
             raise ValueError(f"{self.name}: a bone joins a keypoint the layout lacks")
         if self.coco17 is not None and (len(self.coco17) != len(COCO17_NAMES) or not all(0 <= i < n for i in self.coco17)):
             raise ValueError(f"{self.name}: coco17 needs 17 indices into the layout")
+        if self.bone_colors_rgb is not None and len(self.bone_colors_rgb) != len(self.bones):
+            raise ValueError(f"{self.name}: bone_colors_rgb needs one colour per bone")
+        if self.sigmas is not None and (len(self.sigmas) != n or min(self.sigmas) <= 0):
+            raise ValueError(f"{self.name}: sigmas needs one positive value per keypoint")
         named = dict(self.aliases)
         unknown = set(named) - set(JOINTS)
         if unknown:
@@ -64,6 +74,13 @@ class Layout:
     @property
     def n_keypoints(self) -> int:
         return len(self.keypoints)
+
+    @property
+    def limb_colors_rgb(self) -> Tuple[RGB, ...]:
+        """The colour each bone is drawn in, in the bones' order."""
+        if self.bone_colors_rgb is not None:
+            return self.bone_colors_rgb
+        return tuple(self.colors_rgb[b] for _, b in self.bones)
 
     def index(self, keypoint: str) -> Optional[int]:
         """Index of a keypoint by its name in this layout, None where it has none."""

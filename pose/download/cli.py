@@ -1,6 +1,8 @@
-"""getModels.sh: download and verify the weights (`python -m pose.download`): OpenPose's
-(COCO, MPI, BODY_25, HAND, FACE) and BlazePose's (BLAZEPOSE: two files, from MediaPipe's
-bucket or a mirror, else from the mediapipe 0.10.21 wheel through pip).
+"""getModels.sh: download and verify the model files (`python -m pose.download`): OpenPose's
+(COCO, MPI, BODY_25, HAND, FACE; published checksums), BlazePose's (BLAZEPOSE: two files,
+from MediaPipe's bucket or a mirror, else from the mediapipe 0.10.21 wheel through pip) and
+MMPose's RTMPose / RTMO / detector ONNX (zips with no published checksum: checked against
+their first download).
 
 The procedure is pose.download.fetch's; this module is only the command line.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from pose.core.arguments import OneLineParser, argument_type, parse_float, parse_int
@@ -15,6 +18,7 @@ from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from pose.core.paths import models_dir
 from pose.core.signals import exit_code_of, sigterm_raises, word_for
 from pose.core.weights import WeightsSet
+from pose.download.archive import fetch_archive, urls_for_archive, verify_archive
 from pose.download.fetch import (
     _MISSING,
     MAX_PAUSE_S,
@@ -35,6 +39,7 @@ from pose.families.blazepose import weights as blazepose_weights
 from pose.families.openpose.spec import DOWNLOADS, WEIGHTS_LICENCE
 
 Entry = Union[Weights, WeightsSet]  # one file, or files one name installs together
+Item = Tuple[str, Union[Weights, WeightsSet, object]]  # (name, an Entry or pose.families.rtmpose.models.Archive)
 
 
 def all_downloads() -> Dict[str, Entry]:
@@ -46,9 +51,6 @@ def _files(entry: Entry) -> Tuple[Weights, ...]:
     return entry.files if isinstance(entry, WeightsSet) else (entry,)
 
 
-def _licence(entry: Entry) -> str:
-    return entry.licence if isinstance(entry, WeightsSet) else WEIGHTS_LICENCE
-
 _EPILOG = """\
 examples:
   ./getModels.sh                      what the default run needs: the COCO weights
@@ -57,6 +59,8 @@ examples:
   ./getModels.sh blazepose            BlazePose's two files: MediaPipe's bucket, else (offline
                                       from the internet, with a package index) the mediapipe
                                       0.10.21 wheel through pip, never installed
+  ./getModels.sh human                MMPose's human model: rtmpose-m and the default detector
+  ./getModels.sh rtmpose-s yolox-nano RTMPose-s (+ the default detector) and YOLOX-nano
   ./getModels.sh --verify             check the files on disk; no network
   ./getModels.sh MPI --force          download MPI again even if it is present
   ./getModels.sh --mirror https://example.org/openpose/
@@ -68,10 +72,16 @@ examples:
                                       extra mirrors from the environment, tried after --mirror
 
 mirrors: a mirror is a base URL (http://, https://, file://) or a local directory; the
-weights' file name ({files}) is appended.
+weights' file name ({files}; for MMPose's models the zip's name) is appended.
 A mirror ending in .caffemodel or .tflite names the file itself: it is used for the model of that
 file name, or for the one model requested. Your mirrors are tried before the built-in
-ones (pose/families/openpose/spec.py). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
+ones (pose/families/openpose/spec.py; MMPose's: download.openmmlab.com, then the Hugging
+Face mirror DavidPagnon/rtmlib_models). HTTP(S) proxies are taken from HTTP_PROXY / HTTPS_PROXY.
+
+MMPose's files (RTMPose, RTMO, YOLOX) come in zips with no published checksum or size:
+the end2end.onnx is taken out of the zip, and the SHA-256 and size of the first download
+are recorded beside it (<file>.sha256.json); later downloads and --verify are checked
+against that record.
 
 exit status: 0 every requested model is present and verified; 1 some model could not be
 downloaded or failed verification (the message says how to place it by hand); 2 bad
@@ -84,14 +94,17 @@ and then finds its file."""
 DEFAULT_MODELS = ("COCO",)
 
 
-def models_parser(downloads: Optional[Mapping[str, Entry]] = None, prog: str = "getModels.sh") -> argparse.ArgumentParser:
-    """The parser of getModels.sh, or of get-hpe-models (`prog`); `downloads`: all_downloads()."""
+def models_parser(downloads: Optional[Mapping[str, Entry]] = None, prog: str = "getModels.sh",
+                  groups: Optional[Mapping[str, Sequence[str]]] = None) -> argparse.ArgumentParser:
+    """The parser of getModels.sh, or of get-hpe-models (`prog`); `downloads`: all_downloads(),
+    `groups`: MMPose's names (the RTMPose family's)."""
     downloads = all_downloads() if downloads is None else downloads
-    choices = list(downloads)
+    groups = _rtmpose_tables()[1] if groups is None else groups
+    choices = list(downloads) + list(groups)
     files = ", ".join(w.path.name for entry in downloads.values() for w in _files(entry))
     p = OneLineParser(
         prog=prog,
-        description="Download the weights (OpenPose's and BlazePose's), resuming and verifying\n"
+        description="Download the model files (OpenPose's, BlazePose's, MMPose's), resuming and verifying\n"
                     "them (size and checksum). `python -m pose.download` takes the same arguments.",
         epilog=_EPILOG.format(env=MIRRORS_ENV, files=files).replace("./getModels.sh", _command(prog)),
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -147,23 +160,43 @@ def _defaults(downloads: Mapping[str, Entry]) -> List[str]:
     return [n for n in DEFAULT_MODELS if n in downloads] or ["all"]
 
 
-def _select(names: Sequence[str], downloads: Mapping[str, Entry]) -> List[str]:
-    chosen: List[str] = []
+def _key(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+def _select(names: Sequence[str], downloads: Mapping[str, Entry], archives: Mapping[str, object],
+            groups: Mapping[str, Sequence[str]]) -> List[Item]:
+    """(name, what to fetch) for the names asked: OpenPose's and BlazePose's files by their
+    names (any case), MMPose's models by theirs (a pose model brings its detector); "all":
+    every name but MMPose's (their licence is theirs to choose)."""
+    chosen: List[Item] = []
+    by_key = {_key(g): g for g in groups}
     for name in names or _defaults(downloads):
         key = name.strip().upper()
         if key == "ALL":
-            chosen.extend(downloads)
+            chosen.extend(downloads.items())
         elif key in downloads:
-            chosen.append(key)
+            chosen.append((key, downloads[key]))
+        elif _key(name) in by_key:
+            chosen.extend((n, archives[n]) for n in groups[by_key[_key(name)]])
         else:
-            raise ValueError(f"unknown model {name!r}: choose {', '.join(downloads)} or all")
+            raise ValueError(f"unknown model {name!r}: choose {', '.join(downloads)}, one of MMPose's "
+                             f"({', '.join(groups)}) or all")
     return list(dict.fromkeys(chosen))
 
 
-def main(argv: Optional[Sequence[str]] = None,
-         downloads: Optional[Mapping[str, Entry]] = None, prog: str = "getModels.sh") -> int:
+def _rtmpose_tables() -> Tuple[Dict[str, object], Dict[str, List[str]]]:
+    from pose.families.rtmpose.models import archives, download_names
+    return archives(), download_names()
+
+
+def main(argv: Optional[Sequence[str]] = None, downloads: Optional[Mapping[str, Entry]] = None,
+         prog: str = "getModels.sh", archives: Optional[Mapping[str, object]] = None,
+         groups: Optional[Mapping[str, Sequence[str]]] = None) -> int:
     """The getModels.sh command (or get-hpe-models: `prog`); returns the exit status.
-    `downloads` maps names to weights (a file, or a WeightsSet); default: all_downloads()."""
+    `downloads` maps names to weights (a file, or a WeightsSet; default: all_downloads());
+    `archives` maps network names to MMPose-style archives and `groups` the names users give
+    to the networks they fetch (default: the RTMPose family's)."""
     try:  # BlazePose's folder is named from $OPENCV_HPE_HOME, which may name no folder
         downloads = all_downloads() if downloads is None else downloads
     except UsageError as exc:
@@ -173,15 +206,20 @@ def main(argv: Optional[Sequence[str]] = None,
         print(f"{prog} needs the Python package {_MISSING!r}: "
               "pip install -r requirements.txt", file=sys.stderr)
         return EXIT_FAILED
-    parser = models_parser(downloads, prog)
+    if archives is None or groups is None:
+        default_archives, default_groups = _rtmpose_tables()
+        archives = default_archives if archives is None else archives
+        groups = default_groups if groups is None else groups
+    parser = models_parser(downloads, prog, groups)
     try:  # argparse exits on --help and on bad arguments; callers want a status instead
         args = parser.parse_args(argv)
         try:
-            names = _select(args.models, downloads)
+            items = _select(args.models, downloads, archives, groups)
             mirrors = list(args.mirror) + mirrors_from_env()
             for mirror in mirrors:
                 _as_url(mirror)
-            _check_file_mirrors(mirrors, [w for n in names for w in _files(downloads[n])])
+            _check_file_mirrors(mirrors, [w for _, item in items if isinstance(item, (Weights, WeightsSet))
+                                          for w in _files(item)])
             models_dir()  # $OPENCV_HPE_HOME naming a file or ~nouser: one line now, not "Not a directory" later
         except (ValueError, UsageError) as e:
             parser.error(str(e))
@@ -189,7 +227,7 @@ def main(argv: Optional[Sequence[str]] = None,
         return e.code if isinstance(e.code, int) else EXIT_USAGE
     if args.verify:
         with sigterm_raises():
-            return _verify_all(names, downloads, prog)
+            return _verify_all(items, prog)
 
     policy = Policy(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout,
                     retries=args.retries, backoff=args.backoff, progress=not args.quiet)
@@ -197,36 +235,44 @@ def main(argv: Optional[Sequence[str]] = None,
     unreachable: Set[str] = set()
     failed = []
     told: Set[str] = set()  # the licence lines, once each per run that downloads
-    current: Optional[Weights] = None
+    parts: List[Tuple[Path, Optional[int]]] = []  # where the file in hand is kept while it arrives, its size
     try:
         with sigterm_raises():  # SIGTERM keeps the .part as Ctrl-C does; exit 143
-            for name in names:
-                entry = downloads[name]
-                if isinstance(entry, WeightsSet):
-                    ok, downloaded = _install_set(name, entry, mirrors, args, policy, say, unreachable,
-                                                  max(len(names), len(entry.files)))
+            for name, item in items:
+                if isinstance(item, WeightsSet):
+                    parts[:] = [(part_path(w), w.size) for w in item.files]
+                    ok, downloaded = _install_set(name, item, mirrors, args, policy, say, unreachable,
+                                                  max(len(items), len(item.files)))
+                    licence = item.licence
                 else:
-                    current = entry
-                    urls = urls_for(current, mirrors, len(names), args.only_mirrors)
                     if not args.quiet:
-                        print(f"{name}: {current.path}", flush=True)
-                    outcome = download(current, urls, force=args.force, policy=policy, say=say,
-                                       unreachable=unreachable, on_wait=_note)
+                        print(f"{name}: {item.path}", flush=True)
+                    if isinstance(item, Weights):
+                        parts[:] = [(part_path(item), item.size)]
+                        outcome = download(item, urls_for(item, mirrors, len(items), args.only_mirrors), force=args.force,
+                                           policy=policy, say=say, unreachable=unreachable, on_wait=_note)
+                        licence = WEIGHTS_LICENCE
+                    else:
+                        urls = urls_for_archive(item, mirrors, args.only_mirrors)
+                        parts[:] = [(_archive_part(item, url), None) for url in urls]
+                        outcome = fetch_archive(item, urls, force=args.force, policy=policy, say=say,
+                                                unreachable=unreachable, on_wait=_note)
+                        licence = item.licence
                     ok, downloaded = outcome.ok, outcome.status == "downloaded"
                     print(f"{name}: {outcome.detail}", file=sys.stdout if ok else sys.stderr, flush=True)
                 if not ok:
                     failed.append(name)
-                elif downloaded and _licence(entry) not in told:
-                    print(_licence(entry), flush=True)
-                    told.add(_licence(entry))
+                elif downloaded and licence not in told:
+                    print(licence, flush=True)
+                    told.add(licence)
     except KeyboardInterrupt as stop:
-        print(_interrupted(current, word_for(stop)), file=sys.stderr, flush=True)
+        print(_interrupted(parts, word_for(stop)), file=sys.stderr, flush=True)
         return exit_code_of(stop)
     if failed:
         print(hand_install_tail(_command(prog)), file=sys.stderr)
         print(f"not installed: {', '.join(failed)}", file=sys.stderr)
         return EXIT_FAILED
-    others = [n for n in downloads if n not in names]
+    others = [n for n in downloads if n not in dict(items)]
     if not args.models and others and not args.quiet:
         print(f"the other models, when you want them: {_command(prog)} {' '.join(others)} (or all)", flush=True)
     return EXIT_OK
@@ -278,12 +324,18 @@ def _note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _interrupted(weights: Optional[Weights], word: str = "interrupted") -> str:
-    part = part_path(weights) if weights else None
-    if part is not None and part.exists():
-        of = "" if weights.size is None else f" of {weights.size}"
-        return (f"{word}: {_part_size(part)}{of} bytes kept in {part}; "
-                "run the same command again to resume")
+def _archive_part(archive, url: str) -> Path:
+    from pose.download.archive import _download_target
+    target = _download_target(archive, url)
+    return target.with_name(target.name + ".part")
+
+
+def _interrupted(parts: Sequence[Tuple[Path, Optional[int]]], word: str = "interrupted") -> str:
+    for part, size in parts:
+        if part.exists():
+            of = "" if size is None else f" of {size}"
+            return (f"{word}: {_part_size(part)}{of} bytes kept in {part}; "
+                    "run the same command again to resume")
     return word
 
 
@@ -292,20 +344,20 @@ def _command(prog: str) -> str:
     return f"./{prog}" if prog.endswith(".sh") else prog
 
 
-def _verify_all(names: Sequence[str], downloads: Mapping[str, Entry], prog: str) -> int:
+def _verify_all(items: Sequence[Item], prog: str) -> int:
     status = EXIT_OK
-    for name in names:
-        for weights in _files(downloads[name]):
+    for name, item in items:
+        for one in _files(item) if isinstance(item, (Weights, WeightsSet)) else (item,):
             try:
-                ok, detail = verify_file(weights)
+                ok, detail = verify_file(one) if isinstance(one, Weights) else verify_archive(one)
             except KeyboardInterrupt as stop:
                 print(word_for(stop), file=sys.stderr)
                 return exit_code_of(stop)
             print(f"{name}: {detail}", file=sys.stdout if ok else sys.stderr, flush=True)
             status = status if ok else EXIT_FAILED
     if status != EXIT_OK:
-        print(f"run {_command(prog)} {' '.join(names)} to download what is missing or wrong",
-              file=sys.stderr)
+        names = " ".join(dict.fromkeys(name for name, _ in items))
+        print(f"run {_command(prog)} {names} to download what is missing or wrong", file=sys.stderr)
     return status
 
 

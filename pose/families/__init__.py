@@ -57,6 +57,11 @@ FAMILIES: Dict[str, FamilyEntry] = {
     "blazepose": FamilyEntry("blazepose", "pose.families.blazepose.family",
                              "MediaPipe's BlazePose (full), 33 landmarks, real trained weights (Apache-2.0)",
                              ("BlazePose",), ("blazepose_lite", "blazepose_heavy")),
+    "rtmpose": FamilyEntry("rtmpose", "pose.families.rtmpose.family",
+                           "MMPose's RTMPose with a person detector (human, rtmpose-t|s|m|l, body_with_feet) "
+                           "and the one-stage RTMO (rtmo-s|m|l): COCO-17 or Halpe-26, ONNX on every engine",
+                           ("human", "rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-l", "rtmpose-m-384x288",
+                            "rtmpose-l-384x288", "rtmo-s", "rtmo-m", "rtmo-l", "body_with_feet")),
 }
 DEFAULT_FAMILY = "openpose"
 

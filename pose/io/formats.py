@@ -4,8 +4,9 @@ ours) and OpenPose's --write_coco_json results (what COCO's evaluation tools rea
 OpenPose writes {"version": 1.3, "people": [{"person_id": [-1], "pose_keypoints_2d":
 [x0, y0, c0, x1, ...], "face_keypoints_2d": [], ...}]}; a keypoint that was not found is
 0, 0, 0. The tools' own JSON and JSON Lines add fields beside OpenPose's (never instead
-of them): the model, the image size, each person's score and, when classified, its
-"pose_class". The per-frame files of --write_json DIR hold OpenPose's fields only
+of them): the model, its keypoint layout (pose.layouts' name: "COCO-18", "BODY_25",
+"COCO-17", "Halpe-26", ...), the image size, each person's score and, when classified,
+its "pose_class". The per-frame files of --write_json DIR hold OpenPose's fields only
 (`openpose_frame_json`), named as OpenPose names them (`openpose_frame_name`).
 
 Keypoint scale (OpenPose's --keypoint_scale, KEYPOINT_SCALES): 0 source-image pixels,
@@ -132,10 +133,10 @@ def frame_json(people: Sequence[Person], spec: ModelInfo, image_size: Tuple[int,
                pose_class_json: Optional[Callable[[object], dict]] = None,
                keypoint_scale: int = 0, **extra: object) -> Dict[str, object]:
     """The object for one image or video frame. `person_ids` default to -1 (untracked);
-    `extra` fields (file name, frame index, ...) go after the model and image size (and
+    `extra` fields (file name, frame index, ...) go after the model, its layout and image size (and
     "keypoint_scale", written only when it is not 0)."""
     ids = person_ids if person_ids is not None else [UNTRACKED] * len(people)
-    out: Dict[str, object] = {"version": OPENPOSE_JSON_VERSION, "model": spec.name,
+    out: Dict[str, object] = {"version": OPENPOSE_JSON_VERSION, "model": spec.name, "layout": layout_of(spec).name,
                               "image_size": [int(image_size[0]), int(image_size[1])]}
     if keypoint_scale:
         out["keypoint_scale"] = int(keypoint_scale)
@@ -205,7 +206,8 @@ def coco_results(people: Sequence[Person], spec: ModelInfo, image_id: int) -> Li
     COCO's keypoints (MPI)."""
     coco17 = layout_of(spec).coco17
     if coco17 is None:
-        raise ValueError(f"{spec.name} has no COCO keypoint mapping: COCO results need COCO or BODY_25")
+        raise ValueError(f"{spec.name} has no COCO keypoint mapping: COCO results need COCO-17 keypoints "
+                         "(OpenPose's COCO or BODY_25, or the RTMPose family)")
     out = []
     for person in people:
         kp = np.asarray(person.keypoints, dtype=np.float64)[list(coco17)]

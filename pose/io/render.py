@@ -1,11 +1,13 @@
 """Drawing people on images: numbered keypoints, OpenPose-coloured skeletons, labels.
 
 The size ratios are OpenPose's rendering facts (renderKeypointsCpu), the colours the
-layout's (pose.layouts: OpenPose's palettes for its layouts): every keypoint has a
-colour, a bone takes the colour of its second keypoint, and line and circle sizes
+layout's (pose.layouts: OpenPose's palettes for its layouts, MMPose's for COCO-17 and
+Halpe-26): every keypoint has a colour, a bone takes the colour of its second keypoint
+(or its own, where the layout gives one per bone), and line and circle sizes
 follow the person's size in the frame. Any layout draws so. Functions named draw_*
 draw in place and return the image; the *_view functions make the tools' pictures.
-`spec` is a Layout or anything carrying one (a family's model spec).
+`spec` is a Layout or anything carrying one (a family's model spec); a keypoint scoring
+under the spec's pose.core.estimator.keypoint_threshold is not drawn.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import cv2
 import numpy as np
 
 from pose.analysis.classify import label_text
+from pose.core.estimator import keypoint_threshold
 from pose.core.layout import Layout, layout_of
 from pose.core.person import Person
 from pose.layouts import FACE70, HAND21
@@ -47,18 +50,18 @@ def palette_bgr(spec: object) -> np.ndarray:
 
 
 def limb_colors_bgr(spec: object) -> np.ndarray:
-    """(bones, 3) BGR colour per bone of the layout, in its order: its second keypoint's colour."""
-    layout = layout_of(spec)
-    return palette_bgr(layout)[[b for _, b in layout.bones]]
+    """(bones, 3) BGR colour per bone of the layout, in its order: its own where the layout
+    gives one per bone, else its second keypoint's colour."""
+    return np.asarray(layout_of(spec).limb_colors_rgb, dtype=np.uint8).reshape(-1, 3)[:, ::-1]
 
 
 def _points(person: Person) -> np.ndarray:
     return np.rint(person.keypoints[:, :2]).astype(np.int64)
 
 
-def person_thickness(person: Person, image_size: tuple) -> int:
+def person_thickness(person: Person, image_size: tuple, min_confidence: float = 0.0) -> int:
     """OpenPose's circle thickness for one person in a frame of `image_size` (w, h)."""
-    return keypoints_thickness(person.keypoints[person.visible(), :2], image_size)[0]
+    return keypoints_thickness(person.keypoints[person.visible(min_confidence), :2], image_size)[0]
 
 
 def keypoints_thickness(found: np.ndarray, image_size: tuple, ratio: float = CIRCLE_RATIO) -> tuple:
@@ -76,10 +79,11 @@ def draw_bodies(image: np.ndarray, people: Sequence[Person], spec: object) -> np
     """Bones and keypoints of every person, OpenPose style."""
     h, w = image.shape[:2]
     colors, limbs = _drawing_facts(layout_of(spec))
+    bound = keypoint_threshold(spec)
     for person in people:
-        visible = person.visible().tolist()
+        visible = person.visible(bound).tolist()
         pts = [tuple(p) for p in _points(person).tolist()]  # Python ints: cv2 takes them fastest
-        circle = person_thickness(person, (w, h))
+        circle = person_thickness(person, (w, h), bound)
         line = max(1, int(round(circle * LINE_RATIO_OF_CIRCLE)))
         for a, b, color in limbs:
             if visible[a] and visible[b]:
@@ -103,7 +107,7 @@ def _drawing_facts(layout: Layout) -> tuple:
     10 people draws ~400 shapes, and converting their colours each time cost as much as
     drawing them."""
     colors = _bgr(layout.colors_rgb)
-    limbs = tuple((a, b, colors[b]) for a, b in layout.bones)
+    limbs = tuple((a, b, color) for (a, b), color in zip(layout.bones, _bgr(layout.limb_colors_rgb)))
     return colors, limbs
 
 
@@ -138,7 +142,7 @@ def draw_hands_and_faces(image: np.ndarray, people: Sequence[Person]) -> np.ndar
     return image
 
 
-def draw_numbered_keypoints(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+def draw_numbered_keypoints(image: np.ndarray, people: Sequence[Person], spec: object = None) -> np.ndarray:
     """The seed's keypoint view: a dot and the keypoint's index at every found keypoint."""
     h, w = image.shape[:2]
     scale = max(h, w) / SEED_IMAGE_SIZE
@@ -146,7 +150,7 @@ def draw_numbered_keypoints(image: np.ndarray, people: Sequence[Person]) -> np.n
     font_scale, text = 0.6 * scale, max(1, int(round(1.5 * scale)))
     for person in people:
         pts = _points(person)
-        for j in np.flatnonzero(person.visible()):
+        for j in np.flatnonzero(person.visible(keypoint_threshold(spec))):
             cv2.circle(image, tuple(pts[j]), radius, NUMBER_DOT_BGR, -1, cv2.LINE_AA)
             cv2.putText(image, str(j), (int(pts[j][0] + radius), int(pts[j][1] - radius)), FONT,
                         font_scale, NUMBER_TEXT_BGR, text, cv2.LINE_AA)
@@ -156,7 +160,7 @@ def draw_numbered_keypoints(image: np.ndarray, people: Sequence[Person]) -> np.n
 def label_anchor(person: Person, spec: object) -> Optional[tuple]:
     """Where a person's label goes: above the first head joint found, else above the
     topmost keypoint; None when nothing was found."""
-    visible = person.visible()
+    visible = person.visible(keypoint_threshold(spec))
     layout = layout_of(spec)
     for name in HEAD_JOINTS:
         j = layout.joint(name)
@@ -193,7 +197,7 @@ def draw_labels(image: np.ndarray, people: Sequence[Person], labels: Sequence[st
         if anchor is None:
             continue
         (tw, _), _ = cv2.getTextSize(label, FONT, scale, max(1, int(round(2 * scale))))
-        gap = 2 * person_thickness(person, (w, h))
+        gap = 2 * person_thickness(person, (w, h), keypoint_threshold(spec))
         draw_text_box(image, label, (anchor[0] - tw // 2, anchor[1] - gap), scale)
     return image
 
@@ -223,6 +227,6 @@ def skeleton_view(image: np.ndarray, people: Sequence[Person], spec: object,
     return draw_labels(image, people, person_labels(people, with_ids), spec)
 
 
-def keypoints_view(image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+def keypoints_view(image: np.ndarray, people: Sequence[Person], spec: object = None) -> np.ndarray:
     """The seed's numbered keypoints drawn on `image` (in place)."""
-    return draw_numbered_keypoints(image, people)
+    return draw_numbered_keypoints(image, people, spec)

@@ -136,9 +136,71 @@ def load_caffe(prototxt: Union[str, Path], weights: Union[str, Path], placement:
     return net
 
 
+# cv2.dnn 4.14 and 5.1 both collapse a HardSigmoid of shape (N, C, 1, 1) that feeds a
+# broadcasting Mul to (N, C, 1, 1) output: a channel attention (CSPNeXt's, in RTMPose and
+# RTMDet) then fails in the next Reshape (measured on both). The same function written as
+# Clip(alpha * x + beta, 0, 1) runs right.
+_CV2_REWRITES = (b"HardSigmoid",)
+
+
+def _mentions(path: Path, words: Tuple[bytes, ...]) -> bool:
+    """Whether the file's bytes hold any of `words` (an op type in an ONNX graph), without
+    parsing it: 0.15-0.2 s for a 200 MB OpenPose graph (measured), next to the seconds
+    cv2.dnn takes to load it."""
+    import mmap
+
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return any(data.find(word) >= 0 for word in words)
+    except (OSError, ValueError):  # empty or unreadable: cv2.dnn says why
+        return False
+
+
+def hard_sigmoid_as_clip(model) -> bool:
+    """Rewrite every HardSigmoid node of an onnx.ModelProto as Mul, Add and Clip (the same
+    function, which every engine runs); True when there was one."""
+    from onnx import helper, numpy_helper
+
+    nodes, extra = [], []
+    for node in model.graph.node:
+        if node.op_type != "HardSigmoid":
+            nodes.append(node)
+            continue
+        attrs = {a.name: a.f for a in node.attribute}
+        x, y = node.input[0], node.output[0]
+        consts = {"alpha": attrs.get("alpha", 0.2), "beta": attrs.get("beta", 0.5), "lo": 0.0, "hi": 1.0}
+        extra += [numpy_helper.from_array(np.array(v, np.float32), f"{y}/{k}") for k, v in consts.items()]
+        nodes += [helper.make_node("Mul", [x, f"{y}/alpha"], [f"{y}/scaled"]),
+                  helper.make_node("Add", [f"{y}/scaled", f"{y}/beta"], [f"{y}/shifted"]),
+                  helper.make_node("Clip", [f"{y}/shifted", f"{y}/lo", f"{y}/hi"], [y])]
+    if not extra:
+        return False
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    model.graph.initializer.extend(extra)
+    return True
+
+
+def _cv2_source(path: Path) -> Union[str, np.ndarray]:
+    """What cv2.dnn reads for an ONNX file: its path, or the rewritten graph's bytes where
+    it holds an op cv2.dnn gets wrong (_CV2_REWRITES)."""
+    if not _mentions(path, _CV2_REWRITES):
+        return str(path)
+    try:
+        import onnx
+
+        model = onnx.load(str(path))
+    except Exception:  # not readable as ONNX: cv2.dnn gives its own reason
+        return str(path)
+    if not hard_sigmoid_as_clip(model):
+        return str(path)
+    return np.frombuffer(model.SerializeToString(), np.uint8)
+
+
 def load_onnx_cv2(path: Path, placement: Placement = CPU) -> cv2.dnn.Net:
-    """cv2.dnn network from an ONNX file; on OpenCV 5 the classic engine for non-CPU targets."""
-    args = [str(path)]
+    """cv2.dnn network from an ONNX file; on OpenCV 5 the classic engine for non-CPU targets.
+    Ops cv2.dnn computes wrongly are rewritten first (_CV2_REWRITES)."""
+    args = [_cv2_source(Path(path))]
     if placement != CPU and hasattr(cv2.dnn, "ENGINE_CLASSIC"):
         args.append(cv2.dnn.ENGINE_CLASSIC)  # OpenCV 5's new engine runs on the CPU only
     try:
@@ -153,8 +215,8 @@ def load_onnx_cv2(path: Path, placement: Placement = CPU) -> cv2.dnn.Net:
 
 def forward(net: cv2.dnn.Net, blob: np.ndarray) -> np.ndarray:
     """Run one blob through a cv2.dnn network; errors become NetworkError."""
-    net.setInput(blob)
-    try:
+    try:  # setInput too: OpenCV 5 refuses a graph with ops it lacks there
+        net.setInput(blob)
         return net.forward()
     except cv2.error as exc:
         raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
@@ -170,9 +232,9 @@ class OpenCVEngine(Engine):
         return forward(self.net, blob)
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
-        for name, array in feeds.items():
-            self.net.setInput(array, name)
-        try:
+        try:  # OpenCV 5 loads a graph with ops it lacks and refuses it here
+            for name, array in feeds.items():
+                self.net.setInput(array, name)
             return dict(zip(self.outputs, self.net.forward(list(self.outputs))))
         except cv2.error as exc:
             raise NetworkError(f"network forward pass failed: {first_line(exc)}") from None
@@ -305,7 +367,7 @@ class OpenVINOEngine(Engine):
         streams = f", {self.requests} requests in flight" if self.requests > 1 else ""
         self.label = f"OpenVINO {ov.get_version().split('-')[0]} ({device}, {self.precision}{streams})"
         self.inputs = tuple(port.any_name for port in self.compiled.inputs)
-        self.outputs = tuple(port.any_name for port in self.compiled.outputs)
+        self.outputs = tuple(_graph_name(port) for port in self.compiled.outputs)
         self._sync = self.compiled.create_infer_request()
         # Asynchronous requests: a request that finishes is reused at once, whichever it
         # is. Waiting for the oldest instead would leave a stream idle whenever another
@@ -402,6 +464,15 @@ class OpenVINOEngine(Engine):
             return False
         except Exception:
             return True
+
+
+def _graph_name(port: Any) -> str:
+    """The name the model file gives an output. A compiled output carries every name its
+    tensor had (an Identity folded away leaves two: `any_name` may be the inner one); the
+    Result node keeps the file's, as "<name>/sink_port_0"."""
+    names = port.get_names()
+    result = port.get_node().get_friendly_name().rsplit("/sink_port_", 1)[0]
+    return result if result in names else port.any_name
 
 
 def _ov_precision(value: Any) -> str:

@@ -20,7 +20,7 @@ estimator's argmax / 2 and warp back can be checked against the annotations.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -135,6 +135,117 @@ def paint_image_number(frame: np.ndarray, number: int) -> None:
     frame[:ID_BLOCK, :ID_BLOCK] = (0, 0, STEP * number)
 
 
-def paint_person_number(frame: np.ndarray, centre: Tuple[float, float], number: int) -> None:
+def paint_person_number(frame: np.ndarray, centre: Tuple[float, float], number: int, half: int = ID_HALF) -> None:
+    """A square of side 2 `half` + 1 at `centre` painted with the person's number. A
+    larger square keeps the number under the centre of a box that moved a little (video:
+    boxes carried from the last keypoints)."""
     x, y = int(round(centre[0])), int(round(centre[1]))
-    frame[max(y - ID_HALF, 0):y + ID_HALF + 1, max(x - ID_HALF, 0):x + ID_HALF + 1] = (0, 0, STEP * number)
+    frame[max(y - half, 0):y + half + 1, max(x - half, 0):x + half + 1] = (0, 0, STEP * number)
+
+
+# ---------------------------------------------------------------- the annotated COCO people
+
+W, H = 192, 256
+DET_HW = (640, 640)
+SCORE_BY_VISIBILITY = {0: 0.0, 1: 0.8, 2: 0.95}
+
+
+def mmpose_crop_xy(keypoints: np.ndarray, box_xyxy: np.ndarray) -> np.ndarray:
+    """mmpose's own formulas, written out here rather than taken from pose.families.topdown:
+    centre, scale = box centre, size x 1.25 widened/heightened to 0.75; crop = (p - c) / s x size + size / 2."""
+    x1, y1, x2, y2 = box_xyxy
+    c = np.array([(x1 + x2) / 2, (y1 + y2) / 2])
+    s = np.array([x2 - x1, y2 - y1]) * 1.25
+    s = np.array([s[0], s[0] / 0.75]) if s[0] > s[1] * 0.75 else np.array([s[1] * 0.75, s[1]])
+    return (keypoints - c) / s * (W, H) + (W / 2, H / 2)
+
+
+class Truth:
+    """The few pycocotools.COCO look-ups the tests use, without pycocotools (the OpenCV 5
+    environment lacks it; only the AP needs it)."""
+
+    def __init__(self, path: Path):
+        import json
+        self.path = path
+        self.data = json.loads(Path(path).read_text())
+
+    def getImgIds(self):
+        return [i["id"] for i in self.data["images"]]
+
+    def loadImgs(self, image_id):
+        return [i for i in self.data["images"] if i["id"] == image_id]
+
+    def getAnnIds(self, imgIds):
+        return [a["id"] for a in self.data["annotations"] if a["image_id"] == imgIds]
+
+    def loadAnns(self, ids):
+        return [a for a in self.data["annotations"] if a["id"] in ids]
+
+
+def keypoint_box(keypoints: np.ndarray, grow: float = 1.25) -> np.ndarray:
+    """x1, y1, x2, y2: the extent of the labelled keypoints (K, 3) grown by `grow` about its
+    centre: rtmlib's PoseTracker box, written out here. A detector that returns this box
+    gives the box a video carries to the next frame."""
+    xy = keypoints[keypoints[:, 2] > 0, :2]
+    lo, hi = xy.min(0), xy.max(0)
+    centre, half = (lo + hi) / 2, (hi - lo) / 2 * grow
+    return np.r_[centre - half, centre + half]
+
+
+def annotated_set(root: Path, folder: Path, image_ids: Optional[Sequence[int]] = None, half: float = 0.0,
+                  tracked_boxes: bool = False):
+    """(truth, {image_id: painted frame}, detector oracle path, pose oracle path) for the
+    COCO images of `root` (../shared/annotations/coco): each frame painted with its image
+    number and each person's number at its box centre; the detector oracle returns the
+    annotated boxes, the pose oracle each person's annotated keypoints (scores 0.95 where
+    visible, 0.8 where occluded, 0 where not labelled). `image_ids`: those images only;
+    `half`: the person-number square's half side as a share of the box's smaller side
+    (0: ID_HALF pixels); `tracked_boxes`: the detector returns each person's keypoint_box
+    instead of the annotated box (the box video mode carries: the oracle's crops then stay
+    those it was written for)."""
+    import cv2
+    gt = Truth(Path(root) / "test_coco.json")
+    frames, det_rows, rows_x, rows_y, number = {}, [], [], [], 0
+    for i, image_id in enumerate(sorted(image_ids or gt.getImgIds()), start=1):
+        info = gt.loadImgs(image_id)[0]
+        frame = cv2.imread(str(Path(root) / info["file_name"]))
+        paint_image_number(frame, i)
+        ratio = min(DET_HW[0] / frame.shape[0], DET_HW[1] / frame.shape[1])
+        boxes = []
+        for ann in gt.loadAnns(gt.getAnnIds(imgIds=image_id)):
+            number += 1
+            x, y, w, h = ann["bbox"]
+            box = np.array([x, y, x + w, y + h])
+            kp = np.array(ann["keypoints"], np.float64).reshape(17, 3)
+            if tracked_boxes:
+                box = keypoint_box(kp)
+            side = int(half * min(w, h)) if half else ID_HALF
+            paint_person_number(frame, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), number, side)
+            boxes.append(np.r_[box * ratio, 0.9])
+            scores = np.array([SCORE_BY_VISIBILITY[int(v)] for v in kp[:, 2]])
+            sx, sy = simcc_rows(mmpose_crop_xy(kp[:, :2], box), scores, (W, H))
+            rows_x.append(sx)
+            rows_y.append(sy)
+        frames[image_id] = frame
+        det_rows.append(np.array(boxes))
+    det = write_detector_oracle(Path(folder) / "det_oracle.onnx", det_rows, DET_HW)
+    pose = write_pose_oracle(Path(folder) / "pose_oracle.onnx", np.stack(rows_x), np.stack(rows_y))
+    return gt, frames, det, pose
+
+
+def coco_ap(gt_path: Path, results_path: Path):
+    """COCOeval's keypoint AP of a results file, or None where pycocotools is not installed."""
+    try:
+        from pycocotools import cocoeval
+        from pycocotools.coco import COCO
+    except ImportError:
+        return None
+    import contextlib
+    import io
+    with contextlib.redirect_stdout(io.StringIO()):  # its tables would fill the test log
+        truth = COCO(str(gt_path))
+        ev = cocoeval.COCOeval(truth, truth.loadRes(str(results_path)), "keypoints")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return float(ev.stats[0])

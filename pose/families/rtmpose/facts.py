@@ -39,11 +39,20 @@ DETECTOR_OUTPUTS = ("dets", "labels")
 RTMO_OUTPUTS = ("dets", "keypoints")
 
 ONNX_HOST = "https://download.openmmlab.com/mmpose/v1/projects/"
-# Partial community mirror (Hugging Face dataset); the host was down 6-9 June 2026.
+# Community mirror (a Hugging Face dataset, incomplete): the bare end2end.onnx of a zip,
+# named after the zip, at MIRROR_FILES + "rtmposev1/onnx_sdk/<zip stem>.onnx" (the paths
+# rtmlib users point at). RTMO's are assumed to follow the same pattern under "rtmo/"
+# (not seen: where the mirror lacks a file, its 404 only ends that attempt). The host was
+# down for days in June 2026 (rtmlib #75, mmpose #3265).
 MIRROR = "https://huggingface.co/datasets/DavidPagnon/rtmlib_models"
-LICENCE = ("mmpose's code is Apache-2.0; the RTMPose/RTMO checkpoints are published without a licence of their "
-           "own, and some of their training sets restrict use (COCO-WholeBody: research and non-commercial use "
+MIRROR_FILES = MIRROR + "/resolve/main/mmpose/"
+# Printed on download and in the docs: state exactly this; never "free for commercial use".
+LICENCE = ("licence: mmpose's code is Apache-2.0; the RTMPose, RTMO and YOLOX checkpoints are published without "
+           "a licence of their own, and some of their training sets restrict use (COCO-WholeBody: research "
            "only). They are not declared free for commercial use.")
+# No checksum or size is published for any of these files: the downloader records the
+# SHA-256 and size of what it first downloads and verifies every later copy against them.
+CHECKSUMS_PUBLISHED = False
 
 
 # ------------------------------------------------------------------ RTMPose
@@ -112,20 +121,33 @@ class DetectorModel:
     name: str
     kind: str                      # "yolox" (raw BGR) or "rtmdet" (BGR mean/std)
     input_size: Tuple[int, int]    # (width, height)
-    params_m: float
+    params_m: float                # published (YOLOX paper / mmdet README, 80 classes, BN kept)
+    person_ap: Optional[float]     # person AP as rtmlib's model zoo lists it (HumanArt + COCO training)
     zip_name: Optional[str]        # under ONNX_HOST + "rtmposev1/onnx_sdk/"; None: no end2end.onnx published
 
 
+# The person detectors mmpose publishes as end2end.onnx (rtmlib's README, "Detectors /
+# Person"): YOLOX trained on HumanArt + COCO, one class.
 DETECTORS: Dict[str, DetectorModel] = {d.name: d for d in (
-    DetectorModel("yolox-tiny", "yolox", (416, 416), 5.06, "yolox_tiny_8xb8-300e_humanart-6f3252f9.zip"),
-    DetectorModel("yolox-m", "yolox", (640, 640), 25.3, "yolox_m_8xb8-300e_humanart-c2c7a14a.zip"),
-    DetectorModel("yolox-x", "yolox", (640, 640), 99.1, "yolox_x_8xb8-300e_humanart-a39d44ed.zip"),
-    # The person RTMDet-nano of the RTMPose README is published as a .pth only
-    # (rtmdet_nano_8xb32-100e_coco-obj365-person-05d8511e.pth): no end2end.onnx to download.
-    DetectorModel("rtmdet-nano", "rtmdet", (320, 320), 0.99, None),
+    DetectorModel("yolox-nano", "yolox", (416, 416), 0.91, 38.9, "yolox_nano_8xb8-300e_humanart-40f6f0d0.zip"),
+    DetectorModel("yolox-tiny", "yolox", (416, 416), 5.06, 47.7, "yolox_tiny_8xb8-300e_humanart-6f3252f9.zip"),
+    DetectorModel("yolox-s", "yolox", (640, 640), 9.0, 54.6, "yolox_s_8xb8-300e_humanart-3ef259a7.zip"),
+    DetectorModel("yolox-m", "yolox", (640, 640), 25.3, 59.1, "yolox_m_8xb8-300e_humanart-c2c7a14a.zip"),
+    DetectorModel("yolox-l", "yolox", (640, 640), 54.2, 60.2, "yolox_l_8xb8-300e_humanart-ce1d7a62.zip"),
+    DetectorModel("yolox-x", "yolox", (640, 640), 99.1, 61.3, "yolox_x_8xb8-300e_humanart-a39d44ed.zip"),
 )}
-# rtmlib's "lightweight" pairing; the one person detector with a published ONNX that is small.
+# The person RTMDet-nano of the RTMPose README (320x320, 0.99 M, person AP 40.3) is
+# published as a .pth only (rtmdet_nano_8xb32-100e_coco-obj365-person-05d8511e.pth): no
+# end2end.onnx to download. An RTMDet end2end.onnx of one's own runs with --detector FILE
+# (a name with "rtmdet" in it selects RTMDet's normalisation).
+# The default, measured (benchmarks/RESULTS_rtmpose.md; pose.families.rtmpose.family says
+# why): with the detector every 5th frame YOLOX-nano was only 6-23% faster a frame (bf16)
+# and finds fewer people (AP 38.9 against 47.7).
 DEFAULT_DETECTOR = "yolox-tiny"
+# The detector every Nth frame of a video, boxes from the last keypoints between (rtmlib's
+# PoseTracker; MMPose's README times its pipeline with every 5th). Measured: every 10th
+# gained 2-45% more frames/s and doubles the time before a newcomer is found.
+DEFAULT_DETECT_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -145,4 +167,11 @@ RTMO_MODELS: Dict[str, RTMOModel] = {m.name: m for m in (
 
 
 def weights_url(zip_name: str, rtmo: bool = False) -> str:
+    """The zip on mmpose's host."""
     return ONNX_HOST + ("rtmo/onnx_sdk/" if rtmo else "rtmposev1/onnx_sdk/") + zip_name
+
+
+def mirror_url(zip_name: str, rtmo: bool = False) -> str:
+    """The zip's end2end.onnx on the community mirror (MIRROR_FILES)."""
+    stem = zip_name[:-len(".zip")] if zip_name.endswith(".zip") else zip_name
+    return MIRROR_FILES + ("rtmo/onnx_sdk/" if rtmo else "rtmposev1/onnx_sdk/") + stem + ".onnx"
