@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, List, Optional, Sequence, Set, Tuple
 
 from pose.core.files import remove, remove_stale_temps, temp_path, write_atomic
+from pose.core.weights import Weights
 from pose.download.fetch import (
     Policy,
     _as_url,
@@ -40,10 +41,9 @@ from pose.download.fetch import (
     _locked,
     _make_parent,
     _MirrorFailed,
-    _part_size,
     part_path,
+    try_mirrors,
 )
-from pose.families.openpose.spec import Weights
 from pose.families.rtmpose.models import recorded
 
 _CHUNK = 1 << 20
@@ -126,6 +126,12 @@ def _download_target(archive, url: str) -> Path:
     """Where a URL's bytes go while they arrive (the .part beside it): the zip's name, or
     the ONNX's name with .download for a bare ONNX."""
     return archive.path.with_name(archive.zip_name if _is_zip(url) else archive.path.name + ".download")
+
+
+def part_of(archive, url: str) -> Path:
+    """The .part a download from `url` is kept in while it arrives (and resumed from)."""
+    target = _download_target(archive, url)
+    return target.with_name(target.name + ".part")
 
 
 def _extract(archive, zip_path: Path) -> Path:
@@ -242,9 +248,7 @@ def fetch_archive(archive, urls: Optional[Sequence[str]] = None, *, force: bool 
                   on_wait: Optional[Callable[[str], None]] = None) -> ArchiveOutcome:
     """Make archive.path hold the network file, downloading it if needed (see the module).
     KeyboardInterrupt propagates with the .part left in place for the next run."""
-    from urllib.parse import urlsplit
 
-    import requests
 
     say = say or (lambda message: None)
     urls = list(archive.urls if urls is None else urls)
@@ -271,28 +275,10 @@ def fetch_archive(archive, urls: Optional[Sequence[str]] = None, *, force: bool 
         _make_parent(archive.path)
         with _locked(Weights(archive.path, None, None, (), unpublished=True), on_wait or say):
             remove_stale_temps(archive.path)
-            session = requests.Session()
-            session.headers.update({"User-Agent": "opencv-hpe-getModels/1", "Accept-Encoding": "identity"})
-            try:
-                for url in urls:
-                    host = urlsplit(url).netloc
-                    if host and host in unreachable:
-                        tried.append((url, "skipped: host unreachable earlier in this run"))
-                        continue
-                    target = _download_target(archive, url)
-                    offset = _part_size(target.with_name(target.name + ".part"))
-                    say(f"  trying {url}" + (f" (resuming at byte {offset})" if offset else ""))
-                    try:
-                        detail = _from_url(archive, url, record, policy, session, say)
-                    except _MirrorFailed as e:
-                        if e.unreachable and host:
-                            unreachable.add(host)
-                        say(f"  failed: {e}")
-                        tried.append((url, str(e)))
-                        continue
-                    return ArchiveOutcome(archive.name, True, "downloaded", detail, tried)
-            finally:
-                session.close()
+            detail = try_mirrors(urls, lambda url, session: _from_url(archive, url, record, policy, session, say),
+                                 lambda url: part_of(archive, url), unreachable, say, tried)
+            if detail is not None:
+                return ArchiveOutcome(archive.name, True, "downloaded", detail, tried)
     except _DiskError as e:
         return ArchiveOutcome(archive.name, False, "failed", str(e), tried)
     return ArchiveOutcome(archive.name, False, "failed", manual_instructions(archive, tried), tried)

@@ -18,7 +18,7 @@ from pose.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from pose.core.paths import models_dir
 from pose.core.signals import exit_code_of, sigterm_raises, word_for
 from pose.core.weights import WeightsSet
-from pose.download.archive import fetch_archive, urls_for_archive, verify_archive
+from pose.download.archive import fetch_archive, part_of, urls_for_archive, verify_archive
 from pose.download.fetch import (
     _MISSING,
     MAX_PAUSE_S,
@@ -254,7 +254,7 @@ def main(argv: Optional[Sequence[str]] = None, downloads: Optional[Mapping[str, 
                         licence = WEIGHTS_LICENCE
                     else:
                         urls = urls_for_archive(item, mirrors, args.only_mirrors)
-                        parts[:] = [(_archive_part(item, url), None) for url in urls]
+                        parts[:] = [(part_of(item, url), None) for url in urls]
                         outcome = fetch_archive(item, urls, force=args.force, policy=policy, say=say,
                                                 unreachable=unreachable, on_wait=_note)
                         licence = item.licence
@@ -322,12 +322,6 @@ def _facts(weights: Weights) -> str:
 def _note(message: str) -> None:
     """A line the user needs even with --quiet (waiting for another run), on stderr."""
     print(message, file=sys.stderr, flush=True)
-
-
-def _archive_part(archive, url: str) -> Path:
-    from pose.download.archive import _download_target
-    target = _download_target(archive, url)
-    return target.with_name(target.name + ".part")
 
 
 def _interrupted(parts: Sequence[Tuple[Path, Optional[int]]], word: str = "interrupted") -> str:

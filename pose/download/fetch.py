@@ -604,31 +604,46 @@ def download(weights: Weights, urls: Optional[Sequence[str]] = None, *, force: b
             elif _adopt_complete_part(weights):
                 return Outcome(weights, True, "downloaded", "completed from an earlier run's .part, verified")
             tried: List[Tuple[str, str]] = []
-            session = requests.Session()
-            session.headers.update({"User-Agent": "opencv-hpe-getModels/1", "Accept-Encoding": "identity"})
-            try:
-                for url in urls:
-                    host = urlsplit(url).netloc
-                    if host and host in unreachable:
-                        tried.append((url, "skipped: host unreachable earlier in this run"))
-                        continue
-                    offset = _part_size(part)
-                    say(f"  trying {url}" + (f" (resuming at byte {offset})" if offset else ""))
-                    try:
-                        _fetch_from(url, weights, policy, session, say)
-                        _install(weights)
-                    except _MirrorFailed as e:
-                        if e.unreachable and host:
-                            unreachable.add(host)
-                        say(f"  failed: {e}")
-                        tried.append((url, str(e)))
-                        continue
-                    return Outcome(weights, True, "downloaded", f"downloaded from {url}, verified", tried)
-            finally:
-                session.close()
+
+            def fetch(url: str, session: "requests.Session") -> str:
+                _fetch_from(url, weights, policy, session, say)
+                _install(weights)
+                return f"downloaded from {url}, verified"
+
+            detail = try_mirrors(urls, fetch, lambda url: part, unreachable, say, tried)
+            if detail is not None:
+                return Outcome(weights, True, "downloaded", detail, tried)
     except _DiskError as e:
         return Outcome(weights, False, "failed", str(e), [])
     return Outcome(weights, False, "failed", manual_instructions(weights, tried), tried)
+
+
+def try_mirrors(urls: Sequence[str], fetch: Callable[[str, "requests.Session"], str], part_of: Callable[[str], Path],
+                unreachable: Set[str], say: Callable[[str], None], tried: List[Tuple[str, str]]) -> Optional[str]:
+    """`fetch(url, session)` on each URL in turn until one succeeds (its detail line), or
+    None when every one failed (each failure appended to `tried`). A host that could not
+    be reached is skipped for the rest of the run; `part_of(url)` is the file a resumed
+    download continues."""
+    session = requests.Session()
+    session.headers.update({"User-Agent": "opencv-hpe-getModels/1", "Accept-Encoding": "identity"})
+    try:
+        for url in urls:
+            host = urlsplit(url).netloc
+            if host and host in unreachable:
+                tried.append((url, "skipped: host unreachable earlier in this run"))
+                continue
+            offset = _part_size(part_of(url))
+            say(f"  trying {url}" + (f" (resuming at byte {offset})" if offset else ""))
+            try:
+                return fetch(url, session)
+            except _MirrorFailed as e:
+                if e.unreachable and host:
+                    unreachable.add(host)
+                say(f"  failed: {e}")
+                tried.append((url, str(e)))
+        return None
+    finally:
+        session.close()
 
 
 @contextmanager
