@@ -91,6 +91,7 @@ _OUTPUTS = {
   <stem>-<MODE>.json            OpenPose --write_json layout (+ model, image_size, score, pose_class)
 and, when asked:
   DIR/<stem>_keypoints.json     --write_json DIR: OpenPose's own per-image file
+  DIR/<stem>_pose_heatmaps.npy  --write_heatmaps DIR: the network's heatmaps and PAFs (OpenPose)
   FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results of all images
 """,
     "video": """outputs, in OUTPUT_DIR/videos/<MODE>/ for a video <stem>.<ext>:
@@ -101,6 +102,8 @@ and, when asked:
 and, when asked:
   DIR/<stem>_<frame, 12 digits>_keypoints.json
                                 --write_json DIR: OpenPose's own file for every frame
+  DIR/<stem>_<frame, 12 digits>_pose_heatmaps.npy
+                                --write_heatmaps DIR: the network's maps, every inferred frame
   FILE, FILE's .image_ids.json  --write_coco_json FILE: COCO keypoint results, image_id = frame
 """,
 }
@@ -203,6 +206,13 @@ def build_parser(tool: str, family: str = DEFAULT_FAMILY, prog: Optional[str] = 
                               "<stem>_keypoints.json" if tool == "image" else
                               "<video stem>_<frame index, 12 digits>_keypoints.json, every frame") +
                           "; what OpenPose readers (e.g. pose-format) load; e.g. --write_json json/")
+    out.add_argument("--write_heatmaps", dest="heatmaps_dir", metavar="DIR",
+                     help="also write the network's raw maps (heatmaps, background, PAFs; float32 (1, C, H, W) at "
+                          f"its output resolution) of every {'image' if tool == 'image' else 'inferred frame'} to DIR "
+                          "as .npy, named as OpenPose names them: " + (
+                              "<stem>_pose_heatmaps.npy" if tool == "image" else
+                              "<video stem>_<frame index, 12 digits>_pose_heatmaps.npy") +
+                          "; OpenPose's networks only (docs/formats.md); e.g. --write_heatmaps maps/")
     out.add_argument("--write_coco_json", dest="coco_json", metavar="FILE",
                      help=f"also write COCO keypoint results of every {unit} to FILE (models with COCO's "
                           "keypoints: COCO, BODY_25, BlazePose; pixels; image_id = " + (
@@ -358,9 +368,8 @@ OPENPOSE_FLAGS: Tuple[OpenPoseFlag, ...] = (
     OpenPoseFlag("--part_candidates", "--part_candidates", "refused", "", takes_value=False,
                  refused="the body parts before grouping are not written: PoseEstimator.infer(image) gives the "
                          "network's maps and pose.families.openpose.peaks finds the candidates (docs/python-api.md)"),
-    OpenPoseFlag("--write_heatmaps", "--write_heatmaps DIR", "refused", "",
-                 refused="the tools do not write the network's maps: PoseEstimator.infer(image) returns its heatmaps "
-                         "and PAFs as numpy arrays to save as you need (docs/python-api.md)"),
+    OpenPoseFlag("--write_heatmaps", "--write_heatmaps DIR", "--write_heatmaps DIR",
+                 "the same flag: one float32 .npy of heatmaps and PAFs per image or inferred frame (docs/formats.md)"),
 )
 _OPENPOSE_BY_NAME = {flag.name: flag for flag in OPENPOSE_FLAGS}
 _INTEGER = re.compile(r"-?\d+$")
@@ -576,8 +585,12 @@ def make_estimator(args: argparse.Namespace, say: Callable[[str], None] = lambda
 
 def _extra_outputs(args: argparse.Namespace):
     """(--write_json folder, --write_coco_json file), checked before any work: the folder
-    is created and proven writable, the file's folder too; COCO results need a model with
-    COCO's keypoints."""
+    is created and proven writable, the file's folder too (and --write_heatmaps' folder,
+    into args.heatmaps_dir); COCO results need a model with COCO's keypoints."""
+    if args.heatmaps_dir:
+        if args.family != "openpose":
+            raise UsageError("--write_heatmaps: only OpenPose's networks output heatmaps")
+        args.heatmaps_dir = ensure_output_dir(args.heatmaps_dir)
     json_dir = ensure_output_dir(args.json_dir) if args.json_dir else None
     coco_json = None
     if args.coco_json:
@@ -595,7 +608,7 @@ def _extra_outputs(args: argparse.Namespace):
 
 # Options whose values are this run's outputs; every other option naming a file names
 # something the run reads (an input, a model file) and must not replace.
-_OUTPUT_OPTIONS = ("output_dir", "json_dir", "coco_json")
+_OUTPUT_OPTIONS = ("output_dir", "json_dir", "heatmaps_dir", "coco_json")
 
 
 def _read_files(args: argparse.Namespace, inputs: Sequence[Path]) -> List[tuple]:
@@ -632,7 +645,8 @@ def _output_options(args: argparse.Namespace, out_dir: Path, json_dir: Optional[
     """The OutputOptions fields both tools take from their command line."""
     return dict(out_dir=out_dir, write_json=not args.no_json, render=not args.no_render, classify=not args.no_classify,
                 display=args.display,
-                json_dir=json_dir, coco_json=coco_json, keypoint_scale=args.keypoint_scale)
+                json_dir=json_dir, coco_json=coco_json, keypoint_scale=args.keypoint_scale,
+                heatmaps_dir=Path(args.heatmaps_dir) if args.heatmaps_dir else None)
 
 
 def _error_line(message: str) -> None:
@@ -659,7 +673,7 @@ def _tool(tool: str, run: Callable[[argparse.Namespace], int], argv: Optional[Se
           prog: Optional[str] = None) -> int:
     """Parse `tool`'s arguments and `run` them; folders made for a run that fails are removed."""
     args = parse_args(tool, argv, prog)
-    with _no_empty_folders_left(Path(args.output_dir) / f"{tool}s" / args.mode, args.json_dir,
+    with _no_empty_folders_left(Path(args.output_dir) / f"{tool}s" / args.mode, args.json_dir, args.heatmaps_dir,
                                 args.coco_json and Path(args.coco_json).parent):
         return run(args)
 

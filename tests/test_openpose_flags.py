@@ -29,13 +29,13 @@ ACCEPTED = {
     "--hand": ("image", ["--hand"], {"hand": True}),
     "--face": ("image", ["--face"], {"face": True}),
     "--write_coco_json": ("image", ["--write_coco_json", "r.json"], {"coco_json": "r.json"}),
+    "--write_heatmaps": ("image", ["--write_heatmaps", "maps/"], {"heatmaps_dir": "maps/"}),
 }
 # flag -> what the one line must name (why, and what to use)
 REFUSED = {
     "--write_video": ("video", ["--write_video", "out.avi"], "--output_dir"),
     "--frame_step": ("video", ["--frame_step", "2"], "--every"),
     "--part_candidates": ("image", ["--part_candidates"], "PoseEstimator.infer"),
-    "--write_heatmaps": ("image", ["--write_heatmaps", "maps/"], "PoseEstimator.infer"),
 }
 
 

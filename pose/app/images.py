@@ -1,6 +1,7 @@
 """The image tool's work: each image through the estimator, then the keypoint view,
 the skeleton view and the JSON written under OUT/images/<MODE>/; with --write_json DIR
-also OpenPose's `<stem>_keypoints.json` in DIR, and with --write_coco_json FILE the COCO
+also OpenPose's `<stem>_keypoints.json` in DIR, with --write_heatmaps DIR the network's
+maps as `<stem>_pose_heatmaps.npy` there, and with --write_coco_json FILE the COCO
 results of every image in FILE (written once, at the end, with its image-id mapping).
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from pose.analysis.classify import classify_people
-from pose.core.errors import InputError
+from pose.core.errors import InputError, UsageError
 from pose.core.estimator import Estimator
 from pose.core.paths import display_path
 from pose.io import display
@@ -35,6 +36,7 @@ Say = Callable[[str], None]
 # How long an image's outputs wait for another run writing the same names (it holds them
 # only while it writes three files).
 OUTPUT_WAIT_S = 30.0
+HEATMAPS = "pose_heatmaps.npy"  # OpenPose's --write_heatmaps name: <stem>_pose_heatmaps.npy
 
 
 @dataclass
@@ -51,6 +53,7 @@ class ImageSummary:
     seconds: float = 0.0  # estimation time, all images
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM after a whole image
     json_files: int = 0  # OpenPose per-image files written to --write_json DIR
+    heatmaps_dir: Optional[Path] = None  # where --write_heatmaps wrote one .npy per image
     json_dir: Optional[Path] = None
     coco_json: Optional[Path] = None  # the COCO results file, once written
 
@@ -60,6 +63,8 @@ class ImageSummary:
         more = ""
         if self.json_dir is not None:
             more += f", {self.json_files} OpenPose JSON to {display_path(self.json_dir)}"
+        if self.heatmaps_dir is not None:
+            more += f", {self.images} heatmap file{'s' * (self.images != 1)} to {display_path(self.heatmaps_dir)}"
         if self.coco_json is not None:
             more += f", COCO results to {display_path(self.coco_json)}"
         return (f"{'interrupted' if self.interrupted else 'done'}: {self.images} image{'s' * (self.images != 1)}{bad}, {self.people} "
@@ -104,15 +109,18 @@ def _outputs_of(stem: str, options: ImageOptions) -> List[Tuple[str, Path]]:
         out.append(("its JSON output", named["json"]))
     if options.json_dir is not None:
         out.append(("its --write_json file", options.json_dir / openpose_frame_name(stem)))
+    if options.heatmaps_dir is not None:
+        out.append(("its --write_heatmaps file", options.heatmaps_dir / openpose_frame_name(stem, kind=HEATMAPS)))
     return out
 
 
 def write_results(image: np.ndarray, people: list, spec, path: Path, options: ImageOptions,
                   keep_views: bool = False, stem: Optional[str] = None,
-                  info: Optional[dict] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
+                  info: Optional[dict] = None, maps: Optional[np.ndarray] = None) -> Tuple[List[Path], Dict[str, np.ndarray]]:
     """Write one image's outputs as one set (none takes its final name unless all could):
-    the keypoint view, the skeleton view, the JSON and, with --write_json DIR, OpenPose's
-    `<stem>_keypoints.json` there. Returns the files written and, if `keep_views`, the two
+    the keypoint view, the skeleton view, the JSON, with --write_json DIR OpenPose's
+    `<stem>_keypoints.json` there and, given `maps` (--write_heatmaps DIR), the network's
+    maps as `<stem>_pose_heatmaps.npy` there, last. Returns the files written and, if `keep_views`, the two
     views (drawing reuses `image`)."""
     h, w = image.shape[:2]
     stem = stem or path.stem
@@ -135,11 +143,27 @@ def write_results(image: np.ndarray, people: list, spec, path: Path, options: Im
         if options.json_dir is not None:
             staged.append(output.StagedFile(options.json_dir / openpose_frame_name(stem), (output.dumps(
                 openpose_frame_json(people, (w, h), keypoint_scale=options.keypoint_scale)) + "\n").encode()))
+        if maps is not None and options.heatmaps_dir is not None:
+            staged.append(output.StagedFile(options.heatmaps_dir / openpose_frame_name(stem, kind=HEATMAPS), output.npy_bytes(maps)))
     except BaseException:
         for file in staged:
             file.discard()
         raise
     return output.commit_together(staged), views if keep_views else {}
+
+
+def _estimate(estimator: Estimator, image: np.ndarray, with_maps: bool) -> Tuple[list, Optional[np.ndarray]]:
+    """The image's people and, `with_maps`, the network's maps (the estimator's optional
+    `maps` hook, pose.core.estimator): through submit and collect, which hand out the
+    network's outputs that `estimate` keeps to itself."""
+    if not with_maps:
+        return estimator.estimate(image), None
+    maps_of = getattr(estimator, "maps", None)
+    if maps_of is None:
+        raise UsageError("--write_heatmaps: only OpenPose's networks output heatmaps")
+    estimator.submit(image, 0)
+    (_, outputs), = estimator.collect(wait=True)
+    return estimator.people_from(outputs, image), maps_of(outputs)
 
 
 def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], options: ImageOptions,
@@ -150,7 +174,7 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], op
     inputs are all unusable fails fast without loading the network. `stop` (set by
     Ctrl-C or SIGTERM) ends the run after the image in hand, whose files are all written.
     """
-    summary = ImageSummary(json_dir=options.json_dir)
+    summary = ImageSummary(json_dir=options.json_dir, heatmaps_dir=options.heatmaps_dir)
     estimator = None
     viewer = display.Viewer(options.display)
     coco = output.CocoResultsWriter(options.coco_json, {"source": "images"}) if options.coco_json else None
@@ -177,7 +201,7 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], op
             estimator = get_estimator()
         spec = estimator.spec
         t0 = time.perf_counter()
-        people = estimator.estimate(image)
+        people, maps = _estimate(estimator, image, options.heatmaps_dir is not None)
         if options.classify:
             classify_people(people, spec)
         dt = time.perf_counter() - t0
@@ -186,10 +210,11 @@ def run_images(paths: Sequence[Path], get_estimator: Callable[[], Estimator], op
                                   wait=OUTPUT_WAIT_S):
             h, w = image.shape[:2]  # before drawing: the views reuse `image`
             written, views = write_results(image, people, spec, path, options, keep_views=viewer.enabled,
-                                           info=run_info(estimator), stem=stem)
-        elsewhere = []  # --write_json's file, written last
+                                           info=run_info(estimator), stem=stem, maps=maps)
+        # --write_json's and --write_heatmaps' files, written last
+        extra = (options.json_dir is not None) + (maps is not None)
+        written, elsewhere = written[:len(written) - extra], written[len(written) - extra:]
         if options.json_dir is not None:
-            written, elsewhere = written[:-1], written[-1:]
             summary.json_files += 1
         if coco is not None:
             coco.add(coco_results(people, spec, image_id),

@@ -6,8 +6,8 @@ codecs release the GIL).
 Stopping (Ctrl-C, SIGTERM, or q/Esc in the window) sets an event: the frame in hand is
 finished, every frame already inferred is written, the video and JSON Lines files are
 closed and renamed to their final names (the COCO results file, --write_coco_json, is
-written then; each per-frame file of --write_json DIR was written whole as its frame was
-done), and the run reports `interrupted`. A run that fails leaves none of them.
+written then; each per-frame file of --write_json and --write_heatmaps DIR was written
+whole as its frame was done), and the run reports `interrupted`. A run that fails leaves none of them.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from pose.analysis.track import Tracker, TrackRuns
+from pose.core.errors import UsageError
 from pose.core.estimator import Estimator
 from pose.core.image import to_bgr
 from pose.core.paths import display_path
@@ -239,11 +240,12 @@ class _FrameFinisher:
                  jsonl: Optional[output.JsonLinesWriter], fps: float, total: Optional[int], *,
                  frames_json: Optional[output.JsonFolderWriter] = None,
                  coco: Optional[output.CocoResultsWriter] = None, stem: str = "video",
-                 keypoint_scale: int = 0):
+                 keypoint_scale: int = 0, heatmaps: Optional[output.MapsFolderWriter] = None):
         self.estimator, self.spec, self.tracker = estimator, estimator.spec, tracker
         self.info = run_info(estimator)
         self.video, self.jsonl, self.fps, self.total = video, jsonl, fps, total
         self.frames_json, self.coco, self.stem, self.keypoint_scale = frames_json, coco, stem, keypoint_scale
+        self.heatmaps = heatmaps
         self.latest: Optional[np.ndarray] = None
         # frame index -> its time in the container (read_frames fills it ahead of us);
         # index / fps where the container has none
@@ -260,6 +262,8 @@ class _FrameFinisher:
         if outputs is not None:
             # The frame too: hands and faces (when on) are found on crops of it.
             self.people = self.tracker.update(self.estimator.people_from(outputs, frame), t)
+            if self.heatmaps is not None:  # inferred frames only: --every's reused ones have no maps
+                self.heatmaps.write(openpose_frame_name(self.stem, index, "pose_heatmaps.npy"), self.estimator.maps(outputs))
         people = self.people
         self.people_total += len(people)
         self.most_people = max(self.most_people, len(people))
@@ -296,6 +300,8 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
     """
     stop = stop or threading.Event()
     spec = estimator.spec
+    if options.heatmaps_dir is not None and getattr(estimator, "maps", None) is None:
+        raise UsageError("--write_heatmaps: only OpenPose's networks output heatmaps")
     reset = getattr(estimator, "reset", None)  # an estimator that tracks between frames starts afresh
     if reset is not None:
         reset()
@@ -326,6 +332,7 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
         video = keep(output.VideoFileWriter(paths["video"], fps, source.size)) if options.render else None
         jsonl = keep(output.JsonLinesWriter(paths["jsonl"])) if options.write_json else None
         frames_json = keep(output.JsonFolderWriter(options.json_dir, source.stem)) if options.json_dir is not None else None
+        heatmaps = keep(output.MapsFolderWriter(options.heatmaps_dir, source.stem)) if options.heatmaps_dir is not None else None
         about = {"source": "video", "video": source.name, "model": spec.name, "fps": fps}
         coco = keep(output.CocoResultsWriter(options.coco_json, about)) if options.coco_json is not None else None
     except BaseException:
@@ -335,9 +342,9 @@ def run_video(source: VideoSource, estimator: Estimator, options: VideoOptions,
         raise
     # Committed together when the run ends (none takes its final name unless all could),
     # discarded all together when it fails.
-    writers = [w for w in (video, jsonl, frames_json, coco) if w is not None]
+    writers = [w for w in (video, jsonl, frames_json, heatmaps, coco) if w is not None]
     finisher = _FrameFinisher(estimator, tracker, video, jsonl, fps, shown_total, frames_json=frames_json,
-                              coco=coco, stem=source.stem, keypoint_scale=options.keypoint_scale)
+                              coco=coco, stem=source.stem, keypoint_scale=options.keypoint_scale, heatmaps=heatmaps)
     viewer = display.Viewer(options.display)
     reader_stop = threading.Event()
     frames = sink = bar = queue_ = None

@@ -14,7 +14,9 @@ person's region from frame to frame) also has `reset()`, which the video loop ca
 a video's first frame; the protocol does not require it.
 
 `outputs` are the family's own (OpenPose: the network's maps at every scale); only
-`people_from` reads them, so a family may decode off the inference thread. A family
+`people_from` reads them, so a family may decode off the inference thread. A family whose
+network outputs maps worth keeping also has `maps(outputs)`, the array --write_heatmaps
+writes (OpenPose: heatmaps and PAFs, (1, C, H, W)); the protocol does not require it. A family
 without asynchronous inference runs each frame in `submit` (see pose.runtime.Engine).
 
 An estimator that carries state from one frame to the next (a top-down tracker: RTMPose

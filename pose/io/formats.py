@@ -174,12 +174,13 @@ def openpose_frame_json(people: Sequence[Person], image_size: Tuple[int, int], t
                                    keypoint_scale, extras=False) for p in people]}
 
 
-def openpose_frame_name(stem: str, frame: Optional[int] = None) -> str:
+def openpose_frame_name(stem: str, frame: Optional[int] = None, kind: str = "keypoints.json") -> str:
     """OpenPose's file name: `<stem>_keypoints.json` for an image, `<stem>_<frame index,
-    12 digits>_keypoints.json` for a video frame."""
+    12 digits>_keypoints.json` for a video frame; `kind` "pose_heatmaps.npy" names
+    --write_heatmaps' files the same way."""
     if frame is None:
-        return f"{stem}_keypoints.json"
-    return f"{stem}_{int(frame):0{FRAME_DIGITS}d}_keypoints.json"
+        return f"{stem}_{kind}"
+    return f"{stem}_{int(frame):0{FRAME_DIGITS}d}_{kind}"
 
 
 # ---------------------------------------------------------------- COCO results

@@ -7,6 +7,7 @@ image codec and the video container from it.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -80,6 +81,13 @@ def write_json(path: PathLike, obj: object) -> Path:
     return write_bytes(path, (dumps(obj) + "\n").encode())
 
 
+def npy_bytes(array: np.ndarray) -> bytes:
+    """`array` as a .npy file's bytes (np.load reads them; no pickles)."""
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
 @dataclass
 class OutputOptions:
     """What a run writes, images and videos alike (pose.app.images.ImageOptions and
@@ -91,6 +99,7 @@ class OutputOptions:
     classify: bool = True
     display: bool = False
     json_dir: Optional[Path] = None  # --write_json DIR: OpenPose's file per image or frame
+    heatmaps_dir: Optional[Path] = None  # --write_heatmaps DIR: the network's maps per image or inferred frame, .npy
     coco_json: Optional[Path] = None  # --write_coco_json FILE: COCO results of every image or frame
     keypoint_scale: int = 0  # --keypoint_scale for every JSON but the COCO results
 
@@ -440,21 +449,23 @@ class _StagedSet:
             self._finished()
 
 
-class JsonFolderWriter(_StagedSet):
-    """One JSON file per frame in a folder (OpenPose's --write_json DIR). Each is written
-    whole under a temporary name as its frame is done, and all take their final names at
-    commit, with the run's other outputs: an abandoned or failed run leaves none, and a
-    failed run never deletes a file another run wrote. The folder's `<stem>` names are
-    held by a lock (two runs on videos of the same stem would mix their frames), and
-    temporaries a killed run left are removed."""
+class FrameFolderWriter(_StagedSet):
+    """One file per frame in a folder, named `<stem>_<frame, 12 digits>_<kind>` (OpenPose's
+    --write_json and --write_heatmaps DIR). Each is written whole under a temporary name
+    as its frame is done, and all take their final names at commit, with the run's other
+    outputs: an abandoned or failed run leaves none, and a failed run never deletes a
+    file another run wrote. The folder's `<stem>` names are held by a lock (two runs on
+    videos of the same stem would mix their frames), and temporaries a killed run left
+    are removed."""
 
-    def __init__(self, folder: PathLike, stem: Optional[str] = None):
+    def __init__(self, folder: PathLike, stem: Optional[str] = None, kind: str = "keypoints.json"):
         super().__init__(Path(folder))
         self.folder = Path(folder)
         self.lock: Optional[FileLock] = None
         if stem is not None:
-            self.lock = claim_outputs([self.folder / f"{stem}_keypoints.json"])
-            stale = re.compile(re.escape(stem) + r"_\d{12}_keypoints\.tmp-[A-Za-z0-9_]{8}\.json")
+            self.lock = claim_outputs([self.folder / f"{stem}_{kind}"])
+            name, ext = kind.rsplit(".", 1)
+            stale = re.compile(re.escape(stem) + r"_\d{12}_" + re.escape(name) + r"\.tmp-[A-Za-z0-9_]{8}\." + re.escape(ext))
             try:
                 names = [entry.name for entry in os.scandir(self.folder)]
             except OSError:
@@ -463,8 +474,8 @@ class JsonFolderWriter(_StagedSet):
                 if stale.fullmatch(name):
                     remove(self.folder / name)
 
-    def write(self, name: str, obj: object) -> Path:
-        staged = StagedFile(self.folder / name, (dumps(obj) + "\n").encode())
+    def add(self, name: str, data: bytes) -> Path:
+        staged = StagedFile(self.folder / name, data)
         self.staged.append(staged)
         staged.prepare()  # on disk now: a long video's frames are not held in memory
         return self.folder / name
@@ -473,6 +484,23 @@ class JsonFolderWriter(_StagedSet):
         if self.lock is not None:
             self.lock.release()
             self.lock = None
+
+
+class JsonFolderWriter(FrameFolderWriter):
+    """OpenPose's --write_json DIR: `<stem>_<frame>_keypoints.json` for every frame."""
+
+    def write(self, name: str, obj: object) -> Path:
+        return self.add(name, (dumps(obj) + "\n").encode())
+
+
+class MapsFolderWriter(FrameFolderWriter):
+    """OpenPose's --write_heatmaps DIR: `<stem>_<frame>_pose_heatmaps.npy` for every inferred frame."""
+
+    def __init__(self, folder: PathLike, stem: Optional[str] = None):
+        super().__init__(folder, stem, "pose_heatmaps.npy")
+
+    def write(self, name: str, maps: np.ndarray) -> Path:
+        return self.add(name, npy_bytes(maps))
 
 
 def coco_mapping_path(path: PathLike) -> Path:

@@ -131,7 +131,8 @@ class BatchRun:
         a = self.args
         video = VideoOptions(out_dir=self.out_root, write_json=not a.no_json, render=not a.no_render, classify=not a.no_classify,
                              display=False, max_frames=a.max_frames, every=a.every, progress=False,
-                             json_dir=a.json_dir, keypoint_scale=a.keypoint_scale)
+                             json_dir=a.json_dir, keypoint_scale=a.keypoint_scale,
+                             heatmaps_dir=Path(a.heatmaps_dir) if a.heatmaps_dir else None)
         return WorkerSettings(self.make_estimator, a.mode, video, a.start_frame, not a.no_timeline and not a.no_render)
 
     def run(self, pool_factory: Callable[[WorkerSettings, int], "LocalPool"]) -> int:

@@ -217,6 +217,12 @@ class PoseEstimator:
             self.parts(image, people)
         return people
 
+    def maps(self, outputs: Sequence[NetOutput]) -> np.ndarray:
+        """The network's raw maps in `outputs` (what `collect` or `infer` returned), (1, C, H, W)
+        float32: scale 1's, the one --net_resolution sets (else the largest), as
+        OpenPose's --write_heatmaps writes the maps of its first scale."""
+        return outputs[self.scales.index(1.0) if 1.0 in self.scales else 0].maps.astype(np.float32, copy=False)
+
     def estimate(self, image: np.ndarray) -> List[Person]:
         """Every person in a BGR image, best first (see pose.families.openpose), with hand and face
         keypoints when those are on."""
