@@ -141,15 +141,17 @@ def test_two_runs_on_videos_of_one_stem_never_mix_their_frames(tmp_path, coco):
         running.wait(timeout=30)
 
 
-def test_a_batch_refuses_two_videos_of_one_stem_into_one_json_folder(tmp_path, coco):
+@pytest.mark.parametrize("option, pattern", [("--write_json", "clip_*_keypoints.json"),
+                                             ("--write_heatmaps", "clip_*_pose_heatmaps.npy")])
+def test_a_batch_refuses_two_videos_of_one_stem_into_one_per_frame_folder(tmp_path, coco, option, pattern):
     for name in ("a", "b"):
         (tmp_path / "in" / name).mkdir(parents=True)
         make_video(tmp_path / "in" / name / "clip.mp4", frames=2)
     r = run_tool("video", "--video_file", tmp_path / "in", "--recursive", "--output_dir", tmp_path / "out",
-                 "--write_json", tmp_path / "frames", "--quiet", *FAST, *coco)
+                 option, tmp_path / "frames", "--quiet", *FAST, *coco)
     assert r.returncode == 1
     assert "would replace those of" in r.stderr and r.stderr.count("error:") == 1, r.stderr
-    assert len(list((tmp_path / "frames").glob("clip_*_keypoints.json"))) == 2
+    assert len(list((tmp_path / "frames").glob(pattern))) == 2
 
 
 # ================================================================ 4. resume

@@ -58,3 +58,18 @@ def test_other_families_refuse_it_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == EXIT_USAGE and "only OpenPose's networks output heatmaps" in err and "\n" not in err
     assert not (tmp_path / "maps").exists()
+
+
+def test_a_batch_redone_with_heatmaps_or_without_pictures_is_not_skipped_as_done(tmp_path):
+    """The batch's resume identity holds --write_heatmaps and --no_render (issue 24's class
+    4: a rerun that asks for more must not be 'done before'), and stays what it was when
+    neither is given, so older manifests keep resuming."""
+    from pose.app.batch.manifest import run_identity
+    from pose.cli import parse_args
+    clip = tmp_path / "clip.mp4"
+    plain = parse_args("video", ["--video_file", str(clip), "--recursive"])
+    key = run_identity(plain)[0]
+    assert "write_heatmaps" not in run_identity(plain)[2] and "render" not in run_identity(plain)[2]
+    assert run_identity(parse_args("video", ["--video_file", str(clip), "--recursive", "--write_heatmaps",
+                                             str(tmp_path / "maps")]))[0] != key
+    assert run_identity(parse_args("video", ["--video_file", str(clip), "--recursive", "--no_render"]))[0] != key

@@ -98,7 +98,7 @@ class BatchRun:
         """The jobs to run, longest first; reports problems and skips."""
         args = self.args
         found, problems = expand_video_args(args.video_file, args.recursive)
-        jobs, more = make_jobs(found, self.out_root, args.mode, args.json_dir)
+        jobs, more = make_jobs(found, self.out_root, args.mode, [d for d in (args.json_dir, args.heatmaps_dir) if d])
         problems += more
         if not jobs and len(problems) == 1:
             raise InputError(problems[0])

@@ -85,10 +85,11 @@ def frames_to_run(path: Path, start_frame: int, max_frames: Optional[int]) -> in
 
 
 def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode: str,
-              json_dir: Optional[Path] = None) -> Tuple[List[Job], List[str]]:
+              frame_dirs: Sequence[Path] = ()) -> Tuple[List[Job], List[str]]:
     """Jobs for the expanded paths. A video found in a subfolder of a folder argument
     writes to the same subfolder below `out_root`; two videos that would write the same
-    outputs (also the same per-frame names in --write_json's one folder) are a problem
+    outputs (also the same per-frame names in the one folder of --write_json or
+    --write_heatmaps, `frame_dirs`) are a problem
     (the second is not run), and so is a video whose outputs would replace an input."""
     jobs: List[Job] = []
     problems: List[str] = []
@@ -111,7 +112,7 @@ def make_jobs(found: Sequence[Tuple[Path, Optional[Path]]], out_root: Path, mode
         sub = path.parent.relative_to(folder) if folder is not None else Path()
         out_dir = (out_root / sub).resolve()
         outputs = output_paths(out_dir, path.stem, mode)
-        keys = [outputs["video"]] + ([("json", path.stem)] if json_dir is not None else [])
+        keys = [outputs["video"]] + ([("per-frame files", path.stem)] if frame_dirs else [])
         other = next((claimed[k] for k in keys if k in claimed), None)
         if other is not None:
             problems.append(f"{name}: its outputs would replace those of {other} (same file name); "

@@ -33,6 +33,11 @@ def run_identity(args: argparse.Namespace) -> Tuple[str, dict, dict]:
                "write_json": str(Path(args.json_dir).resolve()) if args.json_dir else None,
                "keypoint_scale": args.keypoint_scale,
                "start_frame": args.start_frame, "max_frames": args.max_frames, "every": args.every}
+    # Keyed only when set, so that manifests written before these options keep resuming.
+    if getattr(args, "heatmaps_dir", None):
+        options["write_heatmaps"] = str(Path(args.heatmaps_dir).resolve())
+    if getattr(args, "no_render", False):
+        options["render"] = False
     keyed = {"model": {k: v for k, v in model.items() if k not in ("proto", "weights")}, "options": options}
     key = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
     return key, model, options
