@@ -17,8 +17,6 @@ visibility of its 17 COCO joints, for both pipelines alike.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import subprocess
 import sys
@@ -30,6 +28,7 @@ import cv2
 import numpy as np
 
 from pose.core.layout import COCO17_NAMES
+from pose.eval.scoring import PCK_ALPHAS, coco_ap, match, oks, pck
 from pose.families.blazepose import BlazePose, pipeline, weights
 from pose.layouts import BLAZEPOSE33
 
@@ -40,8 +39,6 @@ SHARED_ANNOTATIONS = ROOT.parent / "shared" / "annotations"
 # index 1 left_hip, but the frames show the standard order: tests/support/annotations.py) ->
 # COCO-17; None where H36M has no such joint.
 H36M_TO_COCO17 = [9, None, None, None, None, 11, 14, 12, 15, 13, 16, 4, 1, 5, 2, 6, 3]
-COCO_SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]) / 10
-PCK_ALPHAS = (0.05, 0.1)  # of the annotated box's longer side
 SWEEP = (0.5, 0.3, 0.1, 0.05)  # detector score thresholds: how many people it finds as it is loosened
 
 
@@ -66,70 +63,9 @@ def load_ground_truth(root: Path) -> Dict[str, dict]:
     return out
 
 
-def coco_eval(gt: dict, results: List[dict]) -> Dict[str, float]:
-    """pycocotools' keypoint AP / AP50 / AR (quietly)."""
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
-    if not results:
-        return {"AP": 0.0, "AP50": 0.0, "AR": 0.0}
-    with contextlib.redirect_stdout(io.StringIO()):
-        ground = COCO()
-        ground.dataset = {k: v for k, v in gt.items()}
-        ground.createIndex()
-        found = ground.loadRes(results)
-        ev = COCOeval(ground, found, "keypoints")
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return {"AP": ev.stats[0], "AP50": ev.stats[1], "AR": ev.stats[5]}
-
-
-def oks(gt_kp: np.ndarray, area: float, pred: np.ndarray) -> float:
-    visible = gt_kp[:, 2] > 0
-    if not visible.any():
-        return 0.0
-    d2 = ((gt_kp[:, :2] - pred[:, :2]) ** 2).sum(1)
-    e = d2 / (2 * (2 * COCO_SIGMAS) ** 2 * (area + np.spacing(1)))
-    return float(np.exp(-e)[visible].mean())
-
-
-def match(gt: dict, preds: Dict[int, List[np.ndarray]]) -> List[tuple]:
-    """Greedy by OKS, per image: [(annotation, prediction (17, 3) or None)]."""
-    pairs = []
-    by_image: Dict[int, list] = {}
-    for ann in gt["annotations"]:
-        by_image.setdefault(ann["image_id"], []).append(ann)
-    for image_id, anns in by_image.items():
-        cands = preds.get(image_id, [])
-        scores = np.array([[oks(np.asarray(a["keypoints"]).reshape(-1, 3), a["area"], p) for p in cands] for a in anns])
-        scores = scores.reshape(len(anns), len(cands))
-        used_a, used_p = set(), set()
-        for flat in np.argsort(-scores, axis=None):
-            i, j = np.unravel_index(flat, scores.shape)
-            if i in used_a or j in used_p or scores[i, j] <= 0:
-                continue
-            used_a.add(i)
-            used_p.add(j)
-            pairs.append((anns[i], cands[j]))
-        pairs += [(anns[i], None) for i in range(len(anns)) if i not in used_a]
-    return pairs
-
-
-def pck(pairs: List[tuple], alpha: float) -> np.ndarray:
-    """Per COCO joint: the share of annotated joints within alpha x the box's longer side;
-    an unmatched person counts as missed. NaN where no annotation has the joint."""
-    hit = np.zeros(17)
-    total = np.zeros(17)
-    for ann, pred in pairs:
-        kp = np.asarray(ann["keypoints"], np.float64).reshape(-1, 3)
-        vis = kp[:, 2] > 0
-        total += vis
-        if pred is not None:
-            dist = np.hypot(*(kp[:, :2] - pred[:, :2]).T)
-            hit += vis & (dist <= alpha * max(ann["bbox"][2:]))
-    with np.errstate(invalid="ignore"):
-        return hit / total
+def coco_eval(gt: dict, preds: Dict[int, List[np.ndarray]]) -> Dict[str, float]:
+    """pycocotools' keypoint AP and AR over every image of the set (pose.eval's scoring)."""
+    return coco_ap(gt, results_of(preds), [im["id"] for im in gt["images"]])
 
 
 def results_of(preds: Dict[int, List[np.ndarray]]) -> List[dict]:
@@ -225,12 +161,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         if mp:
             runs["MediaPipe 0.10.21"] = theirs
         for label, preds in runs.items():
-            stats = coco_eval(gt, results_of(preds))
-            pairs = match(gt, preds)
-            p05, p10 = (pck(pairs, a) for a in PCK_ALPHAS)
+            stats = coco_eval(gt, preds)
+            pairs = match(gt["annotations"], results_of(preds))
+            p05, p10 = (pck(pairs).rate(a) for a in PCK_ALPHAS)
             matched = sum(p is not None for _, p in pairs)
             # the landmarks' own accuracy: the annotated people that were found
-            found10 = pck([(a, p) for a, p in pairs if p is not None], 0.1)
+            found10 = pck([(a, p) for a, p in pairs if p is not None]).rate(0.1)
             ap_rows.append([name, label, fmt(stats["AP"]), fmt(stats["AP50"]), fmt(stats["AR"]),
                             f"{matched}/{len(pairs)}", fmt(np.nanmean(p05)), fmt(np.nanmean(p10)),
                             fmt(np.nanmean(found10))])
@@ -263,10 +199,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         sweep = BlazePose(args.models, engine=args.engine, min_detection_confidence=threshold)
         gt = gts["coco"]
         preds = {im["id"]: [p.coco17() for p in sweep.estimate(cv2.imread(im["path"]))] for im in gt["images"]}
-        good = sum(1 for ann, p in match(gt, preds)
-                   if p is not None and oks(np.asarray(ann["keypoints"]).reshape(-1, 3), ann["area"], p) >= 0.5)
+        good = sum(1 for ann, p in match(gt["annotations"], results_of(preds))
+                   if p is not None and oks(np.asarray(ann["keypoints"], np.float64).reshape(-1, 3), ann["area"], p) >= 0.5)
         found = sum(len(v) for v in preds.values())
-        rows.append([threshold, found, good, found - good, fmt(coco_eval(gt, results_of(preds))["AP"])])
+        rows.append([threshold, found, good, found - good, fmt(coco_eval(gt, preds)["AP"])])
     print(table(["min score", "people returned", "match an annotation (OKS>=0.5)", "others", "AP"], rows))
 
     print(f"\n## Speed per frame, median of {args.repeats} (ms)\n")
