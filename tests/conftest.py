@@ -83,6 +83,18 @@ def read_only_dir(tmp_path):
     yield from _tmpfs(tmp_path / "ro", "ro,size=64k")
 
 
+@pytest.fixture
+def read_only_coco(tmp_path, coco):
+    """--proto/--weights of the narrow COCO net on a read-only mount (a shared install)."""
+    mount = tmp_path / "weights"
+    for _ in _tmpfs(mount, "size=16m"):
+        copies = [shutil.copy(Path(coco[i]), mount) for i in (1, 3)]
+        r = subprocess.run(["mount", "-o", "remount,ro", str(mount)], capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot remount read-only: {r.stderr.strip()}")
+        yield ["--proto", copies[0], "--weights", copies[1]]
+
+
 @pytest.fixture(scope="session")
 def coco(model_dir):
     """--proto/--weights of a narrow random COCO net (tests that need no accuracy)."""

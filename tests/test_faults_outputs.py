@@ -21,6 +21,7 @@ import pytest
 from pose.app.batch.manifest import run_identity
 from pose.cli import parse_args
 from tests.support.cli_tools import (
+    EXAMPLE_IMAGE,
     FAST,
     ROOT,
     assert_one_line_error,
@@ -490,6 +491,23 @@ def test_a_read_only_tmpdir_for_a_local_ray_is_one_line(tmp_path, read_only_dir,
     r = run_tool("video", "--video_file", clip, "--ray", "--output_dir", tmp_path / "out", *FAST, *coco,
                  env={"TMPDIR": str(read_only_dir), "RAY_TMPDIR": str(read_only_dir)}, timeout=120)
     assert_one_line_error(r, 1, "cannot start or reach a new local Ray", "Read-only file system")
+
+
+def test_read_only_weights_and_home_convert_for_the_run(tmp_path, read_only_dir, read_only_coco):
+    """The issue's case: a read-only weights folder and home were refused ("cannot write
+    the ONNX converted ...") after four lines of engine telemetry. Now the fast engine runs
+    from a conversion made for the run: one warning, and nothing left behind."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"HOME": str(read_only_dir), "XDG_CACHE_HOME": str(read_only_dir / "cache"), "TMPDIR": str(temp)}
+    r = run_tool("image", "--image_file", EXAMPLE_IMAGE, "--output", tmp_path / "out", *FAST, *read_only_coco,
+                 env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "converting for this run only" in lines[0], r.stderr
+    assert "OpenVINO" in r.stdout or "onnxruntime" in r.stdout or "ONNX" in r.stdout, r.stdout
+    assert len(json.loads(next((tmp_path / "out").rglob("*.json")).read_text())["people"]) > 0
+    assert list(temp.iterdir()) == []  # the converted file and its compiled blobs went with the run
 
 
 def test_numbered_output_names_never_take_another_inputs_name():

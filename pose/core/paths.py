@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from pose.core.errors import UsageError
 
@@ -66,8 +66,17 @@ def models_command() -> str:
     return "./getModels.sh" if is_checkout() else "get-hpe-models"
 
 
-def cache_dir(model_file: Union[str, Path]) -> Path:
+def cache_dir(model_file: Union[str, Path]) -> Optional[Path]:
     """Where files derived from a model file are cached (converted graphs, compiled
-    blobs): the file's folder, or the user's cache folder when that one is read-only."""
+    blobs): the file's folder, or the user's cache folder when that one is read-only;
+    None when neither can be written (a read-only home as well: the caller works
+    without a cache)."""
     folder = Path(model_file).parent
-    return folder if os.access(folder, os.W_OK) else user_cache()
+    if os.access(folder, os.W_OK):
+        return folder
+    user = user_cache()
+    try:
+        user.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return user if os.access(user, os.W_OK) else None

@@ -3,6 +3,8 @@ print their own complaints straight to the process's stderr (some with binary by
 The tools report every failure as one line of their own instead."""
 from __future__ import annotations
 
+import importlib
+import logging
 import os
 import sys
 from contextlib import contextmanager
@@ -36,3 +38,20 @@ def native_stderr_silenced() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def import_quietly(module: str) -> object:
+    """`importlib.import_module(module)` without what engines print on import: OpenVINO's
+    telemetry warns through the root logger (and would configure it) and onnxruntime's
+    writes to fd 2 when the home folder is read-only. Import errors still raise."""
+    root = logging.getLogger()
+    guard = logging.NullHandler()
+    root.addHandler(guard)  # a root without handlers would be configured by logging.warning()
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with native_stderr_silenced():
+            return importlib.import_module(module)
+    finally:
+        logging.disable(previous)
+        root.removeHandler(guard)

@@ -20,7 +20,6 @@ by auto with one warning; asked for by name it fails with one line.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ import cv2
 
 from pose.core.errors import EXIT_USAGE, NetworkError, UsageError
 from pose.core.paths import cache_dir
+from pose.core.quiet import import_quietly
 from pose.runtime import cpu
 from pose.runtime.backends import (
     Engine,
@@ -69,7 +69,7 @@ def import_problem(module: str) -> Optional[str]:
     Importing is the only honest check: a wheel can be installed and still miss a library."""
     if module not in _IMPORTS:
         try:
-            importlib.import_module(module)
+            import_quietly(module)
             _IMPORTS[module] = None
         except ImportError as exc:
             missing = getattr(exc, "name", None) == module
@@ -216,6 +216,13 @@ def _cpu_plan(engine: str, precision: str) -> Plan:
     return Plan(names[0], "cpu", precision)
 
 
+def _openvino_cache(path: Path, configuration: str) -> Optional[Path]:
+    """OpenVINO's folder for compiled blobs of `path` in one configuration; None (compile
+    every time) where nothing beside the file or in the user cache can be written."""
+    folder = cache_dir(path)
+    return None if folder is None else folder / "openvino" / configuration
+
+
 def open_onnx(chosen: Plan, path: Path, threads: Optional[int] = None, throughput: bool = False,
               half: bool = False) -> Engine:
     """An ONNX file on the planned engine (any engine but caffe). `half`: the graph computes
@@ -230,7 +237,7 @@ def open_onnx(chosen: Plan, path: Path, threads: Optional[int] = None, throughpu
         # 2026.4, does not tell an f16 compile from an f32 one and would run the wrong blob.
         mode = "throughput" if throughput else "latency"
         precision = cpu_precision(chosen.precision) if device == "CPU" else chosen.precision
-        cache = cache_dir(path) / "openvino" / f"{device.lower()}-{precision}-{mode}"
+        cache = _openvino_cache(path, f"{device.lower()}-{precision}-{mode}")
         return OpenVINOEngine(path, device, precision, threads, cache, throughput)
     if chosen.engine == "caffe":
         raise ValueError("open_onnx: the caffe engine reads Caffe files (open_caffe)")
@@ -249,7 +256,7 @@ def open_tflite(chosen: Plan, path: Path, threads: Optional[int] = None) -> Engi
     if chosen.engine == "openvino":
         device = "GPU" if chosen.device == "gpu" else "CPU"
         precision = cpu_precision(chosen.precision) if device == "CPU" else chosen.precision
-        cache = cache_dir(path) / "openvino" / f"{device.lower()}-{precision}-latency"
+        cache = _openvino_cache(path, f"{device.lower()}-{precision}-latency")
         return OpenVINOEngine(path, device, precision, threads, cache)
     if chosen.engine == "onnx":
         cv2_precision = _cv2_precision(chosen)

@@ -6,7 +6,8 @@ Converted models are cached next to the weights as `<weights>.<sha256[:12]>.s<st
 cut is another file, files made from an older checksum of the same weights path are
 removed when a new one is written, and files from an older converter (model_version
 below CONVERTER_VERSION) are rebuilt. Where the weights' folder is read-only the files go
-to the user cache (pose.core.paths.user_cache) instead.
+to the user cache (pose.core.paths.user_cache) instead; where that is read-only too, the
+tools convert into a temporary folder for the one run (pose.families.openpose.net.load).
 
 The key is the weights' SHA-256, computed once per process (0.15-0.2 s for 200 MB):
 weights replaced by other contents of the same size and mtime are never mistaken for
@@ -40,11 +41,22 @@ class UnsupportedDefinition(NetworkError):
     exit_code = EXIT_USAGE
 
 
-def cache_path(weights: Union[str, Path], sha256: str, cut: str) -> Path:
-    """`<weights>.<sha256[:12]>.<cut>.onnx` in `cache_dir`; `cut` is s<stages> or
-    p<deploy file hash>."""
+class NoCacheFolder(NetworkError):
+    """Neither the weights' folder nor the user cache can be written: nowhere to keep the
+    converted file (the caller converts for one run instead)."""
+
+    exit_code = EXIT_USAGE
+
+
+def cache_path(weights: Union[str, Path], sha256: str, cut: str, folder: Optional[Path] = None) -> Path:
+    """`<weights>.<sha256[:12]>.<cut>.onnx` in `folder`, by default `cache_dir`; `cut` is
+    s<stages> or p<deploy file hash>."""
     weights = Path(weights)
-    return cache_dir(weights) / f"{weights.name}.{sha256[:12]}.{cut}.onnx"
+    folder = folder or cache_dir(weights)
+    if folder is None:
+        raise NoCacheFolder(f"no writable folder for the ONNX converted from {display_path(weights)} "
+                            "(its own folder and the user cache are read-only)")
+    return folder / f"{weights.name}.{sha256[:12]}.{cut}.onnx"
 
 
 def _converter_version(path: Path) -> Optional[int]:
@@ -74,24 +86,24 @@ def _is_current(path: Path) -> bool:
     return path.is_file() and _converter_version(path) == CONVERTER_VERSION
 
 
-def _remove_stale(weights: Path, keep_sha: str) -> None:
-    """Drop converted files of this weights name that were made from other contents."""
-    for old in cache_dir(weights).glob(f"{glob.escape(weights.name)}.*.onnx"):
+def _remove_stale(folder: Path, weights: Path, keep_sha: str) -> None:
+    """Drop converted files of this weights name in `folder` that were made from other contents."""
+    for old in folder.glob(f"{glob.escape(weights.name)}.*.onnx"):
         if old.name[len(weights.name) + 1:].split(".", 1)[0] != keep_sha[:12]:
             old.unlink(missing_ok=True)
 
 
 def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] = None,
-             proto: Optional[Union[str, Path]] = None, half: bool = False) -> Path:
+             proto: Optional[Union[str, Path]] = None, half: bool = False, folder: Optional[Path] = None) -> Path:
     """The ONNX file of `weights` (`spec` cut after `stages`, or the deploy file `proto`),
-    converted on first use and cached next to the weights."""
+    converted on first use and cached next to the weights (or in `folder`)."""
     weights = Path(weights)
     sha = file_sha256(weights)
     if proto is None:
         cut = f"s{spec.stages if stages is None else stages}"
     else:
         cut = "p" + hashlib.sha256(Path(proto).read_bytes()).hexdigest()[:8]
-    path = cache_path(weights, sha, cut + (".f16" if half else ""))
+    path = cache_path(weights, sha, cut + (".f16" if half else ""), folder)
     if not _is_current(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         # One conversion per file at a time: a second run waits and reuses the result;
@@ -100,18 +112,19 @@ def onnx_for(weights: Union[str, Path], spec: ModelSpec, stages: Optional[int] =
             if not _is_current(path):
                 remove_stale_temps(path)
                 convert(weights, spec, stages, path, proto, half)
-                _remove_stale(weights, sha)
+                _remove_stale(path.parent, weights, sha)
     return path
 
 
 def converted(spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
-              hint: Optional[str] = None, half: bool = False) -> Path:
-    """`onnx_for` with every failure as a NetworkError the tools print in one line."""
+              hint: Optional[str] = None, half: bool = False, folder: Optional[Path] = None) -> Path:
+    """`onnx_for` with every failure as a NetworkError the tools print in one line
+    (NoCacheFolder where nothing can hold the cache and no `folder` is given)."""
     check_weights(weights, hint)
     if proto is not None:
         check_prototxt(proto)
     try:
-        return onnx_for(weights, spec, stages, proto, half)
+        return onnx_for(weights, spec, stages, proto, half, folder)
     except WeightsMismatch as exc:
         raise NetworkError(f"the weights {Path(weights).name} do not fit the network definition "
                            f"({exc})", EXIT_USAGE) from None

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from pose.families.openpose.net.architecture import deploy_text
-from pose.families.openpose.net.convert import UnsupportedDefinition, converted
+from pose.families.openpose.net.convert import NoCacheFolder, UnsupportedDefinition, converted
 from pose.families.openpose.net.onnx_export import width_of
 from pose.families.openpose.spec import ModelSpec
 from pose.runtime import Engine, Plan
@@ -39,17 +39,31 @@ def open_plan(chosen: Plan, spec: ModelSpec, stages: int, weights: Path, proto: 
             os.unlink(tmp)
     # onnxruntime runs f16 only from a float16 graph (converted and cached on its own).
     half = chosen.engine == "onnxruntime" and chosen.precision == "f16"
-    path = converted(spec, stages, Path(weights), proto, hint, half)
+    try:
+        path = converted(spec, stages, Path(weights), proto, hint, half)
+    except NoCacheFolder as exc:
+        # Read-only weights and home (a shared install, a locked-down container): convert
+        # for this run only. Every engine has read the file once it is open, so it goes.
+        try:
+            folder = tempfile.TemporaryDirectory(prefix="opencv-hpe-")
+        except OSError as error:
+            raise NoCacheFolder(f"{exc}, nor the temporary folder ({error.strerror or error})") from None
+        log.warning(f"{exc}: converting for this run only (a few seconds each run; point "
+                    "XDG_CACHE_HOME at a writable folder to keep it)")
+        with folder:
+            path = converted(spec, stages, Path(weights), proto, hint, half, Path(folder.name))
+            return open_onnx(chosen, path, threads, throughput, half)
     return open_onnx(chosen, path, threads, throughput, half)
 
 
 def open_planned(chosen: Plan, auto: bool, spec: ModelSpec, stages: int, weights: Path, proto: Optional[Path] = None,
                  hint: Optional[str] = None, threads: Optional[int] = None, throughput: bool = False) -> Engine:
     """`open_plan`; when the engine was chosen by auto, a definition the converter cannot
-    express runs from the Caffe files instead (one warning)."""
+    express, or a conversion with no folder to write to, runs from the Caffe files instead
+    (one warning)."""
     try:
         return open_plan(chosen, spec, stages, weights, proto, hint, threads, throughput)
-    except UnsupportedDefinition as exc:
+    except (UnsupportedDefinition, NoCacheFolder) as exc:
         if not auto or not has_caffe_importer():
             raise
         log.warning(f"{exc}; running the Caffe files instead")
