@@ -119,6 +119,24 @@ def test_a_failed_run_never_deletes_per_frame_files_another_run_wrote(tmp_path, 
     assert {p.name: p.read_bytes() for p in frames.iterdir()} == written
 
 
+def test_a_shorter_video_of_one_stem_replaces_the_whole_earlier_set(tmp_path, coco):
+    """The last open member of class 2: a 6-frame clip.mp4, then another clip.mp4 of 3
+    frames into the same --write_json folder left frames 3-5 of the first beside the
+    second's 0-2, one set to a reader that lists clip_*. The set is replaced whole."""
+    frames = tmp_path / "frames"
+    for name, count in (("a", 6), ("b", 3)):
+        (tmp_path / name).mkdir()
+        clip = make_video(tmp_path / name / "clip.mp4", frames=count)
+        r = run_tool("video", "--video_file", clip, "--output_dir", tmp_path / name / "out", "--write_json", frames,
+                     "--quiet", *FAST, *coco)
+        assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in frames.iterdir()) == [f"clip_{i:012d}_keypoints.json" for i in range(3)]
+    jsonl = next((tmp_path / "b" / "out").rglob("*.jsonl")).read_text().splitlines()
+    assert [[p["pose_keypoints_2d"] for p in json.loads(line)["people"]] for line in jsonl] == \
+        [[p["pose_keypoints_2d"] for p in load_json(frames / f"clip_{i:012d}_keypoints.json")["people"]]
+         for i in range(3)]
+
+
 @posix_only
 def test_two_runs_on_videos_of_one_stem_never_mix_their_frames(tmp_path, coco):
     """The issue's case: two runs at once on a/clip.mp4 and b/clip.mp4 into one

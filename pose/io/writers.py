@@ -416,6 +416,9 @@ class _StagedSet:
     def _finished(self) -> None:
         """Called once, when the set is published or discarded."""
 
+    def _published(self) -> None:
+        """Called once every file of the set has its final name (before _finished)."""
+
     def prepare(self) -> None:
         if self.done:
             return
@@ -434,6 +437,7 @@ class _StagedSet:
             try:
                 for staged in self.staged:
                     staged.publish()
+                self._published()
             finally:
                 self._finished()
         return self.result
@@ -456,22 +460,35 @@ class FrameFolderWriter(_StagedSet):
     outputs: an abandoned or failed run leaves none, and a failed run never deletes a
     file another run wrote. The folder's `<stem>` names are held by a lock (two runs on
     videos of the same stem would mix their frames), and temporaries a killed run left
-    are removed."""
+    are removed. A committed set replaces the stem's earlier one whole: frames an earlier,
+    longer video of the same name left beyond this one's last are removed with it."""
 
     def __init__(self, folder: PathLike, stem: Optional[str] = None, kind: str = "keypoints.json"):
         super().__init__(Path(folder))
         self.folder = Path(folder)
         self.lock: Optional[FileLock] = None
+        self.frame_file: Optional[re.Pattern] = None
         if stem is not None:
             self.lock = claim_outputs([self.folder / f"{stem}_{kind}"])
             name, ext = kind.rsplit(".", 1)
-            stale = re.compile(re.escape(stem) + r"_\d{12}_" + re.escape(name) + r"\.tmp-[A-Za-z0-9_]{8}\." + re.escape(ext))
-            try:
-                names = [entry.name for entry in os.scandir(self.folder)]
-            except OSError:
-                names = []
-            for name in names:
+            frame = re.escape(stem) + r"_\d{12}_" + re.escape(name)
+            self.frame_file = re.compile(frame + r"\." + re.escape(ext))
+            stale = re.compile(frame + r"\.tmp-[A-Za-z0-9_]{8}\." + re.escape(ext))
+            for name in self._names():
                 if stale.fullmatch(name):
+                    remove(self.folder / name)
+
+    def _names(self) -> List[str]:
+        try:
+            return [entry.name for entry in os.scandir(self.folder)]
+        except OSError:
+            return []
+
+    def _published(self) -> None:
+        if self.frame_file is not None:  # still under the stem's lock: no other run is writing these
+            ours = {staged.path.name for staged in self.staged}
+            for name in self._names():
+                if self.frame_file.fullmatch(name) and name not in ours:
                     remove(self.folder / name)
 
     def add(self, name: str, data: bytes) -> Path:
