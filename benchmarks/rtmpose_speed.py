@@ -11,8 +11,11 @@ next to their convolutions: pose/families/rtmpose/yolox_architecture.py), so the
 here runs its network on the letterboxed frame and hands the estimator the benchmark's
 boxes: N people of 100x220 pixels spread over the frame. Then the video tool itself
 (pose.app.video.run_video: decoding, the estimator, tracking, classification, drawing,
-JSON Lines and the mp4 written) on a 640x480 clip, for the default pipeline. OpenPose COCO:
-its estimator at -1x368 on the auto engine, full-size random weights. RTMO is not timed (no
+JSON Lines and the mp4 written) on a 640x480 clip, for the default pipeline. OpenPose COCO,
+on the same route as each RTMPose row (auto, and OpenVINO f32: what a CPU without AMX
+runs): its network at -1x368 with full-size random weights, plus its decoding timed on
+maps rendered from real annotations with the same number of people (random weights' maps
+are noise that decodes into a hundred "people" in 265 ms: not what a trained net costs). RTMO is not timed (no
 architecture-exact RTMO graph is built yet). Timing-based, minutes: not in the test suite.
 
     python -m benchmarks.rtmpose_speed [--frames 10] [--rounds 5] [--no-openpose] [--quick]
@@ -165,18 +168,56 @@ def time_video_tool(pose_path: Path, det_path: Path, chosen, people: int, every:
             "inference_ms": summary.inference_per_frame_ms}
 
 
-def time_openpose(rounds: int) -> Dict:
+def openpose_decode_ms(people: int, repeats: int = 5) -> Optional[float]:
+    """OpenPose's decoding (peaks, PAF scoring, grouping) of a 640x480 frame at -1x368 on
+    maps rendered from real annotations of `people` people (benchmarks.bench_decode's
+    crowds): what decoding costs on a trained network's maps. Random weights' maps are
+    noise with a hundred 'people' in them, and their decoding took 265 ms, twice the
+    network: timing that would flatter every ratio. None without ../shared/annotations."""
+    from pose.families.openpose.people import decode
+    from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
+    from pose.families.openpose.spec import get_spec
+    from tests.support.annotations import load_all
+    from tests.support.crowd import compose_crowd, people_pool
+    from tests.support.render_fields import render_output
+
+    spec = get_spec("COCO")
+    try:
+        pool = people_pool(load_all(), "COCO")
+    except (OSError, ValueError):
+        return None
+    if not pool:
+        return None
+    geometry = compute_geometry(FRAME_HW[::-1], parse_net_resolution("-1x368"))
+    rng = np.random.default_rng(0)
+    times = []
+    for _ in range(repeats):
+        output = render_output(compose_crowd(pool, people, FRAME_HW[::-1], rng), spec, geometry)
+        decode(output, geometry, spec)
+        t = time.perf_counter()
+        decode(output, geometry, spec)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
+
+
+def time_openpose(rounds: int, engine: str, precision: str) -> Dict:
+    """OpenPose COCO on a 640x480 frame at -1x368 on one route: the network (median of
+    `rounds`) plus, per people count, the decoding of realistic maps (openpose_decode_ms)."""
     from benchmarks.common import full_size_weights
     from pose.families.openpose.estimator import PoseEstimator
-    est = PoseEstimator("COCO", weights=full_size_weights(), net_resolution="-1x368")
+    est = PoseEstimator("COCO", weights=full_size_weights(), net_resolution="-1x368", engine=engine,
+                        precision=precision)
     frame = _frame()
-    est(frame)
+    est.infer(frame)
     times = []
     for _ in range(rounds):
         t = time.perf_counter()
-        est(frame)
+        est.infer(frame)
         times.append(time.perf_counter() - t)
-    return {"engine": est.engine_label, "frame": statistics.median(times)}
+    net = statistics.median(times)
+    decode = {n: openpose_decode_ms(n) for n in PEOPLE}
+    return {"engine": est.engine_label, "net": net,
+            "frame": {n: net + (ms or 0.0) / 1e3 for n, ms in decode.items()}, "decode_ms": decode}
 
 
 def _load() -> str:
@@ -200,10 +241,15 @@ def main() -> int:
     from pose.families.rtmpose.yolox_architecture import cached_yolox
     # the cores may be shared: the load beside the figures says how much they were
     print(f"machine: {machine()}; OpenCV {cv2.__version__}; load average {_load()} at start", flush=True)
-    openpose = None if args.no_openpose else time_openpose(3)
-    if openpose:
-        print(f"OpenPose COCO, 640x480 frame at -1x368 (net + decode), {openpose['engine']}: "
-              f"{openpose['frame'] * 1e3:.0f} ms, {1 / openpose['frame']:.2f} fps", flush=True)
+    main_routes = routes()[:2]
+    openpose = {}
+    if not args.no_openpose:
+        for engine, precision in main_routes:
+            op = openpose[(engine, precision)] = time_openpose(3, engine, precision)
+            decode = ", ".join(f"{n} people {ms:.1f} ms" if ms is not None else f"{n} people not timed "
+                               "(no ../shared/annotations)" for n, ms in op["decode_ms"].items())
+            print(f"OpenPose COCO, 640x480 frame at -1x368, {op['engine']}: network {op['net'] * 1e3:.0f} ms; "
+                  f"decoding maps rendered from real annotations: {decode}", flush=True)
     rows = time_pipelines(args.frames, args.rounds, args.quick)
     print("\n| model | route | detector | people | detect every | ms a frame | fps |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -211,20 +257,22 @@ def main() -> int:
         print(f"| rtmpose-{r['model']} | {r['engine']} {r['precision']} ({r['label']}) | {r['detector']} | "
               f"{r['people']} | {r['every']} | "
               f"{r['s'] * 1e3:.1f} | {1 / r['s']:.1f} |")
-    default = [r for r in rows if r["model"] == "s" and r["engine"] == "auto"
-               and r["detector"] == facts.DEFAULT_DETECTOR and r["every"] == facts.DEFAULT_DETECT_EVERY]
-    print(f"\nrtmpose-s + {facts.DEFAULT_DETECTOR}, detector every {facts.DEFAULT_DETECT_EVERY}th frame (the defaults), "
-          "auto engine, estimator alone:")
-    for r in default:
-        ratio = f", {openpose['frame'] / r['s']:.1f}x OpenPose COCO's frames/s" if openpose else ""
-        print(f"  {r['people']} people: {1 / r['s']:.1f} fps{ratio}")
-    print("\nthe video tool's loop (decode, estimator, tracking, classification, drawing, JSONL, mp4), same defaults:")
-    chosen = plan("auto", "cpu", "auto")
     pose_path, det_path = cached_model("s", CACHE), cached_yolox(facts.DEFAULT_DETECTOR, CACHE)
-    for people in PEOPLE:
-        v = time_video_tool(pose_path, det_path, chosen, people, facts.DEFAULT_DETECT_EVERY, 60)
-        ratio = f", {openpose['frame'] * v['fps']:.1f}x OpenPose COCO's frames/s" if openpose else ""
-        print(f"  {people} people: {v['fps']:.1f} fps over {v['frames']} frames{ratio}", flush=True)
+    for engine, precision in main_routes:
+        op = openpose.get((engine, precision))
+        default = [r for r in rows if r["model"] == "s" and (r["engine"], r["precision"]) == (engine, precision)
+                   and r["detector"] == facts.DEFAULT_DETECTOR and r["every"] == facts.DEFAULT_DETECT_EVERY]
+        print(f"\nrtmpose-s + {facts.DEFAULT_DETECTOR}, detector every {facts.DEFAULT_DETECT_EVERY}th frame (the "
+              f"defaults), --engine {engine} --precision {precision}; OpenPose COCO on the same route:")
+        for r in default:
+            ratio = f", {op['frame'][r['people']] / r['s']:.1f}x OpenPose COCO's frames/s" if op else ""
+            print(f"  estimator alone, {r['people']} people: {1 / r['s']:.1f} fps{ratio}")
+        chosen = plan(engine, "cpu", precision)
+        for people in PEOPLE:
+            v = time_video_tool(pose_path, det_path, chosen, people, facts.DEFAULT_DETECT_EVERY, 60)
+            ratio = f", {op['frame'][people] * v['fps']:.1f}x OpenPose COCO's frames/s" if op else ""
+            print(f"  the video tool (decode, estimator, tracking, classification, drawing, JSONL, mp4), {people} "
+                  f"people: {v['fps']:.1f} fps over {v['frames']} frames{ratio}", flush=True)
     print(f"\nload average {_load()} at the end")
     return 0
 
