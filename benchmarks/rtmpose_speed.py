@@ -12,8 +12,12 @@ here runs its network on the letterboxed frame and hands the estimator the bench
 boxes: N people of 100x220 pixels spread over the frame. Then the video tool itself
 (pose.app.video.run_video: decoding, the estimator, tracking, classification, drawing,
 JSON Lines and the mp4 written) on a 640x480 clip, for the default pipeline. OpenPose COCO:
-its estimator at -1x368 on the auto engine, full-size random weights. RTMO is not timed (no
-architecture-exact RTMO graph is built yet). Timing-based, minutes: not in the test suite.
+its estimator at -1x368 on the auto engine, full-size random weights. RTMO-s: its estimator
+(pose.families.rtmpose.rtmo.RTMO, one stage, no detector) on every route, one row each (its
+cost does not depend on the people in the frame), on the architecture-exact random graph
+of pose/families/rtmpose/rtmo_architecture.py with a TopK of 50 anchors before the DCC (as
+mmdeploy's end2end.onnx runs the DCC on at most keep_top_k = 50 boxes after its NMS); the
+numpy NMS of the estimator follows. Timing-based, minutes: not in the test suite.
 
     python -m benchmarks.rtmpose_speed [--frames 10] [--rounds 5] [--no-openpose] [--quick]
 """
@@ -179,6 +183,34 @@ def time_openpose(rounds: int) -> Dict:
     return {"engine": est.engine_label, "frame": statistics.median(times)}
 
 
+RTMO_TOP_K = 50  # mmdeploy's keep_top_k for RTMO (configs/mmpose/pose-detection_rtmo_*.py)
+
+
+def time_rtmo(frames: int, rounds: int) -> List[Dict]:
+    """Seconds per frame of the RTMO-s estimator on every route (median of `rounds` runs
+    of `frames` frames), with how many people the random weights report (for the record:
+    the network's cost is the same for any number)."""
+    from pose.families.rtmpose.network import plan
+    from pose.families.rtmpose.rtmo import RTMO
+    from pose.families.rtmpose.rtmo_architecture import cached_rtmo
+
+    frame = _frame()
+    path = cached_rtmo("rtmo-s", CACHE, dcc_top_k=RTMO_TOP_K)
+    rows = []
+    for engine, precision in routes():
+        est = RTMO(path, plan(engine, "cpu", precision))
+        people = len(est(frame))  # also the warm-up
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            for _ in range(frames):
+                est(frame)
+            times.append((time.perf_counter() - t) / frames)
+        rows.append({"engine": engine, "precision": precision, "label": est.engine_label, "people": people,
+                     "s": statistics.median(times)})
+    return rows
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min), {five:.2f} (5 min)"
@@ -211,6 +243,9 @@ def main() -> int:
         print(f"| rtmpose-{r['model']} | {r['engine']} {r['precision']} ({r['label']}) | {r['detector']} | "
               f"{r['people']} | {r['every']} | "
               f"{r['s'] * 1e3:.1f} | {1 / r['s']:.1f} |")
+    for r in time_rtmo(args.frames, args.rounds):
+        print(f"| rtmo-s | {r['engine']} {r['precision']} ({r['label']}) | none (one stage) | "
+              f"any ({r['people']} found) | - | {r['s'] * 1e3:.1f} | {1 / r['s']:.1f} |", flush=True)
     default = [r for r in rows if r["model"] == "s" and r["engine"] == "auto"
                and r["detector"] == facts.DEFAULT_DETECTOR and r["every"] == facts.DEFAULT_DETECT_EVERY]
     print(f"\nrtmpose-s + {facts.DEFAULT_DETECTOR}, detector every {facts.DEFAULT_DETECT_EVERY}th frame (the defaults), "
