@@ -15,8 +15,13 @@ JSON Lines and the mp4 written) on a 640x480 clip, for the default pipeline. Ope
 on the same route as each RTMPose row (auto, and OpenVINO f32: what a CPU without AMX
 runs): its network at -1x368 with full-size random weights, plus its decoding timed on
 maps rendered from real annotations with the same number of people (random weights' maps
-are noise that decodes into a hundred "people" in 265 ms: not what a trained net costs). RTMO is not timed (no
-architecture-exact RTMO graph is built yet). Timing-based, minutes: not in the test suite.
+are noise that decodes into a hundred "people" in 265 ms: not what a trained net costs).
+RTMO-s: its estimator (pose.families.rtmpose.rtmo.RTMO, one stage, no detector) on every
+route, one row each (its cost does not depend on the people in the frame), on the
+architecture-exact random graph of pose/families/rtmpose/rtmo_architecture.py with a TopK
+of 50 anchors before the DCC (as mmdeploy's end2end.onnx runs the DCC on at most
+keep_top_k = 50 boxes after its NMS); the numpy NMS of the estimator follows.
+Timing-based, minutes: not in the test suite.
 
     python -m benchmarks.rtmpose_speed [--frames 10] [--rounds 5] [--no-openpose] [--quick]
 """
@@ -220,6 +225,34 @@ def time_openpose(rounds: int, engine: str, precision: str) -> Dict:
             "frame": {n: net + (ms or 0.0) / 1e3 for n, ms in decode.items()}, "decode_ms": decode}
 
 
+RTMO_TOP_K = 50  # mmdeploy's keep_top_k for RTMO (configs/mmpose/pose-detection_rtmo_*.py)
+
+
+def time_rtmo(frames: int, rounds: int) -> List[Dict]:
+    """Seconds per frame of the RTMO-s estimator on every route (median of `rounds` runs
+    of `frames` frames), with how many people the random weights report (for the record:
+    the network's cost is the same for any number)."""
+    from pose.families.rtmpose.network import plan
+    from pose.families.rtmpose.rtmo import RTMO
+    from pose.families.rtmpose.rtmo_architecture import cached_rtmo
+
+    frame = _frame()
+    path = cached_rtmo("rtmo-s", CACHE, dcc_top_k=RTMO_TOP_K)
+    rows = []
+    for engine, precision in routes():
+        est = RTMO(path, plan(engine, "cpu", precision))
+        people = len(est(frame))  # also the warm-up
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            for _ in range(frames):
+                est(frame)
+            times.append((time.perf_counter() - t) / frames)
+        rows.append({"engine": engine, "precision": precision, "label": est.engine_label, "people": people,
+                     "s": statistics.median(times)})
+    return rows
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min), {five:.2f} (5 min)"
@@ -257,6 +290,10 @@ def main() -> int:
         print(f"| rtmpose-{r['model']} | {r['engine']} {r['precision']} ({r['label']}) | {r['detector']} | "
               f"{r['people']} | {r['every']} | "
               f"{r['s'] * 1e3:.1f} | {1 / r['s']:.1f} |")
+    rtmo = {(r["engine"], r["precision"]): r for r in time_rtmo(args.frames, args.rounds)}
+    for r in rtmo.values():
+        print(f"| rtmo-s | {r['engine']} {r['precision']} ({r['label']}) | none (one stage) | "
+              f"any ({r['people']} found) | - | {r['s'] * 1e3:.1f} | {1 / r['s']:.1f} |", flush=True)
     pose_path, det_path = cached_model("s", CACHE), cached_yolox(facts.DEFAULT_DETECTOR, CACHE)
     for engine, precision in main_routes:
         op = openpose.get((engine, precision))
@@ -267,6 +304,11 @@ def main() -> int:
         for r in default:
             ratio = f", {op['frame'][r['people']] / r['s']:.1f}x OpenPose COCO's frames/s" if op else ""
             print(f"  estimator alone, {r['people']} people: {1 / r['s']:.1f} fps{ratio}")
+        one_stage = rtmo.get((engine, precision))
+        if one_stage:
+            ratios = ", ".join(f"{op['frame'][n] / one_stage['s']:.1f}x" for n in PEOPLE) if op else ""
+            print(f"  RTMO-s alone (no detector; any number of people): {1 / one_stage['s']:.1f} fps"
+                  + (f", {ratios} OpenPose COCO's frames/s with {', '.join(map(str, PEOPLE))} people" if op else ""))
         chosen = plan(engine, "cpu", precision)
         for people in PEOPLE:
             v = time_video_tool(pose_path, det_path, chosen, people, facts.DEFAULT_DETECT_EVERY, 60)

@@ -157,11 +157,13 @@ def _spp(g: _Graph, x: str, channels: int) -> str:
     return g.conv(g.op("Concat", [y] + pools, axis=1), mid * (len(SPP_KERNELS) + 1), channels, 1, what="spp")
 
 
-def _gau(g: _Graph, x: str) -> str:
-    """RTMCCBlock, self-attention, SiLU, no relative bias, no rope (the rtmpose configs)."""
-    e = GAU_HIDDEN * GAU_EXPANSION
-    h = g.scale_norm(x, GAU_HIDDEN)
-    uv = g.silu(g.linear(h, GAU_HIDDEN, 2 * e + GAU_S, "gau uv"))
+def _gau(g: _Graph, x: str, dim: int = GAU_HIDDEN, pos: Optional[str] = None) -> str:
+    """RTMCCBlock, self-attention, SiLU, no relative bias, no rope (the rtmpose configs), on
+    (B, tokens, dim). `pos`: a (tokens, s) encoding added to q and k (GAUEncoder's
+    pos_enc='add', as RTMO's DCC uses it)."""
+    e = dim * GAU_EXPANSION
+    h = g.scale_norm(x, dim)
+    uv = g.silu(g.linear(h, dim, 2 * e + GAU_S, "gau uv"))
     u, v, base = g.op("Split", [uv, g.const([e, e, GAU_S], np.int64)], "split", outputs=3, axis=2)
     # q, k = base * gamma[i] + beta[i]: gamma and beta are (2, s) in mmpose, stored row by row here.
     qk_params = g.params
@@ -170,14 +172,16 @@ def _gau(g: _Graph, x: str) -> str:
     q = g.op("Add", [g.op("Mul", [base, g.tensor("gamma", gamma[0])]), g.tensor("beta", beta[0])], "q")
     k = g.op("Add", [g.op("Mul", [base, g.tensor("gamma", gamma[1])]), g.tensor("beta", beta[1])], "k")
     g.table.append((q, f"gau gamma/beta 2x2x{GAU_S}", g.params - qk_params))
+    if pos is not None:
+        q, k = g.op("Add", [q, pos], "q"), g.op("Add", [k, pos], "k")
     qk = g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 2, 1])])
     kernel = g.op("Relu", [g.op("Mul", [qk, g.const([1 / math.sqrt(GAU_S)])])])
     kernel = g.op("Mul", [kernel, kernel], "kernel")
     y = g.op("Mul", [u, g.op("MatMul", [kernel, v])])
-    y = g.linear(y, e, GAU_HIDDEN, "gau o")
+    y = g.linear(y, e, dim, "gau o")
     before = g.params
-    scale = g.tensor("res_scale", g.rng.uniform(0.5, 1.0, GAU_HIDDEN).astype(np.float32))
-    g.table.append((scale, f"gau residual scale {GAU_HIDDEN}", g.params - before))
+    scale = g.tensor("res_scale", g.rng.uniform(0.5, 1.0, dim).astype(np.float32))
+    g.table.append((scale, f"gau residual scale {dim}", g.params - before))
     return g.op("Add", [g.op("Mul", [x, scale]), y], "gau")
 
 

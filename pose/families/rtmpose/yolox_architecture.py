@@ -19,7 +19,7 @@ in the tests.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 import numpy as np
 
@@ -54,9 +54,10 @@ class _Counted:
         self.bn += cout
         return self.g.conv(x, cin, cout, k, stride=stride, what=what)
 
-    def plain(self, x: str, cin: int, cout: int, k: int, stride: int = 1, what: str = "conv") -> str:
+    def plain(self, x: str, cin: int, cout: int, k: int, stride: int = 1, what: str = "conv", act: bool = True,
+              groups: int = 1) -> str:
         self.bn += cout
-        return self.g.conv(x, cin, cout, k, stride=stride, what=what)
+        return self.g.conv(x, cin, cout, k, stride=stride, groups=groups, act=act, what=what)
 
 
 def _csp(c: _Counted, x: str, cin: int, cout: int, blocks: int, identity: bool) -> str:
@@ -69,19 +70,14 @@ def _csp(c: _Counted, x: str, cin: int, cout: int, blocks: int, identity: bool) 
     return c.conv(c.g.op("Concat", [main, short], axis=1), 2 * mid, cout, 1, what="csp final")
 
 
-def build_yolox(name: str = "yolox-tiny", n_classes: int = 1, seed: int = 0):
-    """(onnx.ModelProto, parameter count with BN folded, with BN kept) of a YOLOX with
-    `n_classes` (HumanArt: 1 person)."""
-    from onnx import TensorProto, helper
-    deepen, widen, neck, side, depthwise = YOLOX_SIZES[name]
-    g = _Graph(np.random.default_rng(seed))
-    c = _Counted(g, depthwise)
+def darknet(c: _Counted, side: int, deepen: float, widen: float) -> List[Tuple[str, int]]:
+    """mmdet's CSPDarknet (P5): (output, channels) of each of its four stages, strides 4 to 32."""
     # Focus: the four pixel phases side by side in channels, then a 3x3 conv (never depthwise).
     phases = []
     for dy, dx in ((0, 0), (1, 0), (0, 1), (1, 1)):
-        phases.append(g.op("Slice", [INPUT_NAME, g.const([dy, dx], np.int64), g.const([side, side], np.int64),
-                                     g.const([2, 3], np.int64), g.const([2, 2], np.int64)]))
-    x = c.plain(g.op("Concat", phases, axis=1), 12, int(64 * widen), 3, what="focus")
+        phases.append(c.g.op("Slice", [INPUT_NAME, c.g.const([dy, dx], np.int64), c.g.const([side, side], np.int64),
+                                     c.g.const([2, 3], np.int64), c.g.const([2, 2], np.int64)]))
+    x = c.plain(c.g.op("Concat", phases, axis=1), 12, int(64 * widen), 3, what="focus")
     feats = []
     for cin, cout, n, identity, spp in DARKNET_P5:
         cin, cout, n = int(cin * widen), int(cout * widen), max(round(n * deepen), 1)
@@ -89,11 +85,21 @@ def build_yolox(name: str = "yolox-tiny", n_classes: int = 1, seed: int = 0):
         if spp:
             mid = cout // 2
             y = c.conv(x, cout, mid, 1, what="spp")
-            pools = [g.op("MaxPool", [y], kernel_shape=[k, k], strides=[1, 1], pads=[k // 2] * 4) for k in (5, 9, 13)]
-            x = c.conv(g.op("Concat", [y] + pools, axis=1), mid * 4, cout, 1, what="spp")
+            pools = [c.g.op("MaxPool", [y], kernel_shape=[k, k], strides=[1, 1], pads=[k // 2] * 4) for k in (5, 9, 13)]
+            x = c.conv(c.g.op("Concat", [y] + pools, axis=1), mid * 4, cout, 1, what="spp")
         x = _csp(c, x, cout, cout, n, identity)
         feats.append((x, cout))
-    feats = feats[1:]  # out_indices (2, 3, 4): strides 8, 16, 32
+    return feats
+
+
+def build_yolox(name: str = "yolox-tiny", n_classes: int = 1, seed: int = 0):
+    """(onnx.ModelProto, parameter count with BN folded, with BN kept) of a YOLOX with
+    `n_classes` (HumanArt: 1 person)."""
+    from onnx import TensorProto, helper
+    deepen, widen, neck, side, depthwise = YOLOX_SIZES[name]
+    g = _Graph(np.random.default_rng(seed))
+    c = _Counted(g, depthwise)
+    feats = darknet(c, side, deepen, widen)[1:]  # out_indices (2, 3, 4): strides 8, 16, 32
     chans = [ch for _, ch in feats]
     n_blocks = max(round(3 * deepen), 1)
     # YOLOXPAFPN top-down
