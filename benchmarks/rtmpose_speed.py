@@ -86,10 +86,14 @@ def _estimator(pose_path: Path, det_path: Path, chosen, people: int, every: int)
 def routes() -> List[Tuple[str, str]]:
     """(engine, precision): the auto route, OpenVINO in f32 (what a CPU without AMX runs),
     onnxruntime and cv2.dnn."""
-    from pose.runtime import available
+    from pose.runtime import available, plan
+    from pose.runtime.select import cpu_precision
     have = available("cpu")
+    auto = plan("auto", "cpu", "auto")
+    same = (auto.engine, cpu_precision(auto.precision) if auto.engine == "openvino" else "f32")
     out = [("auto", "auto")]
-    out += [(e, "f32") for e in ("openvino", "onnxruntime", "onnx") if e in have]
+    # without AMX (or under ONEDNN_MAX_CPU_ISA) auto is OpenVINO f32 already: not timed twice
+    out += [(e, "f32") for e in ("openvino", "onnxruntime", "onnx") if e in have and (e, "f32") != same]
     return out
 
 
