@@ -11,18 +11,19 @@ Ray is optional (requirements-ray.txt); this module imports it only when --ray i
 from __future__ import annotations
 
 import logging
-import signal
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from pose.app.batch.events import FRAME_REPORT_S, SHUTDOWN_WAIT_S, Died, Done, Event, Fatal, Frames, Ready
 from pose.app.batch.jobs import RAY_LOCAL, Job
 from pose.app.batch.worker import Abandoned, FrameCounter, VideoWorker, WorkerSettings, collected_warnings
 from pose.core.errors import EXIT_FAILED, PoseError, UsageError
+from pose.core.signals import signals_held
 
 RAY_INSTALL = "pip install -r requirements-ray.txt"
 # A CPU actor's cores when --workers does not say. With OpenVINO (the default engine) one
@@ -111,6 +112,28 @@ def _check_reachable(address: str, where: str) -> None:
         raise PoseError(f"cannot reach {where}: {exc.strerror or exc}") from None
 
 
+@contextmanager
+def _ray_leaves_signals_alone(ray) -> Iterator[None]:
+    """ray.init without Ray's own SIGTERM handlers: ray.init sets one that exits 15 (and its
+    new node one that exits 1), and the driver's core worker a C++ one that aborts (134), so
+    a SIGTERM while Ray started ended the run by them, before our cleanup, leaving Ray's
+    processes behind. Within the block Ray sets neither and the tool's handler stays (both
+    knobs are Ray's private ones: where one is gone, that one is simply left as it is)."""
+    private = getattr(ray, "_private", None)
+    utils, constants = getattr(private, "utils", None), getattr(private, "ray_constants", None)
+    saved = []
+    for module, name, value in ((utils, "set_sigterm_handler", lambda handler: None),
+                                (constants, "RAY_DISABLE_FAILURE_SIGNAL_HANDLER", True)):
+        if hasattr(module, name):
+            saved.append((module, name, getattr(module, name)))
+            setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
+
+
 def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     """Join the cluster at `address` (RAY_LOCAL: start one here); True if this process
     started Ray and so must stop it."""
@@ -119,18 +142,12 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     quiet = dict(logging_level=logging.ERROR, log_to_driver=False)
     where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
     _check_reachable(address, where)
-    # Ray's own processes inherit a blocked SIGINT, so the driver's Ctrl-C reaches only the
-    # driver, which stops the actors itself. Blocked, not ignored: a Ctrl-C pressed while
-    # Ray starts waits here and is acted on once ray.init returns (ignored, it was lost and
-    # the batch exited 0).
-    block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if block:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        if address == RAY_LOCAL:
-            ray.init(include_dashboard=False, **quiet)
-        else:
-            ray.init(address=address, **quiet)
+        with signals_held(), _ray_leaves_signals_alone(ray):  # a stop while Ray starts: acted on once it is up
+            if address == RAY_LOCAL:
+                ray.init(include_dashboard=False, **quiet)
+            else:
+                ray.init(address=address, **quiet)
     except ConnectionError if address == "auto" else ():  # Ray's advice names flags the tool does not have
         raise PoseError("--ray auto found no running Ray cluster here: start one (ray start --head), give its "
                         "address (--ray ray://host:10001 or --ray host:6379), or use --ray alone for a new local Ray") from None
@@ -138,16 +155,10 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
         text = str(getattr(exc, "strerror", None) and f"{exc.strerror}: {exc.filename}" or exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
         raise PoseError(f"cannot start or reach {where}: {first}") from None
-    finally:
-        if block:
-            pressed = signal.SIGINT in signal.sigpending()
-            if pressed:
-                signal.sigwait({signal.SIGINT})  # taken here, so it is not raised at a random later line
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            if pressed:
-                if address == RAY_LOCAL and ray.is_initialized():
-                    ray.shutdown()  # nothing of the Ray this run started is left running
-                raise KeyboardInterrupt()
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP held while Ray started
+        if address == RAY_LOCAL and ray.is_initialized():
+            ray.shutdown()  # nothing of the Ray this run started is left running
+        raise
     resources = ray.cluster_resources()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     gpus = f", {resources['GPU']:g} GPUs" if resources.get("GPU") else ""
