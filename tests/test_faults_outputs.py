@@ -438,6 +438,43 @@ def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path, coco,
     assert time.monotonic() - t0 < 60
 
 
+@pytest.mark.parametrize("server", ["gRPC", "HTTP"])
+def test_a_ray_address_where_no_ray_client_answers_is_one_line_at_once(tmp_path, coco, server):
+    """The issue's case: a ray:// port that is not a Ray client server's was retried for 30 s,
+    then Ray's client printed a UserWarning (two lines of a file in site-packages) before our line."""
+    pytest.importorskip("ray", reason="Ray is optional")
+    import socket
+    import threading
+    from concurrent import futures
+
+    import grpc
+
+    if server == "gRPC":  # a gRPC server with no services, as a Ray head's GCS port is to a client
+        listener = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+        port = listener.add_insecure_port("127.0.0.1:0")
+        listener.start()
+    else:  # an HTTP/1 server: a dashboard's port
+        listener = socket.create_server(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+
+        def answer() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    conn, _ = listener.accept()
+                    with conn:
+                        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        threading.Thread(target=answer, daemon=True).start()
+    try:
+        clip = make_video(tmp_path / "clip.mp4", frames=2)
+        t0 = time.monotonic()
+        r = run_tool("video", "--video_file", clip, "--ray", f"ray://127.0.0.1:{port}", "--output_dir", tmp_path / "out",
+                     *FAST, *coco, timeout=90)
+        assert_one_line_error(r, 1, f"cannot reach the Ray cluster at ray://127.0.0.1:{port}", "10001")
+        assert time.monotonic() - t0 < 20  # Ray's client alone took 30 s
+    finally:
+        listener.stop(None) if server == "gRPC" else listener.close()
+
+
 def _processes_using(folder: str) -> list:
     """Processes whose command line or open files name `folder`: Ray's workers and agents
     rename themselves (ray::IDLE, ray::DashboardAgent), but keep their session's logs open."""

@@ -14,6 +14,8 @@ import logging
 import socket
 import threading
 import time
+import uuid
+import warnings
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
@@ -106,10 +108,41 @@ def _check_reachable(address: str, where: str) -> None:
         port = parts.port or (10001 if address.startswith("ray://") else 6379)
     except ValueError:
         raise PoseError(f"cannot reach {where}: not a host:port address") from None
+    host = parts.hostname or "127.0.0.1"
     try:
-        socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=REACH_TIMEOUT_S).close()
+        socket.create_connection((host, port), timeout=REACH_TIMEOUT_S).close()
     except OSError as exc:
         raise PoseError(f"cannot reach {where}: {exc.strerror or exc}") from None
+    if address.startswith("ray://"):
+        _check_ray_client(f"{host}:{port}", where)
+
+
+def _check_ray_client(hostport: str, where: str) -> None:
+    """One line now when what listens at `hostport` is not a Ray client server (a wrong
+    port: a dashboard's, a GCS's): Ray's client retried it for 30 s and then printed a
+    UserWarning before its error. Asked as Ray's client asks, with a ping, but once."""
+    try:
+        import grpc
+        from ray._private.grpc_utils import init_grpc_channel  # TLS and token auth as Ray's client sets them
+        from ray.core.generated import ray_client_pb2, ray_client_pb2_grpc
+    except ImportError:  # another Ray's layout: its own connection says what is wrong, later
+        return
+    channel = init_grpc_channel(hostport, asynchronous=False)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=REACH_TIMEOUT_S)
+        ray_client_pb2_grpc.RayletDriverStub(channel).ClusterInfo(
+            ray_client_pb2.ClusterInfoRequest(type=ray_client_pb2.ClusterInfoType.PING), timeout=REACH_TIMEOUT_S,
+            metadata=[("client_id", uuid.uuid4().hex)])  # the server refuses a call without one
+    except grpc.FutureTimeoutError:
+        raise PoseError(f"cannot reach {where}: what listens there speaks no gRPC (a Ray client port, "
+                        "10001 by default, does)") from None
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # a gRPC server, but not Ray's client server
+            raise PoseError(f"cannot reach {where}: no Ray client server answers there (a Ray client port "
+                            "is 10001 by default)") from None
+        raise PoseError(f"cannot reach {where}: {exc.code().name}: {_first_line(exc.details() or '')}") from None
+    finally:
+        channel.close()
 
 
 @contextmanager
@@ -143,7 +176,10 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
     _check_reachable(address, where)
     try:
-        with signals_held(), _ray_leaves_signals_alone(ray):  # a stop while Ray starts: acted on once it is up
+        with signals_held(), _ray_leaves_signals_alone(ray), warnings.catch_warnings():
+            # a stop while Ray starts is acted on once it is up; Ray's client warns before the
+            # ConnectionError that becomes our one line
+            warnings.filterwarnings("ignore", module=r"ray\.util\.client")
             if address == RAY_LOCAL:
                 ray.init(include_dashboard=False, **quiet)
             else:
