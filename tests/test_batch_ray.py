@@ -91,3 +91,48 @@ def test_ray_actors_run_blazepose_as_a_serial_run_does(tmp_path, blazepose_model
     serial, distributed = people(tmp_path / "serial" / "videos" / "BlazePose"), people(tmp_path / "ray" / "videos" / "BlazePose")
     assert sorted(distributed) == ["walk0_BlazePose.jsonl", "walk1_BlazePose.jsonl"]
     assert distributed == serial and all(len(frame) == 1 for frames in serial.values() for frame in frames)
+
+
+def test_ray_actors_run_rtmpose_as_local_workers_do(tmp_path, local_ray, tool):
+    """The RTMPose family (two stages: a detector, then the pose network on each box) on Ray
+    actors, with the oracle networks of tests/support/rtmpose_oracle.py in place of the
+    published files: the same people and keypoints as local workers find."""
+    import cv2
+    import numpy as np
+
+    from tests.conftest import SHARED
+    from tests.support import rtmpose_oracle as oracle
+
+    coco_root = SHARED / "annotations" / "coco"
+    if not coco_root.is_dir():
+        pytest.skip("../shared is not present")
+    _, frames, det, pose = oracle.annotated_set(coco_root, tmp_path, [785], half=0.05, tracked_boxes=True)
+    frame = frames[785]  # one large person
+    clips = []
+    for name in ("a.avi", "b.avi"):  # lossless: the oracles read numbers painted in the pixels
+        writer = cv2.VideoWriter(str(tmp_path / name), cv2.VideoWriter_fourcc(*"FFV1"), 10, frame.shape[1::-1])
+        if not writer.isOpened():
+            pytest.skip("this OpenCV cannot write FFV1 (a lossless codec the oracle needs)")
+        for _ in range(3):
+            writer.write(frame)
+        writer.release()
+        clips.append(tmp_path / name)
+    rtm = ["--model", "rtmpose-s", "--weights", pose, "--detector", det, "--quiet"]
+    code, out, err = tool("--video_file", *clips, "--output_dir", tmp_path / "local", "--workers", 1, *rtm)
+    assert code == 0, err
+    code, out, err = tool("--video_file", *clips, "--output_dir", tmp_path / "ray", "--ray", "--workers", 2, *rtm)
+    assert code == 0, err
+
+    def people(folder):
+        return {p.name: [[person["pose_keypoints_2d"] for person in frame["people"]] for frame in read_jsonl(p)]
+                for p in sorted(folder.glob("*_rtmpose-s.jsonl"))}
+
+    local, distributed = people(tmp_path / "local" / "videos" / "rtmpose-s"), people(tmp_path / "ray" / "videos" / "rtmpose-s")
+    assert sorted(distributed) == ["a_rtmpose-s.jsonl", "b_rtmpose-s.jsonl"]
+    assert all([len(f) for f in seen] == [1, 1, 1] for seen in local.values())
+    for name, seen in local.items():
+        for mine, theirs in zip(seen, distributed[name], strict=True):
+            assert len(mine) == len(theirs)
+            assert np.allclose(mine, theirs, atol=1e-3), name
+    records = read_jsonl(tmp_path / "ray" / "videos" / "rtmpose-s" / MANIFEST_NAME)
+    assert sorted((r["status"], r["frames"], r["detections"]) for r in records) == [("done", 3, 3), ("done", 3, 3)]

@@ -91,3 +91,38 @@ def stop_on_signals(stop: threading.Event) -> Iterator[Callable[[], Optional[int
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Within the block, SIGINT, SIGTERM and SIGHUP wait: for a call that must not be cut
+    short halfway (ray.init, which starts processes that a stop in the middle orphaned).
+    The first one that arrived is raised when the block ends (KeyboardInterrupt,
+    Terminated or HungUp, over any error of the block's own). SIGINT is blocked rather
+    than caught, so processes started within inherit it blocked: a terminal's Ctrl-C then
+    reaches only this process, which stops them itself. SIGTERM and SIGHUP are caught
+    instead: a process started with them blocked could not be stopped by them."""
+    if not _in_main_thread():
+        yield
+        return
+    received: list = []
+
+    def hold(signum, frame) -> None:
+        received.append(_STOPS[signum])
+
+    block = hasattr(signal, "pthread_sigmask")
+    if block:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = {sig: signal.signal(sig, hold) for sig in _STOPS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        if block:
+            if signal.SIGINT in signal.sigpending():
+                signal.sigwait({signal.SIGINT})  # taken here, so it is not raised at a random later line
+                received.append(KeyboardInterrupt)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if received:
+            raise received[0]() from None

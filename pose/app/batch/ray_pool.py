@@ -11,18 +11,21 @@ Ray is optional (requirements-ray.txt); this module imports it only when --ray i
 from __future__ import annotations
 
 import logging
-import signal
 import socket
 import threading
 import time
+import uuid
+import warnings
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from pose.app.batch.events import FRAME_REPORT_S, SHUTDOWN_WAIT_S, Died, Done, Event, Fatal, Frames, Ready
 from pose.app.batch.jobs import RAY_LOCAL, Job
 from pose.app.batch.worker import Abandoned, FrameCounter, VideoWorker, WorkerSettings, collected_warnings
 from pose.core.errors import EXIT_FAILED, PoseError, UsageError
+from pose.core.signals import signals_held
 
 RAY_INSTALL = "pip install -r requirements-ray.txt"
 # A CPU actor's cores when --workers does not say. With OpenVINO (the default engine) one
@@ -105,10 +108,63 @@ def _check_reachable(address: str, where: str) -> None:
         port = parts.port or (10001 if address.startswith("ray://") else 6379)
     except ValueError:
         raise PoseError(f"cannot reach {where}: not a host:port address") from None
+    host = parts.hostname or "127.0.0.1"
     try:
-        socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=REACH_TIMEOUT_S).close()
+        socket.create_connection((host, port), timeout=REACH_TIMEOUT_S).close()
     except OSError as exc:
         raise PoseError(f"cannot reach {where}: {exc.strerror or exc}") from None
+    if address.startswith("ray://"):
+        _check_ray_client(f"{host}:{port}", where)
+
+
+def _check_ray_client(hostport: str, where: str) -> None:
+    """One line now when what listens at `hostport` is not a Ray client server (a wrong
+    port: a dashboard's, a GCS's): Ray's client retried it for 30 s and then printed a
+    UserWarning before its error. Asked as Ray's client asks, with a ping, but once."""
+    try:
+        import grpc
+        from ray._private.grpc_utils import init_grpc_channel  # TLS and token auth as Ray's client sets them
+        from ray.core.generated import ray_client_pb2, ray_client_pb2_grpc
+    except ImportError:  # another Ray's layout: its own connection says what is wrong, later
+        return
+    channel = init_grpc_channel(hostport, asynchronous=False)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=REACH_TIMEOUT_S)
+        ray_client_pb2_grpc.RayletDriverStub(channel).ClusterInfo(
+            ray_client_pb2.ClusterInfoRequest(type=ray_client_pb2.ClusterInfoType.PING), timeout=REACH_TIMEOUT_S,
+            metadata=[("client_id", uuid.uuid4().hex)])  # the server refuses a call without one
+    except grpc.FutureTimeoutError:
+        raise PoseError(f"cannot reach {where}: what listens there speaks no gRPC (a Ray client port, "
+                        "10001 by default, does)") from None
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # a gRPC server, but not Ray's client server
+            raise PoseError(f"cannot reach {where}: no Ray client server answers there (a Ray client port "
+                            "is 10001 by default)") from None
+        raise PoseError(f"cannot reach {where}: {exc.code().name}: {_first_line(exc.details() or '')}") from None
+    finally:
+        channel.close()
+
+
+@contextmanager
+def _ray_leaves_signals_alone(ray) -> Iterator[None]:
+    """ray.init without Ray's own SIGTERM handlers: ray.init sets one that exits 15 (and its
+    new node one that exits 1), and the driver's core worker a C++ one that aborts (134), so
+    a SIGTERM while Ray started ended the run by them, before our cleanup, leaving Ray's
+    processes behind. Within the block Ray sets neither and the tool's handler stays (both
+    knobs are Ray's private ones: where one is gone, that one is simply left as it is)."""
+    private = getattr(ray, "_private", None)
+    utils, constants = getattr(private, "utils", None), getattr(private, "ray_constants", None)
+    saved = []
+    for module, name, value in ((utils, "set_sigterm_handler", lambda handler: None),
+                                (constants, "RAY_DISABLE_FAILURE_SIGNAL_HANDLER", True)):
+        if hasattr(module, name):
+            saved.append((module, name, getattr(module, name)))
+            setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
 
 
 def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
@@ -119,18 +175,15 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     quiet = dict(logging_level=logging.ERROR, log_to_driver=False)
     where = "a new local Ray" if address == RAY_LOCAL else f"the Ray cluster at {address}"
     _check_reachable(address, where)
-    # Ray's own processes inherit a blocked SIGINT, so the driver's Ctrl-C reaches only the
-    # driver, which stops the actors itself. Blocked, not ignored: a Ctrl-C pressed while
-    # Ray starts waits here and is acted on once ray.init returns (ignored, it was lost and
-    # the batch exited 0).
-    block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if block:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        if address == RAY_LOCAL:
-            ray.init(include_dashboard=False, **quiet)
-        else:
-            ray.init(address=address, **quiet)
+        with signals_held(), _ray_leaves_signals_alone(ray), warnings.catch_warnings():
+            # a stop while Ray starts is acted on once it is up; Ray's client warns before the
+            # ConnectionError that becomes our one line
+            warnings.filterwarnings("ignore", module=r"ray\.util\.client")
+            if address == RAY_LOCAL:
+                ray.init(include_dashboard=False, **quiet)
+            else:
+                ray.init(address=address, **quiet)
     except ConnectionError if address == "auto" else ():  # Ray's advice names flags the tool does not have
         raise PoseError("--ray auto found no running Ray cluster here: start one (ray start --head), give its "
                         "address (--ray ray://host:10001 or --ray host:6379), or use --ray alone for a new local Ray") from None
@@ -138,16 +191,10 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
         text = str(getattr(exc, "strerror", None) and f"{exc.strerror}: {exc.filename}" or exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
         raise PoseError(f"cannot start or reach {where}: {first}") from None
-    finally:
-        if block:
-            pressed = signal.SIGINT in signal.sigpending()
-            if pressed:
-                signal.sigwait({signal.SIGINT})  # taken here, so it is not raised at a random later line
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            if pressed:
-                if address == RAY_LOCAL and ray.is_initialized():
-                    ray.shutdown()  # nothing of the Ray this run started is left running
-                raise KeyboardInterrupt()
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP held while Ray started
+        if address == RAY_LOCAL and ray.is_initialized():
+            ray.shutdown()  # nothing of the Ray this run started is left running
+        raise
     resources = ray.cluster_resources()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     gpus = f", {resources['GPU']:g} GPUs" if resources.get("GPU") else ""
