@@ -30,6 +30,7 @@ from tests.support.cli_tools import (
     load_json,
     make_image,
     make_video,
+    read_jsonl,
     run_tool,
     start_tool,
     wait_until,
@@ -540,6 +541,46 @@ def test_a_stop_while_a_local_ray_starts_stops_the_batch_and_ray(tmp_path, coco,
             run.kill()
             run.communicate()
         for pid in set(_processes_using(str(ray_tmp))) - {os.getpid()}:  # a failed run's, not to outlive the test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_ray_client_runs_a_checkout_on_a_cluster_that_cannot_import_it(tmp_path, coco):
+    """Found beside class 7: through `--ray ray://...` to a cluster whose processes were
+    started elsewhere (no `pose` on their path), the batch ended in Ray's "Put failed:"
+    and `unexpected ModuleNotFoundError: No module named 'pose'`. A Ray client does not
+    hand the driver's path to the job, as a direct driver does: the checkout's folder
+    goes on the job's PYTHONPATH."""
+    pytest.importorskip("ray", reason="Ray is optional")
+    import tempfile
+
+    ray_tmp = Path(tempfile.mkdtemp(prefix="client-ray-", dir="/tmp"))  # Ray's socket paths must stay short
+    client = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["RAY_AUTH_MODE"] = "token"  # Ray 2.60's own client connects only so to a head that wants a token
+    head = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--port", str(_free_port()),
+            "--ray-client-server-port", str(client), "--dashboard-agent-listen-port", str(_free_port()),
+            "--include-dashboard", "false", "--num-cpus", "1", "--disable-usage-stats", "--temp-dir", str(ray_tmp)]
+    try:
+        started = subprocess.run(head, cwd=ray_tmp, env=env, capture_output=True, text=True, timeout=120)
+        if started.returncode != 0:
+            pytest.skip(f"ray start failed: {started.stderr.strip().splitlines()[-1:]}")
+        clip = make_video(tmp_path / "clip.mp4", frames=2)
+        r = run_tool("video", "--video_file", clip, "--ray", f"ray://127.0.0.1:{client}", "--output_dir",
+                     tmp_path / "out", *FAST, *coco, env={"RAY_AUTH_MODE": "token"}, timeout=180)
+        assert r.returncode == 0, r.stderr
+        assert "No module named" not in r.stderr and "Put failed" not in r.stderr, r.stderr
+        assert len(read_jsonl(next((tmp_path / "out").rglob("clip_COCO.jsonl")))) == 2
+    finally:
+        for pid in set(_processes_using(str(ray_tmp))) - {os.getpid()}:  # this head's processes only
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(ray_tmp, ignore_errors=True)

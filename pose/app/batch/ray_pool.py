@@ -11,6 +11,7 @@ Ray is optional (requirements-ray.txt); this module imports it only when --ray i
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -25,6 +26,7 @@ from pose.app.batch.events import FRAME_REPORT_S, SHUTDOWN_WAIT_S, Died, Done, E
 from pose.app.batch.jobs import RAY_LOCAL, Job
 from pose.app.batch.worker import Abandoned, FrameCounter, VideoWorker, WorkerSettings, collected_warnings
 from pose.core.errors import EXIT_FAILED, PoseError, UsageError
+from pose.core.paths import PROJECT_DIR, is_checkout
 from pose.core.signals import signals_held
 
 RAY_INSTALL = "pip install -r requirements-ray.txt"
@@ -167,6 +169,17 @@ def _ray_leaves_signals_alone(ray) -> Iterator[None]:
             setattr(module, name, value)
 
 
+def _code_path() -> Optional[Dict]:
+    """A checkout's folder on the job's PYTHONPATH. A driver that joins a cluster directly
+    hands its path to the workers, a Ray client (ray://) does not: there the server that
+    unpickles the job found no `pose` ("No module named 'pose'"). Nodes see the checkout
+    at the same path, as they see the weights (docs/batch.md); an installed package needs nothing."""
+    if not is_checkout():
+        return None
+    path = os.pathsep.join(p for p in (str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")) if p)
+    return {"env_vars": {"PYTHONPATH": path}}
+
+
 def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
     """Join the cluster at `address` (RAY_LOCAL: start one here); True if this process
     started Ray and so must stop it."""
@@ -183,7 +196,7 @@ def _connect(ray, address: str, say: Callable[[str], None]) -> bool:
             if address == RAY_LOCAL:
                 ray.init(include_dashboard=False, **quiet)
             else:
-                ray.init(address=address, **quiet)
+                ray.init(address=address, runtime_env=_code_path(), **quiet)
     except ConnectionError if address == "auto" else ():  # Ray's advice names flags the tool does not have
         raise PoseError("--ray auto found no running Ray cluster here: start one (ray start --head), give its "
                         "address (--ray ray://host:10001 or --ray host:6379), or use --ray alone for a new local Ray") from None
