@@ -258,7 +258,11 @@ class RayPool:
         self._last_poll = time.monotonic()
 
     def start(self) -> None:
-        self._actors = [self._remote.remote(*self._args) for _ in range(self.size)]
+        try:
+            self._actors = [self._remote.remote(*self._args) for _ in range(self.size)]
+        except ModuleNotFoundError as exc:  # a Ray client's server unpickles the settings where it runs
+            raise PoseError(f"the Ray cluster cannot import {exc.name}: install this project's requirements "
+                            "(and the project, unless run from a checkout the nodes see) on every node") from None
         for i, actor in enumerate(self._actors):
             self._refs[actor.ready.remote()] = ("ready", i)
 
