@@ -564,18 +564,25 @@ def test_a_ray_client_runs_a_checkout_on_a_cluster_that_cannot_import_it(tmp_pat
 
     ray_tmp = Path(tempfile.mkdtemp(prefix="client-ray-", dir="/tmp"))  # Ray's socket paths must stay short
     client = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # what an in-process ray.init of another test left in os.environ (RAY_*, PYTHONBREAKPOINT)
+    # made the head's per-client server die at start: a clean environment, as a user's shell
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONBREAKPOINT", "DISPLAY", "WAYLAND_DISPLAY") and not k.startswith("RAY_")}
     env["RAY_AUTH_MODE"] = "token"  # Ray 2.60's own client connects only so to a head that wants a token
     head = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--port", str(_free_port()),
             "--ray-client-server-port", str(client), "--dashboard-agent-listen-port", str(_free_port()),
             "--include-dashboard", "false", "--num-cpus", "1", "--disable-usage-stats", "--temp-dir", str(ray_tmp)]
+    # A Ray that another test just shut down takes seconds to die, and until then this head's
+    # per-client server failed to start (measured: fine 15 s later): wait for it to go.
+    assert wait_until(lambda: not _processes_using("ray/core/src/ray/raylet/raylet"), timeout=60)
     try:
         started = subprocess.run(head, cwd=ray_tmp, env=env, capture_output=True, text=True, timeout=120)
         if started.returncode != 0:
             pytest.skip(f"ray start failed: {started.stderr.strip().splitlines()[-1:]}")
         clip = make_video(tmp_path / "clip.mp4", frames=2)
-        r = run_tool("video", "--video_file", clip, "--ray", f"ray://127.0.0.1:{client}", "--output_dir",
-                     tmp_path / "out", *FAST, *coco, env={"RAY_AUTH_MODE": "token"}, timeout=180)
+        r = subprocess.run([sys.executable, str(ROOT / "get_hpe_video.py"), "--video_file", str(clip), "--ray",
+                            f"ray://127.0.0.1:{client}", "--output_dir", str(tmp_path / "out"), *FAST, *map(str, coco)],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
         assert r.returncode == 0, r.stderr
         assert "No module named" not in r.stderr and "Put failed" not in r.stderr, r.stderr
         assert len(read_jsonl(next((tmp_path / "out").rglob("clip_COCO.jsonl")))) == 2
