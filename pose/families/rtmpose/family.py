@@ -40,10 +40,10 @@ NEGATIVE_OPTIONS: Tuple[str, ...] = ()
 # Why the defaults are what they are (the help and docs quote these; measured figures in
 # benchmarks/RESULTS_rtmpose.md).
 DETECTOR_CHOICE = ("YOLOX-tiny 416, person AP 47.7: measured on 2 cores with --detect_every 5 the video tool "
-                   "ran 38 frames/s with 3 people, 21x OpenPose COCO; YOLOX-nano, AP 38.9, was 6-23%% faster a "
-                   "frame there and finds fewer people")
-DETECT_EVERY_CHOICE = ("5: measured on 2 cores, YOLOX-tiny's 19 ms run then costs 4 ms a frame, and 10 "
-                       "gained 2-45%% more frames/s, most with one person; someone who walks in is found within "
+                   "ran 36 frames/s with 3 people with AMX, 21 without; YOLOX-nano, AP 38.9, was 5-27%% faster a "
+                   "frame (most with one person and no AMX) and finds fewer people")
+DETECT_EVERY_CHOICE = ("5: measured on 2 cores, YOLOX-tiny's 20 ms run (bf16) then costs 4 ms a frame, and 10 "
+                       "gained 2-26%% more frames/s, most with one person; someone who walks in is found within "
                        "5 frames, 1/6 s at 30 fps")
 
 parse_model = get_model
