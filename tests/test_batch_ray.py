@@ -39,9 +39,10 @@ def _skips(stdout: str) -> int:
     return sum(line.startswith("skipped ") for line in stdout.splitlines())
 
 
-def _keypoints(folder):
+def _keypoints(folder, mode: str = "COCO"):
+    """{JSON Lines file name: each frame's people's pose keypoints} of a run's `mode` folder."""
     return {p.name: [[person["pose_keypoints_2d"] for person in frame["people"]] for frame in read_jsonl(p)]
-            for p in sorted(folder.glob("*_COCO.jsonl"))}
+            for p in sorted(folder.glob(f"*_{mode}.jsonl"))}
 
 
 def test_ray_actors_write_what_a_serial_run_writes_and_resume_alike(tmp_path, model_dir, local_ray, tool):
@@ -84,11 +85,8 @@ def test_ray_actors_run_blazepose_as_a_serial_run_does(tmp_path, blazepose_model
     code, out, err = tool("--video_file", *clips, "--output_dir", tmp_path / "ray", "--ray", "--workers", 2, *blaze)
     assert code == 0, err
 
-    def people(folder):
-        return {p.name: [[person["pose_keypoints_2d"] for person in frame["people"]] for frame in read_jsonl(p)]
-                for p in sorted(folder.glob("*_BlazePose.jsonl"))}
-
-    serial, distributed = people(tmp_path / "serial" / "videos" / "BlazePose"), people(tmp_path / "ray" / "videos" / "BlazePose")
+    serial = _keypoints(tmp_path / "serial" / "videos" / "BlazePose", "BlazePose")
+    distributed = _keypoints(tmp_path / "ray" / "videos" / "BlazePose", "BlazePose")
     assert sorted(distributed) == ["walk0_BlazePose.jsonl", "walk1_BlazePose.jsonl"]
     assert distributed == serial and all(len(frame) == 1 for frames in serial.values() for frame in frames)
 
@@ -123,11 +121,8 @@ def test_ray_actors_run_rtmpose_as_local_workers_do(tmp_path, local_ray, tool):
     code, out, err = tool("--video_file", *clips, "--output_dir", tmp_path / "ray", "--ray", "--workers", 2, *rtm)
     assert code == 0, err
 
-    def people(folder):
-        return {p.name: [[person["pose_keypoints_2d"] for person in frame["people"]] for frame in read_jsonl(p)]
-                for p in sorted(folder.glob("*_rtmpose-s.jsonl"))}
-
-    local, distributed = people(tmp_path / "local" / "videos" / "rtmpose-s"), people(tmp_path / "ray" / "videos" / "rtmpose-s")
+    local = _keypoints(tmp_path / "local" / "videos" / "rtmpose-s", "rtmpose-s")
+    distributed = _keypoints(tmp_path / "ray" / "videos" / "rtmpose-s", "rtmpose-s")
     assert sorted(distributed) == ["a_rtmpose-s.jsonl", "b_rtmpose-s.jsonl"]
     assert all([len(f) for f in seen] == [1, 1, 1] for seen in local.values())
     for name, seen in local.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from pose.core.errors import EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED
 
@@ -53,18 +53,25 @@ def _in_main_thread() -> bool:
 
 
 @contextmanager
+def _handled(handler: Callable, signals: Iterable[int]) -> Iterator[None]:
+    """`handler` for `signals` within the block, the previous handlers restored after."""
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
 def sigterm_raises() -> Iterator[None]:
     """Within the block, SIGTERM raises Terminated in the main thread (outside it, or
     from another thread, nothing changes: only the main thread may set handlers)."""
     if not _in_main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, _raise_terminated) for sig in _STOPS}
-    try:
+    with _handled(_raise_terminated, _STOPS):
         yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @contextmanager
@@ -85,12 +92,8 @@ def stop_on_signals(stop: threading.Event) -> Iterator[Callable[[], Optional[int
         received.append(getattr(raises, "exit_code", EXIT_INTERRUPTED))
         stop.set()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, *_STOPS)}
-    try:
+    with _handled(handler, (signal.SIGINT, *_STOPS)):
         yield lambda: received[0] if received else None
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @contextmanager
@@ -113,12 +116,10 @@ def signals_held() -> Iterator[None]:
     block = hasattr(signal, "pthread_sigmask")
     if block:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    previous = {sig: signal.signal(sig, hold) for sig in _STOPS}
     try:
-        yield
+        with _handled(hold, _STOPS):
+            yield
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
         if block:
             if signal.SIGINT in signal.sigpending():
                 signal.sigwait({signal.SIGINT})  # taken here, so it is not raised at a random later line
