@@ -546,6 +546,16 @@ def test_a_stop_while_a_local_ray_starts_stops_the_batch_and_ray(tmp_path, coco,
         shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
+def _bindable(port: int) -> bool:
+    import socket
+    with socket.socket() as s:
+        try:
+            s.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port() -> int:
     import socket
     with socket.socket() as s:
@@ -560,6 +570,7 @@ def test_a_ray_client_runs_a_checkout_on_a_cluster_that_cannot_import_it(tmp_pat
     hand the driver's path to the job, as a direct driver does: the checkout's folder
     goes on the job's PYTHONPATH."""
     pytest.importorskip("ray", reason="Ray is optional")
+    fcntl = pytest.importorskip("fcntl", reason="POSIX file locks")
     import tempfile
 
     ray_tmp = Path(tempfile.mkdtemp(prefix="client-ray-", dir="/tmp"))  # Ray's socket paths must stay short
@@ -572,9 +583,15 @@ def test_a_ray_client_runs_a_checkout_on_a_cluster_that_cannot_import_it(tmp_pat
     head = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--port", str(_free_port()),
             "--ray-client-server-port", str(client), "--dashboard-agent-listen-port", str(_free_port()),
             "--include-dashboard", "false", "--num-cpus", "1", "--disable-usage-stats", "--temp-dir", str(ray_tmp)]
+    # Every Ray client server starts its per-client servers from port 23000, so two heads on
+    # one machine (two suites at once) collide there and the client waits: one at a time.
+    lock = open(Path(tempfile.gettempdir()) / "opencv-hpe-ray-client-test.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     # A Ray that another test just shut down takes seconds to die, and until then this head's
     # per-client server failed to start (measured: fine 15 s later): wait for it to go.
-    if not wait_until(lambda: not _processes_using("ray/core/src/ray/raylet/raylet"), timeout=60, every=0.5):
+    if not wait_until(lambda: not _processes_using("ray/core/src/ray/raylet/raylet") and _bindable(23000),
+                      timeout=90, every=0.5):
+        lock.close()
         pytest.skip("another Ray keeps running on this machine")
     try:
         started = subprocess.run(head, cwd=ray_tmp, env=env, capture_output=True, text=True, timeout=120)
@@ -583,7 +600,7 @@ def test_a_ray_client_runs_a_checkout_on_a_cluster_that_cannot_import_it(tmp_pat
         clip = make_video(tmp_path / "clip.mp4", frames=2)
         r = subprocess.run([sys.executable, str(ROOT / "get_hpe_video.py"), "--video_file", str(clip), "--ray",
                             f"ray://127.0.0.1:{client}", "--output_dir", str(tmp_path / "out"), *FAST, *map(str, coco)],
-                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         assert "No module named" not in r.stderr and "Put failed" not in r.stderr, r.stderr
         assert len(read_jsonl(next((tmp_path / "out").rglob("clip_COCO.jsonl")))) == 2
@@ -592,6 +609,7 @@ def test_a_ray_client_runs_a_checkout_on_a_cluster_that_cannot_import_it(tmp_pat
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(ray_tmp, ignore_errors=True)
+        lock.close()
 
 
 @posix_only
