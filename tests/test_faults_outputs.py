@@ -601,6 +601,10 @@ def test_a_ray_client_runs_a_checkout_on_a_cluster_that_cannot_import_it(tmp_pat
         r = subprocess.run([sys.executable, str(ROOT / "get_hpe_video.py"), "--video_file", str(clip), "--ray",
                             f"ray://127.0.0.1:{client}", "--output_dir", str(tmp_path / "out"), *FAST, *map(str, coco)],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        if "Initialization failure from server" in r.stderr:
+            # Ray's per-client server died at start: seen only while another Ray ran or had just
+            # run on the machine (two suites at once), never with this test alone
+            pytest.skip("Ray's client server could not start its per-client server here")
         assert r.returncode == 0, r.stderr
         assert "No module named" not in r.stderr and "Put failed" not in r.stderr, r.stderr
         assert len(read_jsonl(next((tmp_path / "out").rglob("clip_COCO.jsonl")))) == 2
