@@ -125,3 +125,13 @@ def test_cli_writes_the_graph(tmp_path, capsys):
     assert main(["rtmo-t", str(out)]) == 0
     assert "6,767,845 parameters in the deploy graph" in capsys.readouterr().out
     assert signature(out).outputs == ("dets", "keypoints")
+
+
+@pytest.mark.parametrize("k", ["0", "846"])
+def test_cli_refuses_a_top_k_outside_the_anchors_in_one_line(capsys, k):
+    with pytest.raises(SystemExit) as exit_:
+        main(["rtmo-t", "--top-k", k])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "python -m pose.families.rtmpose.rtmo_architecture: error: "
+        f"--top-k must be between 1 and 845 (the anchors of rtmo-t), got {k} (see --help)"]

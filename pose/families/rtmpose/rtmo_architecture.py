@@ -36,13 +36,13 @@ mmdet's CSPDarknet, shared with yolox_architecture.
 """
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from pose.core.arguments import OneLineParser
 from pose.families.rtmpose.architecture import GAU_S, IR_VERSION, OPSET, PRODUCER, _gau, _Graph
 from pose.families.rtmpose.facts import INPUT_NAME, RTMO_MODELS, RTMO_OUTPUTS
 from pose.families.rtmpose.yolox_architecture import _Counted, darknet
@@ -279,7 +279,9 @@ def build_rtmo(name: str = "rtmo-s", seed: int = 0, dcc_top_k: Optional[int] = N
     dets = g.op("Concat", [boxes, scores], axis=2)
     vis = g.op("Sigmoid", [_flatten(g, vis_maps, N_KEYPOINTS)])
     vecs, anchors = _flatten(g, vec_maps, pose_channels), g.const(grids)
-    if dcc_top_k:
+    if dcc_top_k is not None:
+        if not 1 <= dcc_top_k <= n:
+            raise ValueError(f"--top-k must be between 1 and {n} (the anchors of {name}), got {dcc_top_k}")
         n = dcc_top_k
         best = g.op("TopK", [g.op("Reshape", [scores, g.const([1, -1], np.int64)]), g.const([n], np.int64)],
                     outputs=2, axis=1)[1]
@@ -314,17 +316,22 @@ def cached_rtmo(name: str, folder: Union[str, Path], seed: int = 0, dcc_top_k: O
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="python -m pose.families.rtmpose.rtmo_architecture",
+                           description=__doc__.split("\n\n")[0])
     parser.add_argument("model", choices=sorted(RTMO_SIZES))
     parser.add_argument("file", nargs="?", help="write the random-weight ONNX here")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--top-k", type=int, default=None, help="run the DCC on the k best anchors only")
+    parser.add_argument("--top-k", type=int, default=None,
+                        help="run the DCC on the k best-scoring anchors only, as mmdeploy's file does (it keeps 50)")
     args = parser.parse_args(argv)
-    model, deploy, training = build_rtmo(args.model, args.seed, args.top_k)
-    print(f"{args.model}: {deploy:,d} parameters in the deploy graph; {training:,d} in the training model")
-    if args.file:
-        from pose.core.files import write_atomic
-        print(write_atomic(args.file, model.SerializeToString()))
+    try:
+        model, deploy, training = build_rtmo(args.model, args.seed, args.top_k)
+        print(f"{args.model}: {deploy:,d} parameters in the deploy graph; {training:,d} in the training model")
+        if args.file:
+            from pose.core.files import write_atomic
+            print(write_atomic(args.file, model.SerializeToString()))
+    except (ValueError, OSError) as exc:
+        parser.error(str(exc) if isinstance(exc, ValueError) else f"cannot write {args.file}: {exc.strerror or exc}")
     return 0
 
 
