@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -26,6 +25,7 @@ from pose.download import fetch as models
 from pose.download.cli import main
 from pose.download.fetch import Policy, download, mirror_url, part_path, urls_for, verify_file
 from pose.families.openpose.spec import Weights
+from tests.support.loopback import QuietHandler, serve, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 2 * 1024 * 1024
@@ -59,10 +59,7 @@ class MirrorServer:
         corrupt = bytearray(PAYLOAD)
         corrupt[SIZE // 3] ^= 0xFF
         self.corrupt = bytes(corrupt)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.handle_error = lambda request, address: None  # clients hang up on purpose
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-        self.thread.start()
+        self.httpd = serve(self._handler())
 
     def url(self, behaviour: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/{behaviour}/{NAME}"
@@ -71,18 +68,12 @@ class MirrorServer:
         return [r for _, r in self.log]
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop(self.httpd)
 
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"  # one request per connection; close ends the body
-
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 behaviour = self.path.strip("/").split("/")[0]
                 server.log.append((behaviour, self.headers.get("Range")))

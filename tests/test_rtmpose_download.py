@@ -9,10 +9,8 @@ import hashlib
 import io
 import json
 import random
-import threading
 import zipfile
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, List, Optional, Tuple
 
 import pytest
@@ -22,6 +20,7 @@ from pose.download.cli import main
 from pose.download.fetch import Policy
 from pose.families.rtmpose import facts
 from pose.families.rtmpose.models import archives, download_names
+from tests.support.loopback import QuietHandler, serve, stop
 
 FAST = Policy(connect_timeout=2, read_timeout=2, retries=2, backoff=0.01, progress=False)
 
@@ -48,27 +47,18 @@ class ZipServer:
         self.files, self.changed = files, changed or {}
         self.log: List[Tuple[str, Optional[str]]] = []
         self.cuts_left = 1
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.handle_error = lambda request, address: None
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-        self.thread.start()
+        self.httpd = serve(self._handler())
 
     def base(self, behaviour: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/{behaviour}/"
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop(self.httpd)
 
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 behaviour, name = self.path.strip("/").split("/", 1)
                 server.log.append((behaviour, self.headers.get("Range")))

@@ -9,9 +9,10 @@ ever arrives, so even opening the stream stalls.
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import List, Optional
+
+from tests.support.loopback import QuietHandler, serve, stop
 
 
 class StallingVideoServer:
@@ -20,11 +21,7 @@ class StallingVideoServer:
         self.stall_at = len(self.data) if stall_at is None else stall_at
         self.requests: List[Optional[str]] = []  # the Range header of each request
         self.release = threading.Event()  # set at close: stalled answers end, sockets close
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        self.httpd.handle_error = lambda request, address: None  # clients hang up on purpose
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-        self.thread.start()
+        self.httpd = serve(self._handler())
 
     @property
     def url(self) -> str:
@@ -32,18 +29,12 @@ class StallingVideoServer:
 
     def close(self) -> None:
         self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop(self.httpd)
 
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"  # one request per connection
-
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 data, range_header = server.data, self.headers.get("Range")
                 server.requests.append(range_header)
