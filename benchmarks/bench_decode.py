@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import List, Tuple
 
 import numpy as np
 
@@ -21,6 +22,27 @@ from pose.families.openpose.preprocess import compute_geometry, parse_net_resolu
 from pose.families.openpose.spec import get_spec
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def decode_times(pool, spec, geometry, frame_size: Tuple[int, int], people: int, frames: int, repeats: int,
+                 seed: int = 0) -> Tuple[List[float], List[int]]:
+    """Seconds of each timed decode, and the people found, over `frames` crowds of
+    `people` skeletons from `pool` (tests/support/crowd.py) rendered into the maps a
+    network would give (one untimed decode of each first)."""
+    from tests.support.crowd import compose_crowd
+    from tests.support.render_fields import render_output
+
+    rng = np.random.default_rng(seed)
+    times, found = [], []
+    for _ in range(frames):
+        output = render_output(compose_crowd(pool, people, frame_size, rng), spec, geometry)
+        decode(output, geometry, spec)  # warm-up
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            found_now = decode(output, geometry, spec)
+            times.append(time.perf_counter() - t0)
+        found.append(len(found_now))
+    return times, found
 
 
 def main(argv=None) -> int:
@@ -35,8 +57,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         from tests.support.annotations import load_all
-        from tests.support.crowd import compose_crowd, people_pool
-        from tests.support.render_fields import render_output
+        from tests.support.crowd import people_pool
 
         spec = get_spec(args.model)
         size = args.frame.lower().split("x")
@@ -48,17 +69,7 @@ def main(argv=None) -> int:
     except (ValueError, OSError) as exc:
         print(f"bench_decode: {exc}", file=sys.stderr)
         return 2
-    rng = np.random.default_rng(args.seed)
-    times, found = [], []
-    for _ in range(args.frames):
-        crowd = compose_crowd(pool, args.people, (fw, fh), rng)
-        output = render_output(crowd, spec, geometry)
-        decode(output, geometry, spec)  # warm-up
-        for _ in range(args.repeats):
-            t0 = time.perf_counter()
-            people = decode(output, geometry, spec)
-            times.append(time.perf_counter() - t0)
-        found.append(len(people))
+    times, found = decode_times(pool, spec, geometry, (fw, fh), args.people, args.frames, args.repeats, args.seed)
     ms = np.array(times) * 1e3
     print(f"{spec.name}, {args.people} people, frame {fw}x{fh}, net input "
           f"{geometry.input_size[0]}x{geometry.input_size[1]}, maps "

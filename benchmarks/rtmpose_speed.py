@@ -183,12 +183,11 @@ def openpose_decode_ms(people: int, repeats: int = 5) -> Optional[float]:
     crowds): what decoding costs on a trained network's maps. Random weights' maps are
     noise with a hundred 'people' in them, and their decoding took 265 ms, twice the
     network: timing that would flatter every ratio. None without ../shared/annotations."""
-    from pose.families.openpose.people import decode
+    from benchmarks.bench_decode import decode_times
     from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
     from pose.families.openpose.spec import get_spec
     from tests.support.annotations import load_all
-    from tests.support.crowd import compose_crowd, people_pool
-    from tests.support.render_fields import render_output
+    from tests.support.crowd import people_pool
 
     spec = get_spec("COCO")
     try:
@@ -198,14 +197,7 @@ def openpose_decode_ms(people: int, repeats: int = 5) -> Optional[float]:
     if not pool:
         return None
     geometry = compute_geometry(FRAME_HW[::-1], parse_net_resolution("-1x368"))
-    rng = np.random.default_rng(0)
-    times = []
-    for _ in range(repeats):
-        output = render_output(compose_crowd(pool, people, FRAME_HW[::-1], rng), spec, geometry)
-        decode(output, geometry, spec)
-        t = time.perf_counter()
-        decode(output, geometry, spec)
-        times.append(time.perf_counter() - t)
+    times, _ = decode_times(pool, spec, geometry, FRAME_HW[::-1], people, repeats, 1)
     return statistics.median(times) * 1e3
 
 
