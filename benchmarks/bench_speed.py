@@ -200,27 +200,17 @@ def time_decode(crowds: int = 5, repeat: int = 10) -> Optional[dict]:
     """Median time of decoding 10-person crowds (1280x720 frames at 656x368), or None when
     pose.families.openpose or its test renderer are not in this checkout."""
     try:
-        from pose.families.openpose.people import decode
+        from benchmarks.bench_decode import decode_times
         from pose.families.openpose.preprocess import compute_geometry, parse_net_resolution
         from pose.families.openpose.spec import get_spec
         from tests.support.annotations import load_all
-        from tests.support.crowd import compose_crowd, people_pool
-        from tests.support.render_fields import render_output
+        from tests.support.crowd import people_pool
     except ImportError:
         return None
     spec = get_spec(MODEL)
     geometry = compute_geometry((1280, 720), parse_net_resolution("656x368"))
     pool = people_pool(load_all(), spec.name)
-    rng = np.random.default_rng(0)
-    times, found = [], []
-    for _ in range(crowds):
-        output = render_output(compose_crowd(pool, 10, (1280, 720), rng), spec, geometry)
-        decode(output, geometry, spec)  # warm-up
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            people = decode(output, geometry, spec)
-            times.append(time.perf_counter() - t0)
-        found.append(len(people))
+    times, found = decode_times(pool, spec, geometry, (1280, 720), 10, crowds, repeat)
     return {"seconds": statistics.median(times), "found": float(np.mean(found)), "runs": len(times),
             "size": "x".join(map(str, geometry.input_size))}
 
